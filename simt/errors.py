@@ -1,0 +1,145 @@
+"""The ``SimtError`` tree (contract §5).
+
+Every error a user can cause is a :class:`SimtError`.  Each carries where it
+happened: ``pc``, ``instruction`` (REF Display text), ``source_line`` (1-based,
+when the program came from text), ``lane`` (global lane id), ``block`` and
+``thread`` ((x, y, z) tuples) and ``lanes_faulting`` (how many executing lanes
+failed); attributes that do not apply are ``None``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SimtError", "ProgramError", "AssemblyError", "TypeMismatchError",
+    "UninitializedRegisterError", "OutOfBoundsError", "InvalidHandleError",
+    "InvalidClassError", "DivisionByZeroError", "UnsupportedOperationError",
+    "CallStackError", "BarrierDeadlockError", "StepLimitError",
+    "DeviceMemoryError", "SimtTypeError", "SimtValueError",
+]
+
+_WHERE = ("pc", "instruction", "source_line", "lane", "block", "thread", "lanes_faulting")
+
+
+class SimtError(Exception):
+    """Base class of every error raised by simt.
+
+    Parameters
+    ----------
+    message
+        What went wrong, in one line.  Location details given as keyword
+        arguments are appended to it (``at pc 3 (line 4) `add.f32 ...`, lane 7``).
+    pc, instruction, source_line, lane, block, thread, lanes_faulting
+        Where it happened; ``None`` when not applicable.
+    """
+
+    def __init__(self, message: str, *, pc: int | None = None,
+                 instruction: str | None = None, source_line: int | None = None,
+                 lane: int | None = None, block: tuple[int, int, int] | None = None,
+                 thread: tuple[int, int, int] | None = None,
+                 lanes_faulting: int | None = None) -> None:
+        self.reason = message
+        self.pc = pc
+        self.instruction = instruction
+        self.source_line = source_line
+        self.lane = lane
+        self.block = block
+        self.thread = thread
+        self.lanes_faulting = lanes_faulting
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        parts = [self.reason]
+        if self.pc is not None:
+            where = f"at pc {self.pc}"
+            if self.source_line is not None:
+                where += f" (line {self.source_line})"
+            if self.instruction is not None:
+                where += f" `{self.instruction}`"
+            parts.append(where)
+        if self.lane is not None:
+            who = f"lane {self.lane}"
+            if self.block is not None and self.thread is not None:
+                who += f" (block {self.block}, thread {self.thread})"
+            if self.lanes_faulting is not None and self.lanes_faulting > 1:
+                who += f", {self.lanes_faulting} lanes faulting"
+            parts.append(who)
+        return ", ".join(parts)
+
+    def located(self, **where) -> "SimtError":
+        """Fill in location attributes that are still ``None`` and refresh the message."""
+        for key, value in where.items():
+            if key not in _WHERE:
+                raise KeyError(key)
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        self.args = (self._compose(),)
+        return self
+
+
+class ProgramError(SimtError):
+    """An invalid program (from JSON, built by hand, or failing validation)."""
+
+
+class AssemblyError(ProgramError):
+    """Something wrong in assembly text; ``line`` and ``column`` are 1-based."""
+
+    def __init__(self, message: str, *, line: int, column: int, **where) -> None:
+        self.line = line
+        self.column = column
+        where.setdefault("source_line", line)
+        super().__init__(message, **where)
+
+    def _compose(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.reason}"
+
+
+class TypeMismatchError(SimtError):
+    """A register read with another type than its tag."""
+
+
+class UninitializedRegisterError(SimtError):
+    """A register or predicate read before it was ever written."""
+
+
+class OutOfBoundsError(SimtError, IndexError):
+    """Any bounds failure: buffers, boundary classes, pools, shared memory, host copies."""
+
+
+class InvalidHandleError(SimtError):
+    """An unknown or freed buffer or pool handle."""
+
+
+class InvalidClassError(SimtError):
+    """A resonance class >= 96."""
+
+
+class DivisionByZeroError(SimtError, ZeroDivisionError):
+    """Integer division by zero."""
+
+
+class UnsupportedOperationError(SimtError, TypeError):
+    """A type, CVT pair or condition an instruction does not support."""
+
+
+class CallStackError(SimtError):
+    """Call depth above 256, or RET on an empty call stack."""
+
+
+class BarrierDeadlockError(SimtError):
+    """A block can neither run nor release its barrier."""
+
+
+class StepLimitError(SimtError):
+    """The launch issued more instructions than ``max_steps``."""
+
+
+class DeviceMemoryError(SimtError, MemoryError):
+    """An allocation would exceed the device's ``memory_limit``."""
+
+
+class SimtTypeError(SimtError, TypeError):
+    """A wrong Python argument type at the API."""
+
+
+class SimtValueError(SimtError, ValueError):
+    """A wrong Python argument value at the API."""
