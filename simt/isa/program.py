@@ -8,6 +8,7 @@ by bit pattern.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import types as _pytypes
 from dataclasses import dataclass
@@ -211,7 +212,7 @@ def _check_address(ins: Instruction, addr: Any) -> str | None:
     if isinstance(addr, SHARED_FORMS) and ins.spec.name not in ("LDS", "STS"):
         return f"{ins.spec.name} does not accept a shared-memory address"
     limits = {"handle": 1 << 64, "offset": 1 << 64, "class_": 256, "page": 256, "byte": 256}
-    for f in type(addr).__dataclass_fields__:
+    for f in (fld.name for fld in dataclasses.fields(addr)):
         value = getattr(addr, f)
         if not isinstance(value, int) or isinstance(value, bool):
             return f"address field {f} must be an int"

@@ -1,0 +1,1 @@
+"""How a program runs: register file, memory, scheduler, kernels, executor, device."""

@@ -1,0 +1,253 @@
+"""The public device: buffers, host copies and launches (contract §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InvalidHandleError, OutOfBoundsError, SimtTypeError, SimtValueError
+from ..isa import types as isa_types
+from ..isa.program import Program
+from ..isa.types import DType
+from ..observe.stats import Stats, StatsObserver
+from .events import Observer
+from .executor import DEFAULT_MAX_STEPS, Launch, run
+from .launch import Dim3, Geometry
+from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
+    default_memory_limit
+
+__all__ = ["Buffer", "Device", "LaunchResult", "DEFAULT_PIECE_LANES", "MAX_SHARED_BYTES",
+           "MAX_ARGS"]
+
+DEFAULT_PIECE_LANES = 1 << 18
+MIN_PIECE_LANES = 1 << 16
+MAX_SHARED_BYTES = 4 << 20
+MAX_ARGS = 252
+
+_SCALAR_TYPES = {np.dtype(t.numpy): t for t in DType}
+
+
+@dataclass(frozen=True, eq=False)
+class Buffer:
+    """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes."""
+
+    handle: int
+    nbytes: int
+    device: "Device"
+
+    def __repr__(self) -> str:
+        return f"Buffer(handle={self.handle}, nbytes={self.nbytes})"
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """What a launch returns: the resonance accumulator and statistics."""
+
+    resonance: np.ndarray
+    stats: Stats
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    """A NumPy dtype from a NumPy dtype-like or an ISA type name (``"bf16"``)."""
+    if isinstance(dtype, DType):
+        return dtype.numpy
+    if isinstance(dtype, str):
+        try:
+            return isa_types.by_name(dtype.lower()).numpy
+        except KeyError:
+            pass
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise SimtTypeError(f"not a dtype: {dtype!r} ({exc})") from None
+    if dt.itemsize == 0 or dt.hasobject:
+        raise SimtTypeError(f"dtype must be a fixed-size non-object type, got {dt}")
+    return dt
+
+
+def _nonneg_int(value: Any, what: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise SimtTypeError(f"{what} must be an int, got {value!r}")
+    if value < 0:
+        raise SimtValueError(f"{what} must be >= 0, got {value}")
+    return int(value)
+
+
+class Device:
+    """An emulated device: memory plus the vectorized executor.
+
+    Parameters
+    ----------
+    piece_lanes
+        Lanes run together as one piece of whole blocks (default 262,144; at
+        least 65,536).  Launches with more lanes run piece by piece.
+    memory_limit
+        Bytes the device may hold (buffers, pools, shared memory and a
+        launch's working memory); default half of the machine's RAM.
+    """
+
+    def __init__(self, piece_lanes: int = DEFAULT_PIECE_LANES,
+                 memory_limit: int | None = None) -> None:
+        piece_lanes = _nonneg_int(piece_lanes, "piece_lanes")
+        if piece_lanes < MIN_PIECE_LANES:
+            raise SimtValueError(f"piece_lanes must be >= {MIN_PIECE_LANES}, got {piece_lanes}")
+        limit = default_memory_limit() if memory_limit is None else _nonneg_int(
+            memory_limit, "memory_limit")
+        self.piece_lanes = piece_lanes
+        self._memory = DeviceMemory(limit)
+        self.boundary = Buffer(0, BOUNDARY_BYTES, self)
+
+    @property
+    def memory_limit(self) -> int:
+        return self._memory.limit
+
+    @property
+    def memory_used(self) -> int:
+        return self._memory.used
+
+    # ------------------------------------------------------------------ buffers
+    def alloc(self, nbytes: int) -> Buffer:
+        """A new zero-filled buffer of ``nbytes`` bytes."""
+        nbytes = _nonneg_int(nbytes, "nbytes")
+        return Buffer(self._memory.alloc(nbytes), nbytes, self)
+
+    def upload(self, array: Any) -> Buffer:
+        """A new buffer holding a copy of ``np.asarray(array)`` (C order)."""
+        data = self._host_bytes(array)
+        buf = self.alloc(data.size)
+        self._memory.host_view(buf.handle, 0, data.size)[:] = data
+        return buf
+
+    def boundary_class(self, c: int) -> Buffer:
+        """The Buffer of boundary class ``c`` (handle 2^64 - 96 + c, 12,288 bytes)."""
+        c = _nonneg_int(c, "class")
+        if c >= 96:
+            raise SimtValueError(f"boundary class must be < 96, got {c}")
+        return Buffer(CLASS_HANDLE_BASE + c, CLASS_BYTES, self)
+
+    def _handle(self, buf: Any) -> int:
+        if not isinstance(buf, Buffer):
+            raise SimtTypeError(f"expected a simt.Buffer, got {type(buf).__name__}")
+        if buf.device is not self:
+            raise SimtValueError(f"{buf!r} belongs to another Device")
+        if self._memory.region(buf.handle) is None:
+            raise InvalidHandleError(f"invalid buffer handle: {buf.handle} (freed)")
+        return buf.handle
+
+    @staticmethod
+    def _host_bytes(array: Any) -> np.ndarray:
+        try:
+            arr = np.asarray(array)
+        except Exception as exc:   # anything np.asarray rejects is a bad argument
+            raise SimtTypeError(f"cannot convert {type(array).__name__} to an array: {exc}") \
+                from None
+        if arr.dtype.hasobject:
+            raise SimtTypeError(f"cannot upload an object array ({type(array).__name__})")
+        return np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+
+    def write(self, buf: Buffer, array: Any, offset: int = 0) -> None:
+        """Copy ``array``'s bytes into ``buf`` at byte ``offset``."""
+        handle = self._handle(buf)
+        data = self._host_bytes(array)
+        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+            raise SimtTypeError(f"offset must be an int, got {offset!r}")
+        self._memory.host_view(handle, int(offset), data.size)[:] = data
+
+    def download(self, buf: Buffer, dtype: Any, count: int | None = None,
+                 offset: int = 0) -> np.ndarray:
+        """A new writable 1-D array of ``count`` elements of ``dtype`` from byte ``offset``."""
+        handle = self._handle(buf)
+        dt = _dtype(dtype)
+        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+            raise SimtTypeError(f"offset must be an int, got {offset!r}")
+        offset = int(offset)
+        size = BOUNDARY_BYTES if handle == 0 else buf.nbytes
+        if offset < 0 or offset > size:
+            raise OutOfBoundsError(f"download offset {offset} is outside buffer {handle} "
+                                   f"({size} bytes)")
+        if count is None:
+            rest = size - offset
+            if rest % dt.itemsize:
+                raise SimtValueError(f"{rest} bytes from offset {offset} are not a whole number "
+                                     f"of {dt} elements; pass count")
+            count = rest // dt.itemsize
+        else:
+            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)):
+                raise SimtTypeError(f"count must be an int or None, got {count!r}")
+            if count < 0:
+                raise OutOfBoundsError(f"download count {count} is negative")
+        view = self._memory.host_view(handle, offset, int(count) * dt.itemsize)
+        return view.copy().view(dt)
+
+    def free(self, buf: Buffer) -> None:
+        """Free ``buf``; its handle is never reused."""
+        if not isinstance(buf, Buffer):
+            raise SimtTypeError(f"expected a simt.Buffer, got {type(buf).__name__}")
+        if buf.device is not self:
+            raise SimtValueError(f"{buf!r} belongs to another Device")
+        self._memory.free(buf.handle)
+
+    # ------------------------------------------------------------------ launches
+    def launch(self, program: Program, grid: int | tuple[int, ...] = 1,
+               block: int | tuple[int, ...] = 1, args: Sequence[Any] = (),
+               shared_bytes: int = 0, max_steps: int | None = None,
+               observers: Sequence[Observer] = ()) -> LaunchResult:
+        """Run ``program`` on a grid of blocks of lanes.
+
+        Parameters
+        ----------
+        program
+            A :class:`~simt.Program` (validated before any lane runs).
+        grid, block
+            An int or a tuple of 1-3 ints, each >= 1.
+        args
+            Kernel arguments written into r0, r1, ... (see :func:`kernel_argument`).
+        shared_bytes
+            Zero-filled per-block shared memory, 0 to ``MAX_SHARED_BYTES``.
+        max_steps
+            Instruction budget per piece; ``None`` means ``simt.DEFAULT_MAX_STEPS``.
+        observers
+            Extra observers (tracing, checking) that see every step.
+        """
+        if not isinstance(program, Program):
+            raise SimtTypeError(f"launch expects a simt.Program, got {type(program).__name__}")
+        program.validate()
+        geometry = Geometry(Dim3.parse(grid, "grid"), Dim3.parse(block, "block"))
+        shared_bytes = _nonneg_int(shared_bytes, "shared_bytes")
+        if shared_bytes > MAX_SHARED_BYTES:
+            raise SimtValueError(f"shared_bytes must be <= {MAX_SHARED_BYTES}, got {shared_bytes}")
+        max_steps = DEFAULT_MAX_STEPS if max_steps is None else _nonneg_int(max_steps, "max_steps")
+        if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+            raise SimtTypeError(f"args must be a sequence, got {type(args).__name__}")
+        if len(args) > MAX_ARGS:
+            raise SimtValueError(f"at most {MAX_ARGS} kernel arguments, got {len(args)}")
+        converted = [self.kernel_argument(a, i) for i, a in enumerate(args)]
+        stats = StatsObserver()
+        launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
+        resonance = run(launch, self._memory, [stats, *observers])
+        return LaunchResult(resonance, stats.result())
+
+    def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:
+        """(type, value) a launch argument is written as (contract §2, "Kernel arguments")."""
+        if isinstance(value, Buffer):
+            return DType.U64, np.uint64(self._handle(value))
+        if isinstance(value, (bool, np.bool_)):
+            raise SimtTypeError(f"argument {index}: bool is not a kernel argument type")
+        if isinstance(value, int):
+            if not -(1 << 63) <= value < (1 << 63):
+                raise SimtValueError(f"argument {index}: {value} is outside the i64 range; "
+                                     "pass np.uint64(...) for unsigned 64-bit values")
+            return DType.I64, np.int64(value)
+        if isinstance(value, float):
+            return DType.F64, np.float64(value)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if isinstance(value, np.generic):
+            ty = _SCALAR_TYPES.get(value.dtype)
+            if ty is not None:
+                return ty, np.asarray(value).view(ty.storage)[()]
+        raise SimtTypeError(f"argument {index}: unsupported kernel argument {value!r} of type "
+                            f"{type(value).__name__}")
+

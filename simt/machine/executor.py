@@ -1,0 +1,128 @@
+"""The step loop: run a program over a launch, piece by piece.
+
+Each step issues the instruction at the minimum PC among runnable lanes for
+every runnable lane at that PC (contract §2).  Within a step the kernel checks
+every lane, then commits; observers see the step afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import BarrierDeadlockError, SimtError, StepLimitError
+from ..isa.program import Program
+from ..isa.types import DType
+from .events import Event, Observer
+from .kernels import KERNELS
+from .lanes import LaneSet
+from .launch import Geometry, Piece
+from .memory import DeviceMemory
+from .scheduler import MinPC, _Deadlock
+from .state import RegisterFile
+from .step import Fault, Step
+
+__all__ = ["DEFAULT_MAX_STEPS", "Launch", "run"]
+
+DEFAULT_MAX_STEPS = 1_000_000
+
+
+@dataclass
+class Launch:
+    """Everything one launch needs besides device memory."""
+
+    program: Program
+    geometry: Geometry
+    args: Sequence[tuple[DType, np.generic]]
+    shared_bytes: int
+    max_steps: int
+    piece_lanes: int
+
+
+def _working_bytes(program: Program, lanes: int, shared: int) -> int:
+    """A generous estimate of a piece's register file and scratch, for the memory budget."""
+    regs = {252, 253, 254, 255}
+    for ins in program:
+        for field in ins.spec.fields:
+            if field.kind.value == "reg":
+                regs.add(getattr(ins, field.name))
+    return lanes * (len(regs) * 9 + 32) + shared
+
+
+def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> np.ndarray:
+    """Run ``launch`` to completion; return the resonance accumulator (float64[96]).
+
+    Raises the typed :class:`~simt.errors.SimtError` of the first fault, with
+    its location filled in; effects of earlier steps and pieces remain.
+    """
+    program = launch.program
+    geometry = launch.geometry
+    resonance = np.zeros(96, np.float64)
+    bpl = geometry.lanes_per_block
+    blocks_per_piece = max(1, launch.piece_lanes // bpl)
+    dispatch = [KERNELS[ins.spec.name] for ins in program]
+    for o in observers:
+        o.on_launch(geometry)
+    with np.errstate(all="ignore"):
+        for block0 in range(0, geometry.blocks, blocks_per_piece):
+            blocks = min(blocks_per_piece, geometry.blocks - block0)
+            working = _working_bytes(program, blocks * bpl, blocks * launch.shared_bytes)
+            memory.reserve(working, "launch working memory")
+            try:
+                piece = Piece(program, geometry, memory, resonance, block0, blocks,
+                              launch.shared_bytes)
+                _run_piece(piece, launch, dispatch, observers)
+            finally:
+                memory.release(working)
+    for o in observers:
+        o.on_finish()
+    return resonance
+
+
+def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence[Observer]
+               ) -> None:
+    program = piece.program
+    n = piece.lanes
+    regs = RegisterFile(n)
+    everyone = LaneSet.range(0, n)
+    for reg, value in piece.special_registers().items():
+        regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
+    for reg, (ty, value) in enumerate(launch.args):
+        regs.write(reg, ty, everyone, value)
+    scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    steps = 0
+    while (issue := scheduler.next()) is not None:
+        pc, lanes = issue
+        if steps >= launch.max_steps:
+            raise _located(StepLimitError(f"step limit of {launch.max_steps} instructions "
+                                          "reached; next instruction not issued"),
+                           piece, pc, lanes.first)
+        steps += 1
+        step = Step(pc, lanes, regs, piece)
+        try:
+            flow = dispatch[pc](step, program[pc])
+        except Fault as fault:
+            raise _located(fault.error, piece, pc, lanes.at(fault.pos), fault.count) from None
+        targets = scheduler.targets(pc, flow)
+        try:
+            releases = scheduler.advance(pc, lanes, flow, targets)
+        except _Deadlock as dead:
+            raise _located(BarrierDeadlockError(
+                "barrier deadlock: a block's lanes wait at barriers that cannot release"),
+                piece, dead.pc, dead.lane) from None
+        regs.live = scheduler.live
+        if observers:
+            event = Event(pc, program[pc], lanes, piece, targets, step.bytes_loaded,
+                          step.bytes_stored, releases)
+            for o in observers:
+                o.after(event)
+
+
+def _located(error: SimtError, piece: Piece, pc: int, local_lane: int,
+             count: int | None = None) -> SimtError:
+    program = piece.program
+    where = piece.geometry.locate(piece.lane0 + local_lane)
+    return error.located(pc=pc, instruction=str(program[pc]), source_line=program.source_line(pc),
+                         lanes_faulting=count, **where)

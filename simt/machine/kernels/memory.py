@@ -1,0 +1,160 @@
+"""LDG, STG, LDS, STS: address resolution, checks, gathers and scatters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InvalidHandleError, OutOfBoundsError
+from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
+                            RegisterIndirectComputed, Shared, SharedIndirect)
+from ...isa.types import DType
+from ..memory import CLASS_BYTES, Segment, check_range, crosses_class, gather, scatter
+from ..step import Step
+
+__all__ = ["KERNELS", "segments_for", "shared_segments", "load", "store", "positions",
+           "read_address", "locate"]
+
+_PAGES = 48
+
+
+def positions(where, bad: np.ndarray) -> np.ndarray:
+    """Bool mask (``where`` = all lanes) or positions of the bad lanes of a segment."""
+    return bad if isinstance(where, slice) else where[bad]
+
+
+def _uniform(values) -> bool:
+    return np.ndim(values) == 0 or values.size == 0 or bool((values == values[0]).all())
+
+
+def segments_for(step: Step, handles, offsets, size: int,
+                 subset: np.ndarray | None = None) -> list[Segment]:
+    """Resolve buffer handles + byte offsets, registering handle and bounds faults.
+
+    ``handles``/``offsets`` are per lane (or scalars); with ``subset`` they
+    belong to those lane positions only.
+    """
+    memory = step.launch.memory
+    count = step.n if subset is None else subset.size
+    offsets = np.broadcast_to(np.asarray(offsets, np.uint64), (count,))
+    if _uniform(handles):
+        h0 = int(handles) if np.ndim(handles) == 0 else int(handles[0]) if count else 0
+        groups = [(h0, slice(None))]
+    else:
+        uniq, inverse = np.unique(handles, return_inverse=True)
+        groups = [(int(h), np.flatnonzero(inverse == k)) for k, h in enumerate(uniq)]
+    out = []
+    for handle, local in groups:
+        where = local if subset is None else subset[local]
+        region = memory.region(handle)
+        if region is None:
+            step.fault(None if isinstance(where, slice) else where, InvalidHandleError,
+                       f"invalid buffer handle: {handle}")
+            continue
+        off = offsets[local]
+        bad = check_range(off, size, region.limit)
+        if region.per_class:
+            bad |= crosses_class(off, size)
+        if bad.any():
+            first = int(off[int(np.argmax(bad))])
+            step.fault(positions(where, bad), OutOfBoundsError,
+                       f"out of bounds: {size}-byte access at offset {first} of buffer {handle} "
+                       f"({region.limit} bytes{', per class 12288' if region.per_class else ''})")
+        pos = np.where(bad, 0, off).astype(np.int64) + region.base
+        out.append(Segment(region.mem, pos, where))
+    return out
+
+
+def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
+    """Resolve shared-memory byte offsets of every lane inside its block's scratch."""
+    piece = step.launch
+    limit = piece.shared_bytes
+    off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
+    bad = check_range(off, size, limit)
+    if bad.any():
+        first = int(off[int(np.argmax(bad))])
+        step.fault(bad, OutOfBoundsError,
+                   f"out of bounds: {size}-byte shared access at offset {first} "
+                   f"(shared_bytes={limit})")
+    base = piece.block_of(step.lanes.indices()) * limit
+    pos = np.where(bad, 0, off).astype(np.int64) + base
+    return [Segment(piece.shared, pos, slice(None))]
+
+
+def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
+    """Gather one value per lane (call after ``step.commit()``)."""
+    step.bytes_loaded += step.n * dtype.itemsize
+    if len(segs) == 1 and isinstance(segs[0].where, slice):
+        return gather(segs[0].mem, segs[0].pos, dtype)
+    out = np.empty(step.n, dtype)
+    for seg in segs:
+        out[seg.where] = gather(seg.mem, seg.pos, dtype)
+    return out
+
+
+def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
+    """Scatter one value per lane; colliding bytes keep the highest lane's value."""
+    values = np.broadcast_to(values, (step.n,))
+    step.bytes_stored += step.n * values.dtype.itemsize
+    by_mem: dict[int, list[Segment]] = {}
+    for seg in segs:
+        by_mem.setdefault(id(seg.mem), []).append(seg)
+    for group in by_mem.values():
+        if len(group) == 1:
+            seg = group[0]
+            scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
+            continue
+        lanes = np.concatenate([np.arange(step.n)[s.where] for s in group])
+        pos = np.concatenate([s.pos for s in group])
+        order = np.argsort(lanes, kind="stable")
+        scatter(group[0].mem, pos[order], np.ascontiguousarray(values[lanes[order]]))
+
+
+def read_address(step: Step, addr) -> tuple:
+    """Read an address's registers: ``(handles, offsets)``, or ``(None, offsets)`` for shared."""
+    if isinstance(addr, BufferOffset):
+        return addr.handle, addr.offset
+    if isinstance(addr, PhiCoordinate):
+        return 0, addr.class_ * CLASS_BYTES + addr.page * 256 + addr.byte
+    if isinstance(addr, RegisterIndirect):
+        return step.read(addr.base, DType.U64), addr.offset
+    if isinstance(addr, RegisterIndirectComputed):
+        return step.read(addr.handle_reg, DType.U64), step.read(addr.offset_reg, DType.U64)
+    if isinstance(addr, Shared):
+        return None, addr.offset
+    if isinstance(addr, SharedIndirect):
+        return None, step.read_any(addr.offset_reg, (DType.U32, DType.U64))[1]
+    raise AssertionError(addr)  # Program.validate() admits no other address
+
+
+def locate(step: Step, addr, operands: tuple, size: int) -> list[Segment]:
+    """Check an address for ``size``-byte accesses and resolve it to segments."""
+    if isinstance(addr, PhiCoordinate) and addr.page >= _PAGES:
+        step.fault(None, OutOfBoundsError, f"invalid Φ-coordinate: page {addr.page} >= {_PAGES}")
+        return []
+    if isinstance(addr, RegisterIndirect) and addr.offset < 0:
+        step.fault(None, OutOfBoundsError, f"RegisterIndirect negative offset {addr.offset}")
+        return []
+    handles, offsets = operands
+    if handles is None:
+        return shared_segments(step, offsets, size)
+    return segments_for(step, handles, offsets, size)
+
+
+def _load_kernel(step: Step, ins) -> None:
+    ty: DType = ins.ty
+    segs = locate(step, ins.addr, read_address(step, ins.addr), ty.size)
+    step.commit()
+    step.write(ins.dst, ty, load(step, segs, ty.storage))
+
+
+def _store_kernel(step: Step, ins) -> None:
+    ty: DType = ins.ty
+    operands = read_address(step, ins.addr)     # REF order: address, source, then bounds
+    values = step.read(ins.src, ty)
+    segs = locate(step, ins.addr, operands, ty.size)
+    step.commit()
+    store(step, segs, values)
+
+
+KERNELS = {"LDG": _load_kernel, "LDS": _load_kernel, "STG": _store_kernel,
+           "STS": _store_kernel}

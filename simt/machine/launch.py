@@ -1,0 +1,134 @@
+"""Launch geometry and the context of one running piece.
+
+A launch is a grid of blocks of lanes (1-3 dimensions each).  Global lane id
+``= block_linear * lanes_per_block + lane_linear`` with x fastest (atlas-isa
+§2).  A large launch runs as *pieces*: consecutive whole blocks, each piece run
+to completion before the next (contract §2, "Pieces").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import SimtTypeError, SimtValueError
+from ..isa.program import Program
+from .memory import DeviceMemory
+
+__all__ = ["Dim3", "Geometry", "Piece"]
+
+
+@dataclass(frozen=True)
+class Dim3:
+    """An (x, y, z) extent, each >= 1."""
+
+    x: int
+    y: int = 1
+    z: int = 1
+
+    @classmethod
+    def parse(cls, value: "int | tuple[int, ...] | Dim3", what: str) -> "Dim3":
+        """Normalize an int or a tuple of 1-3 ints; ``TypeError``/``ValueError`` otherwise."""
+        if isinstance(value, Dim3):
+            return value
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            value = (int(value),)
+        if not isinstance(value, (tuple, list)):
+            raise SimtTypeError(f"{what} must be an int or a tuple of 1-3 ints, got {value!r}")
+        if not 1 <= len(value) <= 3:
+            raise SimtValueError(f"{what} must have 1 to 3 dimensions, got {len(value)}")
+        dims = []
+        for v in value:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise SimtTypeError(f"{what} dimensions must be ints, got {v!r}")
+            if v < 1:
+                raise SimtValueError(f"{what} dimensions must be >= 1, got {tuple(value)}")
+            dims.append(int(v))
+        return cls(*dims)
+
+    @property
+    def size(self) -> int:
+        return self.x * self.y * self.z
+
+    def unravel(self, linear: int) -> tuple[int, int, int]:
+        """(x, y, z) of a linear index, x fastest."""
+        return (linear % self.x, (linear // self.x) % self.y, linear // (self.x * self.y))
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.x, self.y, self.z)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The shape of a launch."""
+
+    grid: Dim3
+    block: Dim3
+
+    @property
+    def lanes_per_block(self) -> int:
+        return self.block.size
+
+    @property
+    def blocks(self) -> int:
+        return self.grid.size
+
+    @property
+    def lanes(self) -> int:
+        return self.grid.size * self.block.size
+
+    def locate(self, lane: int) -> dict:
+        """Error location attributes of a global lane id."""
+        b, t = divmod(lane, self.lanes_per_block)
+        return {"lane": lane, "block": self.grid.unravel(b), "thread": self.block.unravel(t)}
+
+
+@dataclass
+class Piece:
+    """One piece of a launch: blocks ``[block0, block0 + blocks)`` run together.
+
+    Kernels read launch-wide things from here: device memory, the resonance
+    accumulator, the program, this piece's shared memory and lane geometry.
+    """
+
+    program: Program
+    geometry: Geometry
+    memory: DeviceMemory
+    resonance: np.ndarray
+    block0: int
+    blocks: int
+    shared_bytes: int
+    shared: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shared = np.zeros(self.blocks * self.shared_bytes, np.uint8)
+
+    @property
+    def lanes(self) -> int:
+        return self.blocks * self.geometry.lanes_per_block
+
+    @property
+    def lane0(self) -> int:
+        """Global id of the piece's first lane."""
+        return self.block0 * self.geometry.lanes_per_block
+
+    def block_of(self, local: np.ndarray) -> np.ndarray:
+        """Piece-local block index of each piece-local lane."""
+        return np.asarray(local) // self.geometry.lanes_per_block
+
+    def block_x(self, local: np.ndarray) -> np.ndarray:
+        """blockIdx.x of each piece-local lane."""
+        linear = self.block0 + self.block_of(local)
+        return linear % self.geometry.grid.x
+
+    def special_registers(self) -> dict[int, np.ndarray]:
+        """Initial values of r252..r255 for the piece's lanes (atlas-isa §2)."""
+        g = self.geometry
+        bpl = g.lanes_per_block
+        lane_linear = np.arange(bpl, dtype=np.uint32)
+        tx = np.tile(lane_linear % np.uint32(g.block.x), self.blocks)
+        block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
+        bx = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
+        gid = np.arange(self.lane0, self.lane0 + self.lanes, dtype=np.uint64)
+        return {252: tx, 253: bx, 254: np.uint32(g.block.x), 255: gid}

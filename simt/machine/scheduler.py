@@ -1,0 +1,161 @@
+"""The min-PC scheduling policy, barrier parking and deadlock detection.
+
+Runnable lanes are kept grouped by PC (``groups``), so choosing the next step
+is a ``min`` over the few distinct PCs rather than over every lane.  Lanes
+parked at ``bar.sync`` leave the groups; a block's barrier releases when every
+non-exited lane of the block is parked at a ``bar.sync`` with the same id
+(exited lanes count as arrived, contract §2), and a block with no runnable
+lane that cannot release is a :class:`~simt.errors.BarrierDeadlockError`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lanes import LaneSet
+from .step import EXIT, Jump, Park
+
+__all__ = ["MinPC"]
+
+_NOT_PARKED = -1
+
+
+class MinPC:
+    """Min-PC scheduler for the ``n`` lanes of one piece (``lanes_per_block`` per block)."""
+
+    def __init__(self, n: int, lanes_per_block: int, program_len: int) -> None:
+        self.n = n
+        self.bpl = lanes_per_block
+        self.end = program_len
+        self.groups: dict[int, LaneSet] = {}
+        self.live = n
+        self.park_id: np.ndarray | None = None
+        self.park_pc: np.ndarray | None = None
+        self.exited: np.ndarray | None = None
+        blocks = n // lanes_per_block
+        self.parked_per_block = np.zeros(blocks, np.int64)
+        self.exited_per_block = np.zeros(blocks, np.int64)
+        self._add(0, LaneSet.range(0, n))
+
+    # ------------------------------------------------------------------ choosing
+    def next(self) -> tuple[int, LaneSet] | None:
+        """The lowest PC with runnable lanes, and those lanes (removed from the groups)."""
+        if not self.groups:
+            return None
+        pc = min(self.groups)
+        return pc, self.groups.pop(pc)
+
+    def peek(self) -> tuple[int, LaneSet] | None:
+        if not self.groups:
+            return None
+        pc = min(self.groups)
+        return pc, self.groups[pc]
+
+    # ------------------------------------------------------------------ advancing
+    def targets(self, pc: int, flow) -> int | np.ndarray | None:
+        """Next PC of each lane after ``flow`` (PC rule applied), or None for EXIT/Park."""
+        if flow is None:
+            return pc + 1
+        if isinstance(flow, Jump):
+            t = flow.target
+            if isinstance(t, np.ndarray):
+                return np.where(t == pc, pc + 1, t)
+            return pc + 1 if t == pc else t
+        return None
+
+    def advance(self, pc: int, lanes: LaneSet, flow, targets) -> int:
+        """Move ``lanes`` on after executing ``pc``; return the number of barrier releases."""
+        if flow is EXIT:
+            return self._exit(lanes)
+        if isinstance(flow, Park):
+            return self._park(pc, lanes, flow.barrier)
+        if isinstance(targets, np.ndarray):
+            return self._scatter(lanes, targets)
+        return self._add(int(targets), lanes)
+
+    def _scatter(self, lanes: LaneSet, targets: np.ndarray) -> int:
+        first = targets[0]
+        if (targets == first).all():
+            return self._add(int(first), lanes)
+        released = 0
+        for t in np.unique(targets):
+            released += self._add(int(t), lanes.take(targets == t))
+        return released
+
+    def _add(self, pc: int, lanes: LaneSet) -> int:
+        if len(lanes) == 0:
+            return 0
+        if pc >= self.end:      # running off the end ends the lane like EXIT
+            return self._exit(lanes)
+        have = self.groups.get(pc)
+        self.groups[pc] = lanes if have is None else have.union(lanes)
+        return 0
+
+    def _exit(self, lanes: LaneSet) -> int:
+        if self.exited is None:
+            self.exited = np.zeros(self.n, bool)
+        self.exited[lanes.sel] = True
+        self.live -= len(lanes)
+        blocks = self._count_blocks(lanes)
+        self.exited_per_block += blocks
+        return self._release(np.flatnonzero(blocks))
+
+    def _park(self, pc: int, lanes: LaneSet, barrier: int) -> int:
+        if self.park_id is None:
+            self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
+            self.park_pc = np.zeros(self.n, np.int64)
+        self.park_id[lanes.sel] = barrier
+        self.park_pc[lanes.sel] = pc
+        blocks = self._count_blocks(lanes)
+        self.parked_per_block += blocks
+        return self._release(np.flatnonzero(blocks))
+
+    def _count_blocks(self, lanes: LaneSet) -> np.ndarray:
+        nblocks = self.parked_per_block.size
+        if lanes.is_range:
+            counts = np.zeros(nblocks, np.int64)
+            lo, hi = lanes.lo, lanes.hi
+            b0, b1 = lo // self.bpl, (hi - 1) // self.bpl
+            if b0 == b1:
+                counts[b0] = hi - lo
+            else:
+                counts[b0] = (b0 + 1) * self.bpl - lo
+                counts[b0 + 1: b1] = self.bpl
+                counts[b1] = hi - b1 * self.bpl
+            return counts
+        return np.bincount(lanes.idx // self.bpl, minlength=nblocks)
+
+    def _release(self, touched: np.ndarray) -> int:
+        """Release (or report deadlock of) every touched block with no runnable lane."""
+        if self.park_id is None or touched.size == 0:
+            return 0
+        parked = self.parked_per_block[touched]
+        stuck = touched[(parked > 0) & (parked + self.exited_per_block[touched] == self.bpl)]
+        if stuck.size == 0:
+            return 0
+        ids = self.park_id.reshape(-1, self.bpl)[stuck]
+        lowest = np.where(ids == _NOT_PARKED, np.iinfo(np.int16).max, ids).min(axis=1)
+        uniform = lowest == ids.max(axis=1)
+        if not uniform.all():
+            self._deadlock(int(stuck[~uniform][0]))
+        lanes = (stuck[:, None] * self.bpl + np.arange(self.bpl)).ravel()
+        lanes = lanes[self.park_id[lanes] != _NOT_PARKED]
+        nxt = self.park_pc[lanes] + 1
+        self.park_id[lanes] = _NOT_PARKED
+        self.parked_per_block[stuck] = 0
+        self._scatter(LaneSet.of(lanes), nxt)
+        return int(stuck.size)
+
+    def _deadlock(self, block: int) -> None:
+        ids = self.park_id[block * self.bpl: (block + 1) * self.bpl]
+        local = block * self.bpl + int(np.argmax(ids != _NOT_PARKED))
+        raise _Deadlock(local, int(self.park_pc[local]))
+
+
+class _Deadlock(Exception):
+    """Internal: block deadlock at piece-local lane ``lane`` parked at ``pc``."""
+
+    def __init__(self, lane: int, pc: int) -> None:
+        super().__init__(lane, pc)
+        self.lane = lane
+        self.pc = pc

@@ -1,0 +1,182 @@
+"""One instruction executed for every lane at one PC: check, then commit.
+
+Instruction kernels receive a :class:`Step`.  Reads (``read``, ``read_pred``)
+and explicit checks (``fault``) only *register* faults; ``commit()`` raises the
+fault of the lowest faulting lane before anything is written, so a faulting
+instruction has no effect for any lane (contract §2, "Faults are precise").
+For that lane the first registered check wins, so kernels check in the REF's
+order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import SimtError, TypeMismatchError, UninitializedRegisterError
+from ..isa.types import DType
+from .lanes import LaneSet
+from .state import PRED_TAG, UNSET, RegisterFile
+
+__all__ = ["Step", "Fault", "Jump", "EXIT", "Park"]
+
+
+class Fault(Exception):
+    """A precise fault: ``error`` for the lane at position ``pos`` of the step."""
+
+    def __init__(self, pos: int, error: SimtError, count: int) -> None:
+        super().__init__(str(error))
+        self.pos = pos
+        self.error = error
+        self.count = count
+
+
+@dataclass(frozen=True)
+class Jump:
+    """Next PC: one int for all lanes, or one per lane (in lane order)."""
+
+    target: int | np.ndarray
+
+
+@dataclass(frozen=True)
+class Park:
+    """The lanes wait at a barrier with this id."""
+
+    barrier: int
+
+
+class _Exit:
+    def __repr__(self) -> str:
+        return "EXIT"
+
+
+EXIT = _Exit()
+Where = np.ndarray | None          # bool mask over the step's lanes, or positions; None: all
+
+
+@dataclass
+class Step:
+    """The context of one instruction issue.
+
+    Attributes
+    ----------
+    pc
+        Program counter of the instruction.
+    lanes
+        The executing lanes (piece-local, ascending).
+    regs
+        The piece's register file.
+    launch
+        The running launch (memory, geometry, resonance, shared memory).
+    """
+
+    pc: int
+    lanes: LaneSet
+    regs: RegisterFile
+    launch: object
+    n: int = 0
+    bytes_loaded: int = 0
+    bytes_stored: int = 0
+    _pos: int | None = None
+    _error: SimtError | None = None
+    _bad: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.n = len(self.lanes)
+
+    # ------------------------------------------------------------------ faults
+    def fault(self, where: Where, error: type[SimtError] | Callable[[int], SimtError],
+              message: str | None = None) -> None:
+        """Register a fault for the lanes ``where`` (bool mask, positions, or None for all).
+
+        ``error`` is an error class (with ``message``) or a function of the
+        faulting lane's position returning the error instance.
+        """
+        if where is None:
+            positions = None
+            first = 0
+        else:
+            where = np.asarray(where)
+            if where.dtype == bool:
+                if not where.any():
+                    return
+                first = int(np.argmax(where))
+                positions = where
+            else:
+                if where.size == 0:
+                    return
+                first = int(where.min())
+                positions = where
+        if self._bad is None:
+            self._bad = np.zeros(self.n, bool)
+        if positions is None:
+            self._bad[:] = True
+        else:
+            self._bad[positions] = True
+        if self._pos is None or first < self._pos:
+            self._pos = first
+            self._error = error(first) if message is None else error(message)
+
+    @property
+    def faulted(self) -> bool:
+        return self._pos is not None
+
+    def commit(self) -> None:
+        """Raise the registered fault, if any; afterwards the step may write."""
+        if self._pos is not None:
+            raise Fault(self._pos, self._error, int(np.count_nonzero(self._bad)))
+
+    # ------------------------------------------------------------------ registers
+    def read(self, reg: int, ty: DType, where: np.ndarray | None = None) -> np.ndarray:
+        """The values of ``reg`` as ``ty`` for every lane; checks initialization and tag.
+
+        With a boolean ``where``, only those lanes are checked (SEL reads just
+        the selected source); the other lanes' values are unspecified.
+        """
+        row = self.regs.regs[reg]
+        tags = row.tags_of(self.lanes)
+        want = ty.value
+        if isinstance(tags, np.ndarray):
+            bad = tags != want
+            if where is not None:
+                bad &= where
+            if bad.any():
+                self._tag_fault(bad, int(tags[int(np.argmax(bad))]), reg, ty)
+        elif tags != want and (where is None or where.any()):
+            self._tag_fault(where, tags, reg, ty)
+            return np.zeros(self.n, ty.storage)
+        return row.values(self.lanes, ty.storage)
+
+    def _tag_fault(self, where: Where, tag: int, reg: int, ty: DType) -> None:
+        if tag == UNSET:
+            self.fault(where, UninitializedRegisterError, f"uninitialized register: r{reg}")
+        else:
+            self.fault(where, TypeMismatchError,
+                       f"type mismatch: expected {ty.text}, got {DType(tag).text} in r{reg}")
+
+    def read_any(self, reg: int, allowed: tuple[DType, ...]) -> tuple[DType, np.ndarray]:
+        """Read ``reg`` whose tag must be one of ``allowed`` (uniform over the lanes)."""
+        row = self.regs.regs[reg]
+        tags = row.tags_of(self.lanes)
+        tag = int(tags[0]) if isinstance(tags, np.ndarray) else tags
+        ty = DType(tag) if tag in [t.value for t in allowed] else allowed[0]
+        return ty, self.read(reg, ty)
+
+    def read_pred(self, pred: int) -> np.ndarray:
+        row = self.regs.preds[pred]
+        tags = row.tags_of(self.lanes)
+        bad = tags != PRED_TAG
+        if np.any(bad):
+            self.fault(bad if isinstance(bad, np.ndarray) else None, UninitializedRegisterError,
+                       f"uninitialized predicate: p{pred}")
+            if not isinstance(bad, np.ndarray):
+                return np.zeros(self.n, bool)
+        return row.values(self.lanes, np.dtype(bool))
+
+    def write(self, reg: int, ty: DType, values) -> None:
+        self.regs.write(reg, ty, self.lanes, values)
+
+    def write_pred(self, pred: int, values) -> None:
+        self.regs.write_pred(pred, self.lanes, values)

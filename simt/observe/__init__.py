@@ -1,0 +1,1 @@
+"""Tools that observe launches through :class:`simt.machine.events.Observer`."""

@@ -1,0 +1,111 @@
+"""Launch statistics (contract §6), gathered by an observer beside the executor.
+
+A warp is 32 consecutive lanes of one block by linear lane index (the last
+warp of a block may be partial).  Counting is O(1) per step for converged
+(range) lane sets and one pass over the lanes otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..isa.table import BRANCHES
+from ..machine.events import Event
+from ..machine.launch import Geometry
+
+__all__ = ["Stats", "StatsObserver", "WARP"]
+
+WARP = 32
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What a launch did.
+
+    Attributes
+    ----------
+    steps
+        Instructions issued.
+    lane_instructions
+        Sum over steps of the lanes that executed.
+    warp_instructions
+        Sum over steps of the warps with at least one executing lane.
+    simd_efficiency
+        ``lane_instructions / (32 * warp_instructions)``; 0.0 when nothing ran.
+    divergent_branches
+        Warp-steps where a BRA, LOOP or RET sent the warp's lanes to more than one PC.
+    barriers
+        Block-level barrier releases.
+    bytes_loaded, bytes_stored
+        Memory traffic over all spaces.
+    opcode_counts
+        Instructions issued per mnemonic (serde name, e.g. ``"ADD"``).
+    """
+
+    steps: int = 0
+    lane_instructions: int = 0
+    warp_instructions: int = 0
+    simd_efficiency: float = 0.0
+    divergent_branches: int = 0
+    barriers: int = 0
+    bytes_loaded: int = 0
+    bytes_stored: int = 0
+    opcode_counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """A plain dict (``opcode_counts`` copied)."""
+        return asdict(self)
+
+
+class StatsObserver:
+    """Accumulates :class:`Stats` over one launch."""
+
+    def __init__(self) -> None:
+        self.bpl = 1
+        self.steps = self.lanes = self.warps = self.divergent = 0
+        self.barriers = self.loaded = self.stored = 0
+        self.opcodes: Counter[str] = Counter()
+
+    def on_launch(self, geometry: Geometry) -> None:
+        self.bpl = geometry.lanes_per_block
+
+    def _warp_ids(self, lanes: np.ndarray) -> np.ndarray:
+        per_block = -(-self.bpl // WARP)
+        return (lanes // self.bpl) * per_block + (lanes % self.bpl) // WARP
+
+    def after(self, ev: Event) -> None:
+        self.steps += 1
+        lanes = ev.lanes
+        self.lanes += len(lanes)
+        self.opcodes[ev.instruction.spec.name] += 1
+        self.loaded += ev.bytes_loaded
+        self.stored += ev.bytes_stored
+        self.barriers += ev.releases
+        if lanes.is_range:
+            first, last = self._warp_ids(np.array([lanes.lo, lanes.hi - 1]))
+            self.warps += int(last - first) + 1
+            if not isinstance(ev.targets, np.ndarray):
+                return
+            warp = self._warp_ids(lanes.indices())
+        else:
+            warp = self._warp_ids(lanes.idx)
+            self.warps += 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
+        if isinstance(ev.targets, np.ndarray) and ev.instruction.spec.name in BRANCHES:
+            starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
+            lo = np.minimum.reduceat(ev.targets, starts)
+            hi = np.maximum.reduceat(ev.targets, starts)
+            self.divergent += int(np.count_nonzero(lo != hi))
+
+    def on_finish(self) -> None:
+        pass
+
+    def result(self) -> Stats:
+        return Stats(
+            steps=self.steps, lane_instructions=self.lanes, warp_instructions=self.warps,
+            simd_efficiency=self.lanes / (WARP * self.warps) if self.warps else 0.0,
+            divergent_branches=self.divergent, barriers=self.barriers,
+            bytes_loaded=self.loaded, bytes_stored=self.stored,
+            opcode_counts=dict(self.opcodes))
