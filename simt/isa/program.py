@@ -243,7 +243,7 @@ class Program:
         not part of equality).
     """
 
-    __slots__ = ("_instructions", "_labels", "_source_lines", "_validated")
+    __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers")
 
     def __init__(self, instructions: Iterable[Instruction] = (), labels: Mapping[str, int] | None
                  = None, source_lines: Iterable[int | None] | None = None) -> None:
@@ -251,6 +251,7 @@ class Program:
         self._labels = _pytypes.MappingProxyType(dict(labels or {}))
         self._source_lines = tuple(source_lines) if source_lines is not None else None
         self._validated = False
+        self._registers: frozenset[int] | None = None
         for i, ins in enumerate(self._instructions):
             if not isinstance(ins, Instruction):
                 raise ProgramError(f"instruction {i} is not an Instruction: {ins!r}", pc=i)
@@ -319,6 +320,23 @@ class Program:
                                        source_line=self.source_line(pc))
         self._validated = True
         return self
+
+    def registers(self) -> frozenset[int]:
+        """Every general register the program names (operands, address and reduction ranges)."""
+        if self._registers is not None:
+            return self._registers
+        regs = set()
+        for ins in self._instructions:
+            for field in ins.spec.fields:
+                value = getattr(ins, field.name)
+                if field.kind is Kind.REG:
+                    regs.add(value)
+                elif field.kind is Kind.ADDR:
+                    regs.update(getattr(value, r) for r in type(value).registers)
+            if ins.spec.name.startswith("Reduce"):
+                regs.update(range(ins.src_base, ins.src_base + ins.count))
+        self._registers = frozenset(regs)
+        return self._registers
 
     def to_text(self) -> str:
         """The program in assembly text (REF Display forms plus label lines)."""

@@ -27,6 +27,7 @@ from .step import Fault, Step
 __all__ = ["DEFAULT_MAX_STEPS", "Launch", "run"]
 
 DEFAULT_MAX_STEPS = 1_000_000
+_SPECIAL = frozenset({252, 253, 254, 255})
 
 
 @dataclass
@@ -43,12 +44,7 @@ class Launch:
 
 def _working_bytes(program: Program, lanes: int, shared: int) -> int:
     """A generous estimate of a piece's register file and scratch, for the memory budget."""
-    regs = {252, 253, 254, 255}
-    for ins in program:
-        for field in ins.spec.fields:
-            if field.kind.value == "reg":
-                regs.add(getattr(ins, field.name))
-    return lanes * (len(regs) * 9 + 32) + shared
+    return lanes * (len(program.registers() | _SPECIAL) * 9 + 32) + shared
 
 
 def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> np.ndarray:
@@ -87,7 +83,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
     n = piece.lanes
     regs = RegisterFile(n)
     everyone = LaneSet.range(0, n)
-    for reg, value in piece.special_registers().items():
+    for reg, value in piece.special_registers(program.registers() & _SPECIAL).items():
         regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)

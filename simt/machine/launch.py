@@ -122,13 +122,19 @@ class Piece:
         linear = self.block0 + self.block_of(local)
         return linear % self.geometry.grid.x
 
-    def special_registers(self) -> dict[int, np.ndarray]:
-        """Initial values of r252..r255 for the piece's lanes (atlas-isa §2)."""
+    def special_registers(self, wanted: frozenset[int]) -> dict[int, np.ndarray]:
+        """Initial values of the ``wanted`` registers among r252..r255 (atlas-isa §2)."""
         g = self.geometry
         bpl = g.lanes_per_block
-        lane_linear = np.arange(bpl, dtype=np.uint32)
-        tx = np.tile(lane_linear % np.uint32(g.block.x), self.blocks)
-        block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
-        bx = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
-        gid = np.arange(self.lane0, self.lane0 + self.lanes, dtype=np.uint64)
-        return {252: tx, 253: bx, 254: np.uint32(g.block.x), 255: gid}
+        out: dict[int, np.ndarray] = {}
+        if 252 in wanted:
+            lane_x = np.arange(bpl, dtype=np.uint32) % np.uint32(g.block.x)
+            out[252] = np.tile(lane_x, self.blocks)
+        if 253 in wanted:
+            block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
+            out[253] = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
+        if 254 in wanted:
+            out[254] = np.uint32(g.block.x)
+        if 255 in wanted:
+            out[255] = np.arange(self.lane0, self.lane0 + self.lanes, dtype=np.uint64)
+        return out

@@ -75,8 +75,13 @@ class MinPC:
 
     def _scatter(self, lanes: LaneSet, targets: np.ndarray) -> int:
         first = targets[0]
-        if (targets == first).all():
+        same = targets == first
+        if same.all():
             return self._add(int(first), lanes)
+        other = targets[~same]
+        if (other == other[0]).all():      # the usual two-way branch
+            taken, rest = lanes.split(same)
+            return self._add(int(first), taken) + self._add(int(other[0]), rest)
         released = 0
         for t in np.unique(targets):
             released += self._add(int(t), lanes.take(targets == t))

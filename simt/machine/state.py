@@ -25,6 +25,12 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
              8: np.dtype(np.uint64)}
 
 
+def _adoptable(values, dtype: np.dtype, n: int) -> bool:
+    """Whether ``values`` is a fresh array that can become a row's storage as is."""
+    return (isinstance(values, np.ndarray) and values.dtype == dtype and values.shape == (n,)
+            and values.flags.owndata and values.flags.writeable and values.base is None)
+
+
 class Row:
     """One register (or predicate) across all lanes of a piece."""
 
@@ -58,15 +64,18 @@ class Row:
         exited; a write covering every live lane makes the row's tag uniform.
         """
         covers_live = len(lanes) == live
-        data = self.data
-        if data is None or (data.dtype != dtype and data.dtype != _RAW):
-            if data is None or covers_live or self.tag == UNSET:
-                data = self.data = np.empty(n, dtype)
-            else:  # lanes keep values of another storage type: fall back to raw bits
-                data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
-        if data.dtype == _RAW and dtype != _RAW:
-            values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
-        data[lanes.sel] = values
+        if len(lanes) == n and _adoptable(values, dtype, n):
+            self.data = values          # a fresh result for every lane: keep it, don't copy
+        else:
+            data = self.data
+            if data is None or (data.dtype != dtype and data.dtype != _RAW):
+                if data is None or covers_live or self.tag == UNSET:
+                    data = self.data = np.empty(n, dtype)
+                else:  # lanes keep values of another storage type: fall back to raw bits
+                    data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
+            if data.dtype == _RAW and dtype != _RAW:
+                values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
+            data[lanes.sel] = values
         if covers_live:
             self.tag, self.tags = tag, None
         elif self.tag != tag:

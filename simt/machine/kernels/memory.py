@@ -26,6 +26,14 @@ def _uniform(values) -> bool:
     return np.ndim(values) == 0 or values.size == 0 or bool((values == values[0]).all())
 
 
+def _positions(off: np.ndarray, bad: np.ndarray, base) -> np.ndarray:
+    """Byte positions ``base + off`` (int64); faulting lanes get ``base``."""
+    if bad.any():
+        off = np.where(bad, np.uint64(0), off)
+    pos = np.asarray(off, np.uint64).view(np.int64)   # in bounds, so below 2**63
+    return pos + base if np.any(base) else pos
+
+
 def segments_for(step: Step, handles, offsets, size: int,
                  subset: np.ndarray | None = None) -> list[Segment]:
     """Resolve buffer handles + byte offsets, registering handle and bounds faults.
@@ -59,8 +67,7 @@ def segments_for(step: Step, handles, offsets, size: int,
             step.fault(positions(where, bad), OutOfBoundsError,
                        f"out of bounds: {size}-byte access at offset {first} of buffer {handle} "
                        f"({region.limit} bytes{', per class 12288' if region.per_class else ''})")
-        pos = np.where(bad, 0, off).astype(np.int64) + region.base
-        out.append(Segment(region.mem, pos, where))
+        out.append(Segment(region.mem, _positions(off, bad, region.base), where))
     return out
 
 
@@ -75,8 +82,7 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
         step.fault(bad, OutOfBoundsError,
                    f"out of bounds: {size}-byte shared access at offset {first} "
                    f"(shared_bytes={limit})")
-    base = piece.block_of(step.lanes.indices()) * limit
-    pos = np.where(bad, 0, off).astype(np.int64) + base
+    pos = _positions(off, bad, piece.block_of(step.lanes.indices()) * limit)
     return [Segment(piece.shared, pos, slice(None))]
 
 

@@ -1,0 +1,88 @@
+"""CVT and MOV_IMM.
+
+CVT follows Rust ``as`` on the pairs of :data:`simt.isa.table.CVT_PAIRS`: integers
+sign-extend, zero-extend, wrap or reinterpret; integers convert to floats with one
+round-to-nearest-even (NumPy's direct casts, never via another float type); floats
+convert to integers by truncating toward zero and saturating, NaN giving 0; f64 -> f32
+rounds to nearest even.  The extension pairs f16/bf16 <-> f32 go through
+``np.float16`` / ``ml_dtypes.bfloat16`` on the raw 16-bit patterns (round to nearest
+even).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ...isa.table import CVT_PAIRS
+from ...isa.types import BFLOAT16, DType
+from ._common import INT_MAX, INT_MIN, quiet, result, storage, unsigned_of
+
+__all__ = ["cvt", "cvt_supported", "mov_imm"]
+
+_HALF = {DType.F16: np.dtype(np.float16), DType.BF16: BFLOAT16}
+
+
+def cvt_supported(src_ty: DType, dst_ty: DType) -> bool:
+    """Whether ``cvt.<dst_ty>.<src_ty>`` exists."""
+    return (src_ty, dst_ty) in CVT_PAIRS
+
+
+def cvt(src_ty: DType, dst_ty: DType, a):
+    """Convert values of ``src_ty`` (in its storage dtype) to ``dst_ty``'s storage dtype.
+
+    Raises
+    ------
+    ValueError
+        If the pair is not in ``CVT_PAIRS`` (callers check :func:`cvt_supported` first).
+    """
+    if not cvt_supported(src_ty, dst_ty):
+        raise ValueError(f"CVT from {src_ty.text} to {dst_ty.text} is not supported")
+    x = storage(src_ty, a)
+    with quiet():
+        return result(_converter(src_ty, dst_ty)(src_ty, dst_ty, x))
+
+
+def _converter(src: DType, dst: DType) -> Callable[[DType, DType, np.ndarray], np.ndarray]:
+    if src in _HALF:
+        return _from_half
+    if dst in _HALF:
+        return _to_half
+    if src.is_float and dst.is_int:
+        return _float_to_int
+    return _cast
+
+
+def _cast(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
+    """Integer wrap / extension / reinterpretation, int -> float, f32 <-> f64, identity."""
+    return x.astype(dst.storage, copy=True)
+
+
+def _from_half(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
+    return x.view(_HALF[src]).astype(dst.storage)
+
+
+def _to_half(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
+    return x.astype(_HALF[dst]).view(np.uint16)
+
+
+def _float_to_int(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
+    """Truncate toward zero, saturate to ``dst``'s range, NaN -> 0."""
+    low = src.storage.type(INT_MIN[dst])          # 0 or -2**(bits-1): exact
+    past = src.storage.type(INT_MAX[dst] + 1)     # 2**bits or 2**(bits-1): exact
+    t = np.trunc(x)
+    inside = (t >= low) & (t < past)              # False for NaN
+    out = np.where(inside, t, 0).astype(dst.storage)
+    out = np.where(t >= past, dst.storage.type(INT_MAX[dst]), out)
+    return np.where(t < low, dst.storage.type(INT_MIN[dst]), out)
+
+
+def mov_imm(ty: DType, value: int):
+    """The immediate ``value`` (a u64) as a ``ty.storage`` scalar.
+
+    The low ``8 * size`` bits of ``value`` are the result's bit pattern: two's complement
+    for signed integers, IEEE bits for f32/f64, the raw 16 bits for f16/bf16.
+    """
+    raw = int(value) & ((1 << ty.bits) - 1)
+    return np.array(raw, dtype=unsigned_of(ty)).view(ty.storage)[()]

@@ -1,0 +1,165 @@
+"""FMA: ``a * b + c`` with a single rounding, for f32 and f64, without ``math.fma``.
+
+f32
+    ``a * b`` is exact in float64 (48-bit significand, exponent far from the
+    float64 limits).  The exact sum ``p + c`` is formed as ``s + e`` with TwoSum,
+    rounded to odd at 53 bits, then rounded to nearest even at 24 bits.  Rounding
+    to odd with at least two extra bits followed by round-to-nearest equals one
+    round-to-nearest of the exact value (Boldo & Melquiond), so the result is
+    correctly rounded, subnormal and overflowing results included.
+
+f64
+    Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
+    algorithms using rounding to odd" (IEEE TC 57(4), 2008)::
+
+        uh + ul = a * b          (Dekker/Veltkamp TwoProduct, exact)
+        th + tl = c + uh         (TwoSum, exact)
+        v = RO(tl + ul)          (TwoSum, then round to odd)
+        result = RN(th + v)
+
+    The algorithm needs every step to be free of overflow and of inexact
+    underflow.  To guarantee it, the product is taken of the frexp significands
+    (in [0.5, 1), so the split and the product error never leave the normal
+    range) and the exact value is rescaled by ``2**k``:
+
+    * ``k = 0`` in the ordinary range; a subnormal result is then exact (all
+      terms are multiples of 2**-1074), so it is found exactly;
+    * ``k = -8`` when an operand is near overflow; if ``c`` is then too small to be
+      scaled exactly it only acts as a sticky bit and is replaced by a value of
+      the same sign below the product's last bit, which rounds the same way;
+    * ``k = +300`` when the product error would underflow.  The scaled sum is
+      rounded to 53 bits (``W``) and the sign of the exact remainder is kept;
+      scaling back rounds ``W`` once more when the result is subnormal, which is
+      only wrong when ``W`` lies exactly half-way between two subnormals while
+      the remainder is not zero; that case is settled by the remainder's sign.
+
+    Shortcuts: a non-finite operand, a zero factor, a product that certainly
+    overflows (``|a*b| >= 2**1025``) use plain IEEE ``a*b + c``; ``c = ±0`` gives the
+    correctly rounded product ``a*b``; a product below half an ulp of ``c`` on
+    both sides gives ``c``; a non-finite ``c`` with finite factors gives ``c``.
+
+Both paths are tested against exact ``fractions.Fraction`` results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...isa.types import DType
+from ._common import quiet, result, storage
+
+__all__ = ["fma"]
+
+_SPLITTER = 134217729.0          # 2**27 + 1, Veltkamp's constant for 53-bit floats
+_NO_EXPONENT = -(1 << 20)        # frexp exponent standing in for c == 0
+_BIG, _TINY = 1020, -968         # product/addend exponents outside which we rescale
+_DOWN, _UP = -8, 300             # the scale exponents k used there
+_SUBNORMAL_ULP_EXP = -1074
+
+
+def fma(ty: DType, a, b, c):
+    """Fused multiply-add ``a * b + c``, rounded once to ``ty`` (f32 or f64).
+
+    Parameters
+    ----------
+    ty
+        ``DType.F32`` or ``DType.F64``.
+    a, b, c
+        Arrays or scalars of ``ty.storage``; they broadcast.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The correctly rounded (to nearest, ties to even) value of ``a*b + c``.
+    """
+    a, b, c = (storage(ty, x) for x in (a, b, c))
+    with quiet():
+        if ty is DType.F32:
+            return result(_fma32(a, b, c))
+        return result(_fma64(*np.broadcast_arrays(a, b, c)))
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knuth's TwoSum: ``s = RN(a + b)`` and the exact error ``a + b - s``."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp split into two 26-bit halves, ``hi + lo = a``."""
+    t = _SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dekker's TwoProduct: ``p = RN(a * b)`` and the exact error ``a * b - p``."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _round_odd(s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Round ``s + e`` to odd, given ``s = RN(s + e)``: an inexact even ``s`` steps toward ``e``."""
+    even = (np.asarray(s).view(np.int64) & 1) == 0
+    step = np.nextafter(s, np.copysign(np.inf, e))
+    return np.where((e != 0) & even, step, s)
+
+
+def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    p = a.astype(np.float64) * b.astype(np.float64)       # exact
+    s, e = _two_sum(p, c.astype(np.float64))
+    finite = np.isfinite(s)
+    v = np.where(finite, _round_odd(s, np.where(finite, e, 0.0)), s)
+    return v.astype(np.float32)
+
+
+def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    ma, ea = np.frexp(a)
+    mb, eb = np.frexp(b)
+    ec = np.where(c == 0, _NO_EXPONENT, np.frexp(c)[1]).astype(np.int64)
+    p_exp = ea.astype(np.int64) + eb                     # 2**(p_exp-2) <= |a*b| < 2**p_exp
+    product = a * b
+    plain = product + c
+    cases = [
+        ~(np.isfinite(a) & np.isfinite(b)), ~np.isfinite(c),
+        (a == 0) | (b == 0), c == 0,
+        p_exp > 1026,                                    # |a*b| >= 2**1025 > |c|: overflows
+        p_exp <= ec - 55,                                # |a*b| < half an ulp of c
+    ]
+    choices = [plain, c, plain, product, plain, c]
+    return np.select(cases, choices, _fma64_scaled(ma, mb, p_exp, c, ec))
+
+
+def _fma64_scaled(ma, mb, p_exp, c, ec) -> np.ndarray:
+    """RN(ma * mb * 2**p_exp + c) for finite nonzero factors, via scaling by 2**k."""
+    top = np.maximum(p_exp, ec)
+    k = np.where(top > _BIG, _DOWN, np.where(p_exp < _TINY, _UP, 0))
+    ph, pl = _two_product(ma, mb)
+    uh, ul = np.ldexp(ph, p_exp + k), np.ldexp(pl, p_exp + k)
+    sticky = (k < 0) & (ec <= p_exp - 108)
+    cs = np.where(sticky, np.copysign(np.ldexp(1.0, p_exp - 107 + k), c), np.ldexp(c, k))
+
+    th, tl = _two_sum(cs, uh)
+    s, e = _two_sum(tl, ul)
+    v = _round_odd(s, e)
+    w, w2 = _two_sum(th, v)                              # w = RN(exact), w2 + (tl+ul-v) = rest
+    out = np.ldexp(w, -k)
+    return _settle_subnormal_ties(out, w, k, _remainder_sign(w2, s, e, v))
+
+
+def _remainder_sign(w2, s, e, v) -> np.ndarray:
+    """Sign of ``exact - w`` = ``w2 + (s + e - v)``; ``|s + e - v| < |w2|`` whenever ``w2 != 0``."""
+    odd_rest = np.where(e == 0, 0.0, np.where(v == s, np.sign(e), -np.sign(e)))
+    return np.where(w2 != 0, np.sign(w2), odd_rest)
+
+
+def _settle_subnormal_ties(out, w, k, rest_sign) -> np.ndarray:
+    """Fix scaled-up lanes whose ``w`` is half-way between subnormals but the exact value is not."""
+    units = np.ldexp(w, -_SUBNORMAL_ULP_EXP - _UP)       # w in units of the smallest subnormal
+    floor = np.floor(units)
+    tie = (k == _UP) & (np.abs(units) < 2.0**52) & (units - floor == 0.5) & (rest_sign != 0)
+    nearest = np.where(rest_sign > 0, np.ceil(units), floor)
+    return np.where(tie, np.ldexp(nearest, _SUBNORMAL_ULP_EXP), out)

@@ -1,0 +1,66 @@
+"""ReduceAdd/Min/Max/Mul: a sequential left fold over consecutive registers of a lane."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ...isa.types import DType
+from ._common import INT_MAX, INT_MIN, quiet, result, storage
+
+__all__ = ["reduce", "identity"]
+
+_STEP = {"add": np.add, "mul": np.multiply}
+
+
+def identity(op: str, ty: DType):
+    """The fold's start value: 0, 1, the type's MAX (+inf) for min, MIN (-inf) for max."""
+    if op == "add":
+        value = 0
+    elif op == "mul":
+        value = 1
+    elif ty.is_float:
+        value = np.inf if op == "min" else -np.inf
+    else:
+        value = INT_MAX[ty] if op == "min" else INT_MIN[ty]
+    return ty.storage.type(value)
+
+
+def _step(op: str, ty: DType):
+    if op in _STEP:
+        return _STEP[op]
+    if ty.is_float:
+        return np.fmin if op == "min" else np.fmax        # NaN-ignoring
+    return np.minimum if op == "min" else np.maximum
+
+
+def reduce(op: str, ty: DType, rows: Sequence, lanes: int | None = None):
+    """Fold ``op`` over ``rows`` in register order, starting from the identity.
+
+    Parameters
+    ----------
+    op
+        ``"add"``, ``"min"``, ``"max"`` or ``"mul"``.
+    ty
+        I32, I64, F32 or F64 (any numeric type works).
+    rows
+        One array (or scalar) of ``ty.storage`` per source register, in register order.
+    lanes
+        The lane count: the result is broadcast to ``(lanes,)`` when given.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        ``((identity op rows[0]) op rows[1]) ...``: integers wrap, floats are summed
+        sequentially in IEEE arithmetic (not pairwise); min/max ignore NaN, so an
+        all-NaN float min is ``+inf``.  No rows give the identity.
+    """
+    step = _step(op, ty)
+    acc = identity(op, ty)
+    with quiet():
+        for row in rows:
+            acc = step(acc, storage(ty, row))
+    if lanes is not None:
+        return np.broadcast_to(acc, (lanes,)).copy()
+    return result(acc)
