@@ -32,6 +32,7 @@ class MinPC:
         self.park_id: np.ndarray | None = None
         self.park_pc: np.ndarray | None = None
         self.exited: np.ndarray | None = None
+        self.sites: set[tuple[int, int]] = set()    # (barrier id, pc) where lanes wait
         blocks = n // lanes_per_block
         self.parked_per_block = np.zeros(blocks, np.int64)
         self.exited_per_block = np.zeros(blocks, np.int64)
@@ -111,6 +112,7 @@ class MinPC:
             self.park_pc = np.zeros(self.n, np.int64)
         self.park_id[lanes.sel] = barrier
         self.park_pc[lanes.sel] = pc
+        self.sites.add((barrier, pc))
         blocks = self._count_blocks(lanes)
         self.parked_per_block += blocks
         return self._release(np.flatnonzero(blocks))
@@ -138,17 +140,30 @@ class MinPC:
         stuck = touched[(parked > 0) & (parked + self.exited_per_block[touched] == self.bpl)]
         if stuck.size == 0:
             return 0
-        ids = self.park_id.reshape(-1, self.bpl)[stuck]
-        lowest = np.where(ids == _NOT_PARKED, np.iinfo(np.int16).max, ids).min(axis=1)
-        uniform = lowest == ids.max(axis=1)
-        if not uniform.all():
-            self._deadlock(int(stuck[~uniform][0]))
-        lanes = (stuck[:, None] * self.bpl + np.arange(self.bpl)).ravel()
-        lanes = lanes[self.park_id[lanes] != _NOT_PARKED]
-        nxt = self.park_pc[lanes] + 1
-        self.park_id[lanes] = _NOT_PARKED
+        if len({barrier for barrier, _ in self.sites}) > 1:
+            ids = self.park_id.reshape(-1, self.bpl)[stuck]
+            lowest = np.where(ids == _NOT_PARKED, np.iinfo(np.int16).max, ids).min(axis=1)
+            uniform = lowest == ids.max(axis=1)
+            if not uniform.all():
+                self._deadlock(int(stuck[~uniform][0]))
+        if not self.exited_per_block[stuck].any():    # whole blocks wait: no per-lane filter
+            if stuck[-1] - stuck[0] + 1 == stuck.size:
+                lanes = LaneSet.range(int(stuck[0]) * self.bpl, (int(stuck[-1]) + 1) * self.bpl)
+            else:
+                lanes = LaneSet.of((stuck[:, None] * self.bpl + np.arange(self.bpl)).ravel())
+        else:
+            idx = (stuck[:, None] * self.bpl + np.arange(self.bpl)).ravel()
+            lanes = LaneSet.of(idx[self.park_id[idx] != _NOT_PARKED])
+        pcs = {pc for _, pc in self.sites}
+        nxt = pcs.pop() + 1 if len(pcs) == 1 else self.park_pc[lanes.sel] + 1
+        self.park_id[lanes.sel] = _NOT_PARKED
         self.parked_per_block[stuck] = 0
-        self._scatter(LaneSet.of(lanes), nxt)
+        if not self.parked_per_block.any():
+            self.sites.clear()
+        if isinstance(nxt, np.ndarray):
+            self._scatter(lanes, nxt)
+        else:
+            self._add(nxt, lanes)
         return int(stuck.size)
 
     def _deadlock(self, block: int) -> None:
