@@ -19,7 +19,23 @@ BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
 
 class DType(enum.Enum):
-    """An ISA type.  ``value`` is the bincode index."""
+    """An ISA type.  ``value`` is the bincode index.
+
+    Attributes (plain attributes, set once, so the executor reads them cheaply)
+    ----------
+    text
+        Display name, e.g. ``"f32"``.
+    serde
+        serde variant name, e.g. ``"F32"``.
+    size, bits
+        Width in bytes and bits.
+    storage
+        NumPy dtype of a register row holding this type (f16/bf16: raw uint16).
+    numpy
+        NumPy dtype of the values (f16 -> float16, bf16 -> ml_dtypes.bfloat16).
+    is_int, is_signed_int, is_unsigned, is_float
+        Type classes (atlas-isa.md §1).
+    """
 
     I8 = 0
     I16 = 1
@@ -34,59 +50,23 @@ class DType(enum.Enum):
     F32 = 10
     F64 = 11
 
-    @property
-    def text(self) -> str:
-        """Display name, e.g. ``"f32"``."""
-        return self.name.lower()
-
-    @property
-    def serde(self) -> str:
-        """serde variant name, e.g. ``"F32"``."""
-        return self.name
-
-    @property
-    def size(self) -> int:
-        """Size in bytes."""
-        return _SIZE[self]
-
-    @property
-    def bits(self) -> int:
-        return 8 * _SIZE[self]
-
-    @property
-    def storage(self) -> np.dtype:
-        """NumPy dtype of a register row holding this type (f16/bf16: raw uint16)."""
-        return _STORAGE[self]
-
-    @property
-    def numpy(self) -> np.dtype:
-        """NumPy dtype of the values of this type (f16 -> float16, bf16 -> bfloat16)."""
-        return _NUMPY[self]
-
-    @property
-    def is_int(self) -> bool:
-        return self.value < 8
-
-    @property
-    def is_signed_int(self) -> bool:
-        return self.value < 4
-
-    @property
-    def is_unsigned(self) -> bool:
-        return 4 <= self.value < 8
-
-    @property
-    def is_float(self) -> bool:
-        return self.value >= 8
-
     def __repr__(self) -> str:
         return f"DType.{self.name}"
 
 
-_SIZE = {t: s for t, s in zip(DType, (1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8))}
-_STORAGE = {t: np.dtype(d) for t, d in zip(DType, (
-    "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "u2", "u2", "f4", "f8"))}
-_NUMPY = {**_STORAGE, DType.F16: np.dtype(np.float16), DType.BF16: BFLOAT16}
+_SIZES = (1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8)
+_STORAGE_CODES = ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "u2", "u2", "f4", "f8")
+for _t, _size, _code in zip(DType, _SIZES, _STORAGE_CODES):
+    _t.text = _t.name.lower()
+    _t.serde = _t.name
+    _t.size = _size
+    _t.bits = 8 * _size
+    _t.storage = np.dtype(_code)
+    _t.numpy = {DType.F16: np.dtype(np.float16), DType.BF16: BFLOAT16}.get(_t, _t.storage)
+    _t.is_int = _t.value < 8
+    _t.is_signed_int = _t.value < 4
+    _t.is_unsigned = 4 <= _t.value < 8
+    _t.is_float = _t.value >= 8
 
 SINT = frozenset((DType.I8, DType.I16, DType.I32, DType.I64))
 UINT = frozenset((DType.U8, DType.U16, DType.U32, DType.U64))

@@ -20,7 +20,7 @@ from .launch import Geometry, Piece
 __all__ = ["Event", "Observer"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One instruction issue.
 

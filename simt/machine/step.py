@@ -10,7 +10,7 @@ order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -56,7 +56,6 @@ EXIT = _Exit()
 Where = np.ndarray | None          # bool mask over the step's lanes, or positions; None: all
 
 
-@dataclass
 class Step:
     """The context of one instruction issue.
 
@@ -65,26 +64,29 @@ class Step:
     pc
         Program counter of the instruction.
     lanes
-        The executing lanes (piece-local, ascending).
+        The executing lanes (piece-local, ascending); ``n`` of them.
     regs
         The piece's register file.
     launch
-        The running launch (memory, geometry, resonance, shared memory).
+        The running piece (memory, geometry, resonance, shared memory).
+    bytes_loaded, bytes_stored
+        Memory traffic of this issue, for observers.
     """
 
-    pc: int
-    lanes: LaneSet
-    regs: RegisterFile
-    launch: object
-    n: int = 0
-    bytes_loaded: int = 0
-    bytes_stored: int = 0
-    _pos: int | None = None
-    _error: SimtError | None = None
-    _bad: np.ndarray | None = field(default=None, repr=False)
+    __slots__ = ("pc", "lanes", "regs", "launch", "n", "bytes_loaded", "bytes_stored", "_pos",
+                 "_error", "_bad")
 
-    def __post_init__(self) -> None:
-        self.n = len(self.lanes)
+    def __init__(self, pc: int, lanes: LaneSet, regs: RegisterFile, launch) -> None:
+        self.pc = pc
+        self.lanes = lanes
+        self.regs = regs
+        self.launch = launch
+        self.n = len(lanes)
+        self.bytes_loaded = 0
+        self.bytes_stored = 0
+        self._pos: int | None = None
+        self._error: SimtError | None = None
+        self._bad: np.ndarray | None = None
 
     # ------------------------------------------------------------------ faults
     def fault(self, where: Where, error: type[SimtError] | Callable[[int], SimtError],

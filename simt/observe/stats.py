@@ -72,6 +72,10 @@ class StatsObserver:
     def on_launch(self, geometry: Geometry) -> None:
         self.bpl = geometry.lanes_per_block
 
+    def _warp_id(self, lane: int) -> int:
+        block, lane_in_block = divmod(lane, self.bpl)
+        return block * -(-self.bpl // WARP) + lane_in_block // WARP
+
     def _warp_ids(self, lanes: np.ndarray) -> np.ndarray:
         if self.bpl % WARP == 0:        # warps never straddle blocks: lane // 32 numbers them
             return lanes >> 5
@@ -87,8 +91,7 @@ class StatsObserver:
         self.stored += ev.bytes_stored
         self.barriers += ev.releases
         if lanes.is_range:
-            first, last = self._warp_ids(np.array([lanes.lo, lanes.hi - 1]))
-            self.warps += int(last - first) + 1
+            self.warps += self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
             if not isinstance(ev.targets, np.ndarray):
                 return
             warp = self._warp_ids(lanes.indices())
