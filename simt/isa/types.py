@@ -33,6 +33,8 @@ class DType(enum.Enum):
         NumPy dtype of a register row holding this type (f16/bf16: raw uint16).
     numpy
         NumPy dtype of the values (f16 -> float16, bf16 -> ml_dtypes.bfloat16).
+    code
+        The bincode index as a plain int (the register file's type tag).
     is_int, is_signed_int, is_unsigned, is_float
         Type classes (atlas-isa.md §1).
     """
@@ -57,6 +59,7 @@ class DType(enum.Enum):
 _SIZES = (1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8)
 _STORAGE_CODES = ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "u2", "u2", "f4", "f8")
 for _t, _size, _code in zip(DType, _SIZES, _STORAGE_CODES):
+    _t.code = _t.value
     _t.text = _t.name.lower()
     _t.serde = _t.name
     _t.size = _size

@@ -33,8 +33,9 @@ class Event:
     piece
         The piece they belong to (``piece.lane0`` converts to global ids).
     targets
-        Next PC after the PC rule: one int for all lanes, one per lane, or
-        ``None`` when the lanes exited or parked at a barrier.
+        Next PC after the PC rule: one int for all lanes, one per lane, a
+        :class:`~simt.machine.step.Branch` of two lane ranges, or ``None``
+        when the lanes exited or parked at a barrier.
     bytes_loaded, bytes_stored
         Memory traffic of this issue.
     releases

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import SimtTypeError, SimtValueError
 from ..isa.program import Program
 from .memory import DeviceMemory
+from .values import Affine
 
 __all__ = ["Dim3", "Geometry", "Piece"]
 
@@ -122,7 +123,7 @@ class Piece:
         linear = self.block0 + self.block_of(local)
         return linear % self.geometry.grid.x
 
-    def special_registers(self, wanted: frozenset[int]) -> dict[int, np.ndarray]:
+    def special_registers(self, wanted: frozenset[int]) -> dict[int, "np.ndarray | Affine"]:
         """Initial values of the ``wanted`` registers among r252..r255 (atlas-isa §2)."""
         g = self.geometry
         bpl = g.lanes_per_block
@@ -134,7 +135,7 @@ class Piece:
             block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
             out[253] = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
         if 254 in wanted:
-            out[254] = np.uint32(g.block.x)
+            out[254] = Affine(g.block.x, 0, np.dtype(np.uint32))
         if 255 in wanted:
-            out[255] = np.arange(self.lane0, self.lane0 + self.lanes, dtype=np.uint64)
+            out[255] = Affine(self.lane0, 1, np.dtype(np.uint64))
         return out

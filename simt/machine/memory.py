@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
 
 __all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
-           "gather", "scatter", "default_memory_limit"]
+           "Run", "gather", "scatter", "default_memory_limit"]
 
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
@@ -54,12 +54,23 @@ class PoolBlock:
     alive: np.ndarray           # bool [count]
 
 
+@dataclass(frozen=True)
+class Run:
+    """Byte positions of ``count`` consecutive elements starting at byte ``start``."""
+
+    start: int
+    count: int
+
+    def indices(self, size: int) -> np.ndarray:
+        return np.arange(self.start, self.start + self.count * size, size, dtype=np.int64)
+
+
 @dataclass
 class Segment:
     """Lanes ``where`` (positions in the step's lane order) access ``mem`` at byte ``pos``."""
 
     mem: np.ndarray
-    pos: np.ndarray
+    pos: "np.ndarray | Run"
     where: slice | np.ndarray
 
 
@@ -192,6 +203,8 @@ def _contiguous(pos: np.ndarray, size: int) -> bool:
 def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Load one ``dtype`` value per byte position (little-endian, any alignment)."""
     size = dtype.itemsize
+    if isinstance(pos, Run):
+        return mem[pos.start: pos.start + pos.count * size].view(dtype).copy()
     if _contiguous(pos, size):
         start = int(pos[0])
         return mem[start: start + pos.size * size].view(dtype).copy()
@@ -215,6 +228,9 @@ def _last_wins(keys: np.ndarray) -> np.ndarray:
 def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
     """Store ``values`` at byte positions ``pos`` (in ascending lane order)."""
     size = values.dtype.itemsize
+    if isinstance(pos, Run):
+        mem[pos.start: pos.start + pos.count * size] = values.view(np.uint8)
+        return
     if _contiguous(pos, size):
         start = int(pos[0])
         mem[start: start + pos.size * size] = values.view(np.uint8)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .lanes import LaneSet
-from .step import EXIT, Jump, Park
+from .step import EXIT, Branch, Jump, Park
 
 __all__ = ["MinPC"]
 
@@ -57,6 +57,8 @@ class MinPC:
         """Next PC of each lane after ``flow`` (PC rule applied), or None for EXIT/Park."""
         if flow is None:
             return pc + 1
+        if isinstance(flow, Branch):
+            return pc + 1 if flow.target == pc else flow
         if isinstance(flow, Jump):
             t = flow.target
             if isinstance(t, np.ndarray):
@@ -72,6 +74,8 @@ class MinPC:
             return self._park(pc, lanes, flow.barrier)
         if isinstance(targets, np.ndarray):
             return self._scatter(lanes, targets)
+        if isinstance(targets, Branch):
+            return self._add(targets.target, targets.taken) + self._add(pc + 1, targets.rest)
         return self._add(int(targets), lanes)
 
     def _scatter(self, lanes: LaneSet, targets: np.ndarray) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..isa.types import DType
 from .lanes import LaneSet
+from .values import Affine, Const, Cut, Lin
 
 __all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG"]
 
@@ -32,21 +33,51 @@ def _adoptable(values, dtype: np.dtype, n: int) -> bool:
 
 
 class Row:
-    """One register (or predicate) across all lanes of a piece."""
+    """One register (or predicate) across all lanes of a piece.
 
-    __slots__ = ("data", "tag", "tags")
+    Tags: while ``tags`` is None, lanes ``[lo, hi)`` carry ``tag`` and every
+    other lane is unset (a fresh row is ``UNSET`` on all lanes; the usual
+    bounds-guarded prefix stays in this form); otherwise ``tags`` holds one tag
+    per lane.  Values: ``lin`` (a compressed :mod:`~simt.machine.values`
+    value, O(1)) or ``data`` (one entry per lane).
+    """
 
-    def __init__(self) -> None:
-        self.data: np.ndarray | None = None
-        self.tag: int | None = UNSET       # the tag of every lane, or None: see `tags`
+    __slots__ = ("tag", "lo", "hi", "tags", "data", "lin")
+
+    def __init__(self, n: int) -> None:
+        self.tag = UNSET
+        self.lo, self.hi = 0, n
         self.tags: np.ndarray | None = None
+        self.data: np.ndarray | None = None
+        self.lin: Lin | None = None
 
-    def tags_of(self, lanes: LaneSet) -> np.ndarray | int:
-        """The tags of ``lanes``: one int when uniform, else an int8 array."""
-        return self.tag if self.tag is not None else self.tags[lanes.sel]
+    def check(self, lanes: LaneSet, want: int) -> tuple[np.ndarray | None, int] | None:
+        """Lanes whose tag is not ``want``: None if all match, else ``(where, tag of the first)``.
+
+        ``where`` is a bool mask over ``lanes`` or None for all of them.
+        """
+        if self.tags is not None:
+            tags = self.tags[lanes.sel]
+            bad = tags != want
+            if bad.any():
+                return bad, int(tags[int(np.argmax(bad))])
+            return None
+        inside = lanes.lo >= self.lo and lanes.hi <= self.hi
+        if self.tag == want:
+            if inside:
+                return None
+            idx = lanes.indices()
+            bad = (idx < self.lo) | (idx >= self.hi)
+            return bad, UNSET
+        first = self.tag if self.lo <= lanes.lo < self.hi else UNSET
+        return None if len(lanes) == 0 else (None, first)
 
     def values(self, lanes: LaneSet, dtype: np.dtype) -> np.ndarray:
         """The stored values of ``lanes`` viewed as ``dtype`` (meaningful where tags match)."""
+        if self.lin is not None:
+            if self.lin.dtype == dtype:
+                return self.lin.at(lanes)
+            return np.zeros(len(lanes), dtype)
         data = self.data
         if data is None:
             return np.zeros(len(lanes), dtype)
@@ -58,31 +89,58 @@ class Row:
         return np.zeros(len(lanes), dtype)  # another type throughout: every lane mismatches
 
     def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int) -> None:
-        """Write ``values`` (array or scalar) with ``tag`` into ``lanes``.
+        """Write ``values`` (an array, a NumPy scalar or a compressed value) into ``lanes``.
 
         ``n`` is the piece's lane count and ``live`` how many lanes have not
         exited; a write covering every live lane makes the row's tag uniform.
         """
+        if isinstance(values, np.generic):
+            values = Affine(int(values), 0, dtype) if dtype.kind in "iu" else Const(values)
+        compressed = isinstance(values, (Affine, Const, Cut))
+        if lanes.is_range and self.tags is None and (
+                self.tag == UNSET or (lanes.lo <= self.lo and lanes.hi >= self.hi)):
+            # every lane that held a value is overwritten: restart the row on this range
+            self.tag, self.lo, self.hi = tag, lanes.lo, lanes.hi
+            if compressed:
+                self.lin, self.data = values, None
+            elif len(lanes) == n and _adoptable(values, dtype, n):
+                self.data, self.lin = values, None   # a fresh result: keep it, don't copy
+            else:
+                data = self.data
+                if data is None or data.dtype != dtype:
+                    data = np.empty(n, dtype)
+                data[lanes.sel] = values
+                self.data, self.lin = data, None
+            return
+        if self.lin is not None:                     # partial overwrite: materialize
+            self.data, self.lin = self.lin.at(LaneSet.range(0, n)), None
+        if compressed:
+            values = values.at(lanes)
+        self._write_dense(lanes, tag, dtype, values, n, live)
+
+    def _write_dense(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int,
+                     live: int) -> None:
         covers_live = len(lanes) == live
-        if len(lanes) == n and _adoptable(values, dtype, n):
-            self.data = values          # a fresh result for every lane: keep it, don't copy
-        else:
-            data = self.data
-            if data is None or (data.dtype != dtype and data.dtype != _RAW):
-                if data is None or covers_live or self.tag == UNSET:
-                    data = self.data = np.empty(n, dtype)
-                else:  # lanes keep values of another storage type: fall back to raw bits
-                    data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
-            if data.dtype == _RAW and dtype != _RAW:
-                values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
-            data[lanes.sel] = values
+        data = self.data
+        if data is None or (data.dtype != dtype and data.dtype != _RAW):
+            if data is None or covers_live or (self.tags is None and self.tag == UNSET):
+                data = self.data = np.empty(n, dtype)
+            else:  # lanes keep values of another storage type: fall back to raw bits
+                data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
+        if data.dtype == _RAW and dtype != _RAW:
+            values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
+        data[lanes.sel] = values
         if covers_live:
-            self.tag, self.tags = tag, None
-        elif self.tag != tag:
-            if self.tags is None:
-                self.tags = np.full(n, self.tag, np.int8)
-                self.tag = None
-            self.tags[lanes.sel] = tag
+            self.tag, self.lo, self.hi, self.tags = tag, 0, n, None
+            return
+        if self.tags is None:
+            if self.tag == tag and lanes.is_range and lanes.lo <= self.hi and lanes.hi >= self.lo:
+                self.lo, self.hi = min(self.lo, lanes.lo), max(self.hi, lanes.hi)
+                return
+            tags = np.full(n, UNSET, np.int8)
+            tags[self.lo:self.hi] = self.tag
+            self.tags, self.tag = tags, None
+        self.tags[lanes.sel] = tag
 
 
 class RegisterFile:
@@ -91,8 +149,8 @@ class RegisterFile:
     def __init__(self, n: int) -> None:
         self.n = n
         self.live = n
-        self.regs = [Row() for _ in range(256)]
-        self.preds = [Row() for _ in range(16)]
+        self.regs = [Row(n) for _ in range(256)]
+        self.preds = [Row(n) for _ in range(16)]
         self.depth: np.ndarray | None = None      # call depth per lane
         self.stack: np.ndarray | None = None      # return PCs, [depth, lane]
         self.phase: np.ndarray | None = None      # phase counter per lane

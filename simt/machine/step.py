@@ -20,7 +20,7 @@ from ..isa.types import DType
 from .lanes import LaneSet
 from .state import PRED_TAG, UNSET, RegisterFile
 
-__all__ = ["Step", "Fault", "Jump", "EXIT", "Park"]
+__all__ = ["Step", "Fault", "Jump", "Branch", "EXIT", "Park"]
 
 
 class Fault(Exception):
@@ -38,6 +38,15 @@ class Jump:
     """Next PC: one int for all lanes, or one per lane (in lane order)."""
 
     target: int | np.ndarray
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A two-way split into lane ranges: ``taken`` jump to ``target``, ``rest`` fall through."""
+
+    taken: LaneSet
+    target: int
+    rest: LaneSet
 
 
 @dataclass(frozen=True)
@@ -138,43 +147,50 @@ class Step:
         the selected source); the other lanes' values are unspecified.
         """
         row = self.regs.regs[reg]
-        tags = row.tags_of(self.lanes)
-        want = ty.value
-        if isinstance(tags, np.ndarray):
-            bad = tags != want
-            if where is not None:
-                bad &= where
-            if bad.any():
-                self._tag_fault(bad, int(tags[int(np.argmax(bad))]), reg, ty)
-        elif tags != want and (where is None or where.any()):
-            self._tag_fault(where, tags, reg, ty)
-            return np.zeros(self.n, ty.storage)
+        self._check(row, ty, reg, where)
         return row.values(self.lanes, ty.storage)
 
-    def _tag_fault(self, where: Where, tag: int, reg: int, ty: DType) -> None:
+    def read_lin(self, reg: int, ty: DType):
+        """Like :meth:`read`, but a compressed row comes back compressed (see ``values``)."""
+        row = self.regs.regs[reg]
+        self._check(row, ty, reg, None)
+        if row.lin is not None and row.lin.dtype == ty.storage:
+            return row.lin
+        return row.values(self.lanes, ty.storage)
+
+    def _check(self, row, ty: DType, reg: int, where: np.ndarray | None) -> None:
+        found = row.check(self.lanes, ty.code)
+        if found is None:
+            return
+        bad, tag = found
+        if where is not None:
+            bad = where if bad is None else bad & where
+            if not bad.any():
+                return
+            tag = row.check(self.lanes.take(bad), ty.code)[1]
         if tag == UNSET:
-            self.fault(where, UninitializedRegisterError, f"uninitialized register: r{reg}")
+            self.fault(bad, UninitializedRegisterError, f"uninitialized register: r{reg}")
         else:
-            self.fault(where, TypeMismatchError,
+            self.fault(bad, TypeMismatchError,
                        f"type mismatch: expected {ty.text}, got {DType(tag).text} in r{reg}")
 
     def read_any(self, reg: int, allowed: tuple[DType, ...]) -> tuple[DType, np.ndarray]:
-        """Read ``reg`` whose tag must be one of ``allowed`` (uniform over the lanes)."""
+        """Read ``reg`` whose tag must be one of ``allowed`` (the first lane's decides)."""
         row = self.regs.regs[reg]
-        tags = row.tags_of(self.lanes)
-        tag = int(tags[0]) if isinstance(tags, np.ndarray) else tags
-        ty = DType(tag) if tag in [t.value for t in allowed] else allowed[0]
-        return ty, self.read(reg, ty)
+        for ty in allowed:
+            found = row.check(self.lanes, ty.code)
+            if found is None or (found[0] is not None and not found[0][0]):
+                return ty, self.read(reg, ty)
+        return allowed[0], self.read(reg, allowed[0])
 
-    def read_pred(self, pred: int) -> np.ndarray:
+    def read_pred(self, pred: int, compressed: bool = False):
+        """A predicate's values (a :class:`~simt.machine.values.Cut` if ``compressed`` allows)."""
         row = self.regs.preds[pred]
-        tags = row.tags_of(self.lanes)
-        bad = tags != PRED_TAG
-        if np.any(bad):
-            self.fault(bad if isinstance(bad, np.ndarray) else None, UninitializedRegisterError,
-                       f"uninitialized predicate: p{pred}")
-            if not isinstance(bad, np.ndarray):
-                return np.zeros(self.n, bool)
+        found = row.check(self.lanes, PRED_TAG)
+        if found is not None:
+            self.fault(found[0], UninitializedRegisterError, f"uninitialized predicate: p{pred}")
+        if compressed and row.lin is not None:
+            return row.lin
         return row.values(self.lanes, np.dtype(bool))
 
     def write(self, reg: int, ty: DType, values) -> None:

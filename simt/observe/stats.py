@@ -15,6 +15,7 @@ import numpy as np
 from ..isa.table import BRANCHES
 from ..machine.events import Event
 from ..machine.launch import Geometry
+from ..machine.step import Branch
 
 __all__ = ["Stats", "StatsObserver", "WARP"]
 
@@ -92,6 +93,11 @@ class StatsObserver:
         self.barriers += ev.releases
         if lanes.is_range:
             self.warps += self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
+            if isinstance(ev.targets, Branch):      # two adjacent ranges: one warp may straddle
+                k = ev.targets.rest.lo if ev.targets.taken.lo < ev.targets.rest.lo else \
+                    ev.targets.taken.lo
+                self.divergent += int(self._warp_id(k - 1) == self._warp_id(k))
+                return
             if not isinstance(ev.targets, np.ndarray):
                 return
             warp = self._warp_ids(lanes.indices())

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...isa.types import INT, DType
 
-__all__ = ["INT_MIN", "INT_MAX", "quiet", "storage", "unsigned_of", "result"]
+__all__ = ["INT_MIN", "INT_MAX", "apply", "quiet", "storage", "unsigned_of", "result"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -22,8 +22,27 @@ def quiet() -> np.errstate:
 
 
 def storage(ty: DType, x) -> np.ndarray:
-    """``x`` as an array of ``ty.storage`` (no copy when it already is one)."""
-    return np.asarray(x, dtype=ty.storage)
+    """``x`` as an array of ``ty.storage`` (no copy when it already is one).
+
+    Scalars become 0-d arrays, so integer arithmetic runs in ufunc loops, which wrap
+    silently (NumPy's scalar arithmetic would warn on overflow).
+    """
+    dtype = ty.storage
+    if type(x) is np.ndarray and x.dtype == dtype:
+        return x
+    return np.asarray(x, dtype=dtype)
+
+
+def apply(ty: DType, ufunc, *args):
+    """``ufunc(*args)``, with float warnings (inf - inf, overflow ...) silenced for floats.
+
+    Integer ufunc loops on arrays never warn except for division, which sets its own
+    error state; skipping ``np.errstate`` for them keeps small steps cheap.
+    """
+    if ty.is_float:
+        with quiet():
+            return ufunc(*args)
+    return ufunc(*args)
 
 
 def unsigned_of(ty: DType) -> np.dtype:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...isa.types import DType
-from ._common import quiet, result, storage, unsigned_of
+from ._common import apply, quiet, result, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -25,20 +25,17 @@ def add(ty: DType, a, b):
     numpy.ndarray or numpy scalar
         The sum, of ``ty.storage``.
     """
-    with quiet():
-        return np.add(storage(ty, a), storage(ty, b))
+    return apply(ty, np.add, storage(ty, a), storage(ty, b))
 
 
 def sub(ty: DType, a, b):
     """``a - b``; integers wrap, floats IEEE."""
-    with quiet():
-        return np.subtract(storage(ty, a), storage(ty, b))
+    return apply(ty, np.subtract, storage(ty, a), storage(ty, b))
 
 
 def mul(ty: DType, a, b):
     """``a * b``; integers keep the low ``bits`` bits of the product, floats IEEE."""
-    with quiet():
-        return np.multiply(storage(ty, a), storage(ty, b))
+    return apply(ty, np.multiply, storage(ty, a), storage(ty, b))
 
 
 def div(ty: DType, a, b):
@@ -67,36 +64,53 @@ def _signed_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def mad(ty: DType, a, b, c):
     """``a * b + c`` rounded twice for floats (the product is rounded to ``ty`` first)."""
-    with quiet():
-        return np.add(np.multiply(storage(ty, a), storage(ty, b)), storage(ty, c))
+    return apply(ty, _mad, storage(ty, a), storage(ty, b), storage(ty, c))
+
+
+def _mad(a, b, c):
+    return np.add(np.multiply(a, b), c)
 
 
 def minimum(ty: DType, a, b):
-    """Minimum; for floats a single NaN operand is ignored (``np.fmin``)."""
-    fn = np.fmin if ty.is_float else np.minimum
-    return fn(storage(ty, a), storage(ty, b))
+    """Minimum; for floats a NaN operand (quiet or signalling) is ignored.
+
+    Both NaN gives NaN (the first operand, bit for bit).  The REF leaves the sign of
+    ``min(-0.0, +0.0)`` unspecified; here it is ``-0.0`` (IEEE 754-2019
+    ``minimumNumber``).  The choice is made by comparisons and a select, so the result
+    is always one of the operands' exact bit patterns -- ``np.fmin`` is not used
+    because its scalar and SIMD paths disagree on signalling NaNs and signed zeros.
+    """
+    a, b = storage(ty, a), storage(ty, b)
+    if not ty.is_float:
+        return np.minimum(a, b)
+    return _select(a, b, np.less(a, b) | (np.equal(a, b) & np.signbit(a)))
 
 
 def maximum(ty: DType, a, b):
-    """Maximum; for floats a single NaN operand is ignored (``np.fmax``)."""
-    fn = np.fmax if ty.is_float else np.maximum
-    return fn(storage(ty, a), storage(ty, b))
+    """Maximum; for floats a NaN operand is ignored and ``max(-0.0, +0.0) = +0.0``."""
+    a, b = storage(ty, a), storage(ty, b)
+    if not ty.is_float:
+        return np.maximum(a, b)
+    return _select(a, b, np.greater(a, b) | (np.equal(a, b) & ~np.signbit(a)))
+
+
+def _select(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray):
+    """``a`` where it wins or ``b`` is NaN, else ``b``."""
+    return result(np.where(a_wins | np.isnan(b), a, b))
 
 
 def abs_(ty: DType, a):
     """Absolute value: signed integers wrap (``abs(MIN) = MIN``); floats clear the sign bit."""
     if ty.is_float:
         return _sign_bit(ty, a, np.bitwise_and, ~_sign_mask(ty))
-    with quiet():
-        return np.abs(storage(ty, a))
+    return np.abs(storage(ty, a))
 
 
 def neg(ty: DType, a):
     """Negation: signed integers wrap (``-MIN = MIN``); floats flip the sign bit."""
     if ty.is_float:
         return _sign_bit(ty, a, np.bitwise_xor, _sign_mask(ty))
-    with quiet():
-        return np.negative(storage(ty, a))
+    return np.negative(storage(ty, a))
 
 
 def _sign_mask(ty: DType):

@@ -37,21 +37,14 @@ def cvt(src_ty: DType, dst_ty: DType, a):
     ValueError
         If the pair is not in ``CVT_PAIRS`` (callers check :func:`cvt_supported` first).
     """
-    if not cvt_supported(src_ty, dst_ty):
+    convert = _CONVERTERS.get((src_ty, dst_ty))
+    if convert is None:
         raise ValueError(f"CVT from {src_ty.text} to {dst_ty.text} is not supported")
     x = storage(src_ty, a)
+    if src_ty.is_int and dst_ty.is_int:                   # integer casts never warn
+        return result(convert(src_ty, dst_ty, x))
     with quiet():
-        return result(_converter(src_ty, dst_ty)(src_ty, dst_ty, x))
-
-
-def _converter(src: DType, dst: DType) -> Callable[[DType, DType, np.ndarray], np.ndarray]:
-    if src in _HALF:
-        return _from_half
-    if dst in _HALF:
-        return _to_half
-    if src.is_float and dst.is_int:
-        return _float_to_int
-    return _cast
+        return result(convert(src_ty, dst_ty, x))
 
 
 def _cast(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
@@ -76,6 +69,19 @@ def _float_to_int(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
     out = np.where(inside, t, 0).astype(dst.storage)
     out = np.where(t >= past, dst.storage.type(INT_MAX[dst]), out)
     return np.where(t < low, dst.storage.type(INT_MIN[dst]), out)
+
+
+def _converter(src: DType, dst: DType) -> Callable[[DType, DType, np.ndarray], np.ndarray]:
+    if src in _HALF:
+        return _from_half
+    if dst in _HALF:
+        return _to_half
+    if src.is_float and dst.is_int:
+        return _float_to_int
+    return _cast
+
+
+_CONVERTERS = {pair: _converter(*pair) for pair in CVT_PAIRS}
 
 
 def mov_imm(ty: DType, value: int):

@@ -8,10 +8,12 @@ import numpy as np
 
 from ...isa.types import DType
 from ._common import INT_MAX, INT_MIN, quiet, result, storage
+from .arith import maximum, minimum
 
 __all__ = ["reduce", "identity"]
 
 _STEP = {"add": np.add, "mul": np.multiply}
+_FLOAT_STEP = {"min": minimum, "max": maximum}        # NaN-ignoring, -0 < +0
 
 
 def identity(op: str, ty: DType):
@@ -31,7 +33,8 @@ def _step(op: str, ty: DType):
     if op in _STEP:
         return _STEP[op]
     if ty.is_float:
-        return np.fmin if op == "min" else np.fmax        # NaN-ignoring
+        fn = _FLOAT_STEP[op]
+        return lambda acc, row: fn(ty, acc, row)
     return np.minimum if op == "min" else np.maximum
 
 
@@ -53,8 +56,9 @@ def reduce(op: str, ty: DType, rows: Sequence, lanes: int | None = None):
     -------
     numpy.ndarray or numpy scalar
         ``((identity op rows[0]) op rows[1]) ...``: integers wrap, floats are summed
-        sequentially in IEEE arithmetic (not pairwise); min/max ignore NaN, so an
-        all-NaN float min is ``+inf``.  No rows give the identity.
+        sequentially in IEEE arithmetic (not pairwise); min/max are
+        :func:`minimum`/:func:`maximum` (NaN ignored, so an all-NaN float min is
+        ``+inf``).  No rows give the identity.
     """
     step = _step(op, ty)
     acc = identity(op, ty)

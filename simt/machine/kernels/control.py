@@ -11,7 +11,8 @@ import numpy as np
 
 from ...errors import CallStackError
 from ...isa.types import DType
-from ..step import EXIT, Jump, Park, Step
+from ..step import EXIT, Branch, Jump, Park, Step
+from ..values import Cut
 
 __all__ = ["KERNELS", "MAX_CALL_DEPTH"]
 
@@ -26,8 +27,15 @@ def bra(step: Step, ins) -> Jump | None:
     target = _label(step, ins.target)
     if ins.pred is None:
         return Jump(target)
-    taken = step.read_pred(ins.pred)
+    taken = step.read_pred(ins.pred, compressed=step.lanes.is_range)
     step.commit()
+    if isinstance(taken, Cut):          # a predicate monotone in the lane: split the range
+        yes, no = taken.split(step.lanes)
+        if len(no) == 0:
+            return Jump(target)
+        return None if len(yes) == 0 else Branch(yes, target, no)
+    if not isinstance(taken, np.ndarray):
+        taken = taken.at(step.lanes)
     if taken.all():
         return Jump(target)
     if not taken.any():

@@ -13,7 +13,7 @@ from ...errors import DivisionByZeroError, UnsupportedOperationError
 from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
-from .. import alu
+from .. import affine, alu
 from ..step import Step
 
 __all__ = ["KERNELS"]
@@ -26,7 +26,7 @@ def _require_type(step: Step, ins) -> None:
 
 
 def mov(step: Step, ins) -> None:
-    value = step.read(ins.src, ins.ty)
+    value = step.read_lin(ins.src, ins.ty)
     step.commit()
     step.write(ins.dst, ins.ty, value)
 
@@ -40,9 +40,17 @@ def cvt(step: Step, ins) -> None:
     if not alu.cvt_supported(src, dst):     # REF: rejected before any register is read
         step.fault(None, UnsupportedOperationError, f"CVT from {src.text} to {dst.text}")
         step.commit()
-    value = step.read(ins.src, src)
+    value = step.read_lin(ins.src, src)
     step.commit()
-    step.write(ins.dst, dst, alu.cvt(src, dst, value))
+    result = affine.convert(src, dst, value, step.regs.n)
+    if result is None:
+        result = alu.cvt(src, dst, _array(step, value))
+    step.write(ins.dst, dst, result)
+
+
+def _array(step: Step, value) -> np.ndarray:
+    """A compressed value as an array over the step's lanes (arrays pass through)."""
+    return value if isinstance(value, np.ndarray) else value.at(step.lanes)
 
 
 def _binary(fn):
@@ -52,7 +60,20 @@ def _binary(fn):
         b = step.read(ins.src2, ins.ty)
         step.commit()
         step.write(ins.dst, ins.ty, fn(ins.ty, a, b))
-    kernel.__doc__ = fn.__doc__
+    return kernel
+
+
+def _linear(fn, amount: DType | None = None):
+    """ADD/SUB/MUL/SHL: keep affine integer operands compressed (:mod:`simt.machine.affine`)."""
+    def kernel(step: Step, ins) -> None:
+        _require_type(step, ins)
+        a = step.read_lin(ins.src1 if amount is None else ins.src, ins.ty)
+        b = step.read_lin(ins.src2 if amount is None else ins.amount, amount or ins.ty)
+        step.commit()
+        result = affine.arith(ins.spec.name, ins.ty, a, b)
+        if result is None:
+            result = fn(ins.ty, _array(step, a), _array(step, b))
+        step.write(ins.dst, ins.ty, result)
     return kernel
 
 
@@ -101,10 +122,13 @@ def setcc(step: Step, ins) -> None:
     if not alu.cond_supported(ins.ty, ins.cond):
         step.fault(None, UnsupportedOperationError,
                    f"unsigned condition {ins.cond.text} on {ins.ty.text}")
-    a = step.read(ins.src1, ins.ty)
-    b = step.read(ins.src2, ins.ty)
+    a = step.read_lin(ins.src1, ins.ty)
+    b = step.read_lin(ins.src2, ins.ty)
     step.commit()
-    step.write_pred(ins.dst, alu.setcc(ins.ty, ins.cond, a, b))
+    result = affine.compare(ins.ty, ins.cond, a, b, step.lanes)
+    if result is None:
+        result = alu.setcc(ins.ty, ins.cond, _array(step, a), _array(step, b))
+    step.write_pred(ins.dst, result)
 
 
 def sel(step: Step, ins) -> None:
@@ -136,12 +160,12 @@ def _reduction(op: str):
 
 KERNELS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt,
-    "ADD": _binary(alu.add), "SUB": _binary(alu.sub), "MUL": _binary(alu.mul), "DIV": div,
+    "ADD": _linear(alu.add), "SUB": _linear(alu.sub), "MUL": _linear(alu.mul), "DIV": div,
     "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
     "AND": _binary(alu.and_), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
     "ABS": _unary(alu.abs_), "NEG": _unary(alu.neg), "NOT": _unary(alu.not_),
     "MAD": _ternary(alu.mad), "FMA": _ternary(alu.fma),
-    "SHL": _shift(alu.shl), "SHR": _shift(alu.shr),
+    "SHL": _linear(alu.shl, amount=DType.U32), "SHR": _shift(alu.shr),
     "SETcc": setcc, "SEL": sel,
 }
 KERNELS |= {s.name: _transcendental(s.name) for s in SPECS if s.category is Category.TRANSCENDENTAL}

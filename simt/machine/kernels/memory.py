@@ -8,7 +8,9 @@ from ...errors import InvalidHandleError, OutOfBoundsError
 from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
                             RegisterIndirectComputed, Shared, SharedIndirect)
 from ...isa.types import DType
-from ..memory import CLASS_BYTES, Segment, check_range, crosses_class, gather, scatter
+from ..lanes import LaneSet
+from ..memory import CLASS_BYTES, Run, Segment, check_range, crosses_class, gather, scatter
+from ..values import Affine
 from ..step import Step
 
 __all__ = ["KERNELS", "segments_for", "shared_segments", "load", "store", "positions",
@@ -34,6 +36,23 @@ def _positions(off: np.ndarray, bad: np.ndarray, base) -> np.ndarray:
     return pos + base if np.any(base) else pos
 
 
+def _affine_run(step: Step, region, offsets: Affine, size: int) -> Segment | None:
+    """One contiguous segment for affine offsets ``size`` apart, when every lane is in bounds.
+
+    Checking the two end lanes suffices: the offsets are exact and monotone.  Any
+    other case (a fault to pinpoint, the per-class rule, another stride) returns
+    None and takes the general path.
+    """
+    lanes = step.lanes
+    if region is None or region.per_class or offsets.stride != size or not lanes.is_range \
+            or len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
+        return None
+    first = offsets.raw(lanes.lo)
+    if first < 0 or first + len(lanes) * size > region.limit:
+        return None
+    return Segment(region.mem, Run(region.base + first, len(lanes)), slice(None))
+
+
 def segments_for(step: Step, handles, offsets, size: int,
                  subset: np.ndarray | None = None) -> list[Segment]:
     """Resolve buffer handles + byte offsets, registering handle and bounds faults.
@@ -43,6 +62,14 @@ def segments_for(step: Step, handles, offsets, size: int,
     """
     memory = step.launch.memory
     count = step.n if subset is None else subset.size
+    if isinstance(handles, Affine):
+        handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
+    if isinstance(offsets, Affine):
+        if subset is None and np.ndim(handles) == 0:
+            run = _affine_run(step, memory.region(int(handles)), offsets, size)
+            if run is not None:
+                return [run]
+        offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
     offsets = np.broadcast_to(np.asarray(offsets, np.uint64), (count,))
     if _uniform(handles):
         h0 = int(handles) if np.ndim(handles) == 0 else int(handles[0]) if count else 0
@@ -110,7 +137,8 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
             continue
         lanes = np.concatenate([np.arange(step.n)[s.where] for s in group])
-        pos = np.concatenate([s.pos for s in group])
+        pos = np.concatenate([s.pos.indices(values.dtype.itemsize) if isinstance(s.pos, Run)
+                              else s.pos for s in group])
         order = np.argsort(lanes, kind="stable")
         scatter(group[0].mem, pos[order], np.ascontiguousarray(values[lanes[order]]))
 
@@ -122,9 +150,9 @@ def read_address(step: Step, addr) -> tuple:
     if isinstance(addr, PhiCoordinate):
         return 0, addr.class_ * CLASS_BYTES + addr.page * 256 + addr.byte
     if isinstance(addr, RegisterIndirect):
-        return step.read(addr.base, DType.U64), addr.offset
+        return step.read_lin(addr.base, DType.U64), addr.offset
     if isinstance(addr, RegisterIndirectComputed):
-        return step.read(addr.handle_reg, DType.U64), step.read(addr.offset_reg, DType.U64)
+        return step.read_lin(addr.handle_reg, DType.U64), step.read_lin(addr.offset_reg, DType.U64)
     if isinstance(addr, Shared):
         return None, addr.offset
     if isinstance(addr, SharedIndirect):

@@ -1,0 +1,115 @@
+"""Compressed register values: one value for all lanes, or affine in the lane index.
+
+Contract §1 allows a register row to be held as "one value for all lanes, or
+base + stride x lane" as long as nothing observable changes.  These classes are
+that: a row holding an :class:`Affine` (integers, including the uniform case
+``stride == 0``), a :class:`Const` (any type) or a :class:`Cut` (a predicate
+that is true on one side of a lane index) costs O(1) to produce and to reason
+about, and is materialized with :meth:`at` only when a kernel needs arrays.
+
+Lane indices are piece-local.  Affine arithmetic is exact in Python ints and
+wraps to the type only when evaluated, which is correct because wrapping is a
+ring homomorphism (two's complement included): ``wrap(a) + wrap(b) ==
+wrap(a + b)`` and likewise for ``-``, ``*`` and ``<<``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lanes import LaneSet
+
+__all__ = ["Affine", "Const", "Cut", "Lin", "int_range"]
+
+_UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
+             8: np.dtype(np.uint64)}
+_M64 = (1 << 64) - 1
+
+
+def int_range(dtype: np.dtype) -> tuple[int, int]:
+    """(min, max) representable in an integer dtype."""
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+class Affine:
+    """The integer ``wrap(base + stride * lane)`` for every lane of the piece."""
+
+    __slots__ = ("base", "stride", "dtype")
+
+    def __init__(self, base: int, stride: int, dtype: np.dtype) -> None:
+        self.base = base
+        self.stride = stride
+        self.dtype = dtype
+
+    def raw(self, lane: int) -> int:
+        """The unwrapped value at ``lane``."""
+        return self.base + self.stride * lane
+
+    def exact_on(self, lo: int, hi: int) -> bool:
+        """Whether no value over lanes ``[lo, hi)`` wraps (so the row is truly linear there)."""
+        tmin, tmax = int_range(self.dtype)
+        a, b = self.raw(lo), self.raw(hi - 1)
+        return tmin <= min(a, b) and max(a, b) <= tmax
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        """The values of ``lanes`` as an array of ``dtype``."""
+        n = len(lanes)
+        if n == 0:
+            return np.empty(0, self.dtype)
+        if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
+            first = self.raw(lanes.lo)
+            if self.stride == 0:
+                return np.full(n, first, self.dtype)
+            if max(first, self.raw(lanes.hi - 1)) < (1 << 63):
+                return np.arange(first, first + self.stride * n, self.stride,
+                                 dtype=np.int64).astype(self.dtype, copy=False)
+        idx = lanes.indices().astype(np.uint64)
+        wide = np.uint64(self.base & _M64) + np.uint64(self.stride & _M64) * idx
+        return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"Affine({self.base} + {self.stride}*lane, {self.dtype})"
+
+
+class Const:
+    """One value (a NumPy scalar of the storage dtype) for every lane."""
+
+    __slots__ = ("value", "dtype")
+
+    def __init__(self, value: np.generic) -> None:
+        self.value = value
+        self.dtype = value.dtype
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        return np.full(len(lanes), self.value, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"Const({self.value!r})"
+
+
+class Cut:
+    """A predicate: ``lane >= k`` (``above``) or ``lane < k`` for every lane."""
+
+    __slots__ = ("k", "above")
+    dtype = np.dtype(bool)
+
+    def __init__(self, k: int, above: bool) -> None:
+        self.k = k
+        self.above = above
+
+    def split(self, lanes: LaneSet) -> tuple[LaneSet, LaneSet]:
+        """(lanes where true, lanes where false) of a range."""
+        k = min(max(self.k, lanes.lo), lanes.hi)
+        low, high = LaneSet.range(lanes.lo, k), LaneSet.range(k, lanes.hi)
+        return (high, low) if self.above else (low, high)
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        idx = lanes.indices()
+        return idx >= self.k if self.above else idx < self.k
+
+    def __repr__(self) -> str:
+        return f"Cut(lane {'>=' if self.above else '<'} {self.k})"
+
+
+Lin = Affine | Const | Cut
