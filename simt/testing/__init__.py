@@ -1,0 +1,1 @@
+"""Reusable test helpers: hypothesis strategies and consistency checkers."""
