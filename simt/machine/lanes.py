@@ -88,8 +88,9 @@ class LaneSet:
         if len(self) == 0:
             return other
         a, b = (self, other) if self.lo <= other.lo else (other, self)
-        if a.idx is None and b.idx is None and a.hi == b.lo:
-            return LaneSet(a.lo, b.hi)
+        lo, hi = a.lo, max(a.hi, b.hi)
+        if len(a) + len(b) == hi - lo:      # disjoint sets filling their span: reconvergence
+            return LaneSet(lo, hi)
         ia, ib = a.indices(), b.indices()
         merged = np.concatenate((ia, ib))
         if a.hi > b.lo:  # interleaved: merge the two sorted runs (timsort is linear here)

@@ -42,11 +42,16 @@ class Jump:
 
 @dataclass(frozen=True)
 class Branch:
-    """A two-way split into lane ranges: ``taken`` jump to ``target``, ``rest`` fall through."""
+    """A two-way split: ``taken`` lanes jump to ``target``, ``rest`` fall through.
+
+    ``mask`` is the taken flag per executing lane (for observers), or None when
+    the two parts are adjacent lane ranges.
+    """
 
     taken: LaneSet
     target: int
     rest: LaneSet
+    mask: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

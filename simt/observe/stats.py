@@ -91,23 +91,31 @@ class StatsObserver:
         self.loaded += ev.bytes_loaded
         self.stored += ev.bytes_stored
         self.barriers += ev.releases
+        targets = ev.targets
         if lanes.is_range:
             self.warps += self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
-            if isinstance(ev.targets, Branch):      # two adjacent ranges: one warp may straddle
-                k = ev.targets.rest.lo if ev.targets.taken.lo < ev.targets.rest.lo else \
-                    ev.targets.taken.lo
+            if isinstance(targets, Branch) and targets.mask is None:
+                # two adjacent ranges: only the warp holding the boundary can straddle it
+                k = max(targets.taken.lo, targets.rest.lo)
                 self.divergent += int(self._warp_id(k - 1) == self._warp_id(k))
                 return
-            if not isinstance(ev.targets, np.ndarray):
+            if not isinstance(targets, (np.ndarray, Branch)):
                 return
             warp = self._warp_ids(lanes.indices())
         else:
             warp = self._warp_ids(lanes.idx)
             self.warps += 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
-        if isinstance(ev.targets, np.ndarray) and ev.instruction.spec.name in BRANCHES:
+        if ev.instruction.spec.name not in BRANCHES:
+            return
+        if isinstance(targets, Branch):
             starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
-            lo = np.minimum.reduceat(ev.targets, starts)
-            hi = np.maximum.reduceat(ev.targets, starts)
+            both = np.logical_or.reduceat(targets.mask, starts) & np.logical_or.reduceat(
+                ~targets.mask, starts)
+            self.divergent += int(np.count_nonzero(both))
+        elif isinstance(targets, np.ndarray):
+            starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
+            lo = np.minimum.reduceat(targets, starts)
+            hi = np.maximum.reduceat(targets, starts)
             self.divergent += int(np.count_nonzero(lo != hi))
 
     def on_finish(self) -> None:

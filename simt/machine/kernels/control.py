@@ -36,11 +36,10 @@ def bra(step: Step, ins) -> Jump | None:
         return None if len(yes) == 0 else Branch(yes, target, no)
     if not isinstance(taken, np.ndarray):
         taken = taken.at(step.lanes)
-    if taken.all():
+    yes, no = step.lanes.split(taken)
+    if len(no) == 0:
         return Jump(target)
-    if not taken.any():
-        return None
-    return Jump(np.where(taken, target, step.pc + 1))
+    return None if len(yes) == 0 else Branch(yes, target, no, taken)
 
 
 def call(step: Step, ins) -> Jump:
@@ -72,11 +71,10 @@ def loop(step: Step, ins) -> Jump | None:
     taken = count > 0
     step.write(ins.count, DType.U32, np.where(taken, count - np.uint32(1), count))
     target = _label(step, ins.body)
-    if taken.all():
+    yes, no = step.lanes.split(taken)
+    if len(no) == 0:
         return Jump(target)
-    if not taken.any():
-        return None
-    return Jump(np.where(taken, target, step.pc + 1))
+    return None if len(yes) == 0 else Branch(yes, target, no, taken)
 
 
 def exit_(step: Step, ins):
