@@ -31,7 +31,7 @@ __all__ = [
     "DEFAULT_MAX_STEPS", "SimtError", "ProgramError", "AssemblyError", "TypeMismatchError",
     "UninitializedRegisterError", "OutOfBoundsError", "InvalidHandleError", "InvalidClassError",
     "DivisionByZeroError", "UnsupportedOperationError", "CallStackError", "BarrierDeadlockError",
-    "StepLimitError", "DeviceMemoryError",
+    "StepLimitError", "DeviceMemoryError", "ops",
 ]
 
 __version__ = "0.1.0"
@@ -47,3 +47,5 @@ def assemble(text: str) -> Program:
     """
     from .isa.text import assemble as _assemble
     return _assemble(text)
+
+from . import ops  # noqa: E402  (the operations library builds on everything above)
