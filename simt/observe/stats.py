@@ -101,13 +101,19 @@ class StatsObserver:
                 return
             if not isinstance(targets, (np.ndarray, Branch)):
                 return
-            warp = self._warp_ids(lanes.indices())
+            warp = None if isinstance(targets, Branch) and self.bpl % WARP == 0 and \
+                lanes.lo % WARP == 0 and lanes.hi % WARP == 0 else self._warp_ids(lanes.indices())
         else:
             warp = self._warp_ids(lanes.idx)
             self.warps += 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
         if ev.instruction.spec.name not in BRANCHES:
             return
-        if isinstance(targets, Branch):
+        if isinstance(targets, Branch) and lanes.is_range and self.bpl % WARP == 0 \
+                and lanes.lo % WARP == 0 and lanes.hi % WARP == 0:
+            # whole warps: one row of 32 flags per warp
+            rows = targets.mask.reshape(-1, WARP)
+            self.divergent += int(np.count_nonzero(rows.any(axis=1) & ~rows.all(axis=1)))
+        elif isinstance(targets, Branch):
             starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
             both = np.logical_or.reduceat(targets.mask, starts) & np.logical_or.reduceat(
                 ~targets.mask, starts)
