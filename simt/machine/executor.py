@@ -89,7 +89,8 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
         regs.write(reg, ty, everyone, value)
     scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
     steps = 0
-    while (issue := scheduler.next()) is not None:
+    issue = scheduler.next()
+    while issue is not None:
         pc, lanes = issue
         if steps >= launch.max_steps:
             raise _located(StepLimitError(f"step limit of {launch.max_steps} instructions "
@@ -101,14 +102,19 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
             flow = dispatch[pc](step, program[pc])
         except Fault as fault:
             raise _located(fault.error, piece, pc, lanes.at(fault.pos), fault.count) from None
-        targets = scheduler.targets(pc, flow)
-        try:
-            releases = scheduler.advance(pc, lanes, flow, targets)
-        except _Deadlock as dead:
-            raise _located(BarrierDeadlockError(
-                "barrier deadlock: a block's lanes wait at barriers that cannot release"),
-                piece, dead.pc, dead.lane) from None
-        regs.live = scheduler.live
+        if flow is None and not scheduler.groups and pc + 1 < scheduler.end:
+            # converged straight-line code: the same lanes simply run the next instruction
+            targets, releases, issue = pc + 1, 0, (pc + 1, lanes)
+        else:
+            targets = scheduler.targets(pc, flow)
+            try:
+                releases = scheduler.advance(pc, lanes, flow, targets)
+            except _Deadlock as dead:
+                raise _located(BarrierDeadlockError(
+                    "barrier deadlock: a block's lanes wait at barriers that cannot release"),
+                    piece, dead.pc, dead.lane) from None
+            regs.live = scheduler.live
+            issue = scheduler.next()
         if observers:
             event = Event(pc, program[pc], lanes, piece, targets, step.bytes_loaded,
                           step.bytes_stored, releases)

@@ -66,19 +66,24 @@ class StatsObserver:
 
     def __init__(self) -> None:
         self.bpl = 1
+        self.aligned = True
         self.steps = self.lanes = self.warps = self.divergent = 0
         self.barriers = self.loaded = self.stored = 0
-        self.opcodes: Counter[str] = Counter()
+        self.per_pc: dict[int, int] = {}
+        self.program = None
 
     def on_launch(self, geometry: Geometry) -> None:
         self.bpl = geometry.lanes_per_block
+        self.aligned = self.bpl % WARP == 0     # warps never straddle blocks: lane // 32
 
     def _warp_id(self, lane: int) -> int:
+        if self.aligned:
+            return lane >> 5
         block, lane_in_block = divmod(lane, self.bpl)
         return block * -(-self.bpl // WARP) + lane_in_block // WARP
 
     def _warp_ids(self, lanes: np.ndarray) -> np.ndarray:
-        if self.bpl % WARP == 0:        # warps never straddle blocks: lane // 32 numbers them
+        if self.aligned:
             return lanes >> 5
         per_block = -(-self.bpl // WARP)
         return (lanes // self.bpl) * per_block + (lanes % self.bpl) // WARP
@@ -87,12 +92,13 @@ class StatsObserver:
         self.steps += 1
         lanes = ev.lanes
         self.lanes += len(lanes)
-        self.opcodes[ev.instruction.spec.name] += 1
+        self.per_pc[ev.pc] = self.per_pc.get(ev.pc, 0) + 1
+        self.program = ev.piece.program
         self.loaded += ev.bytes_loaded
         self.stored += ev.bytes_stored
         self.barriers += ev.releases
         targets = ev.targets
-        if lanes.is_range:
+        if lanes.idx is None:
             self.warps += self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
             if isinstance(targets, Branch) and targets.mask is None:
                 # two adjacent ranges: only the warp holding the boundary can straddle it
@@ -133,4 +139,10 @@ class StatsObserver:
             simd_efficiency=self.lanes / (WARP * self.warps) if self.warps else 0.0,
             divergent_branches=self.divergent, barriers=self.barriers,
             bytes_loaded=self.loaded, bytes_stored=self.stored,
-            opcode_counts=dict(self.opcodes))
+            opcode_counts=self._opcode_counts())
+
+    def _opcode_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for pc, count in self.per_pc.items():
+            counts[self.program[pc].spec.name] += count
+        return dict(counts)
