@@ -113,7 +113,8 @@ class Row:
                 self.data, self.lin = data, None
             return
         if self.lin is not None:                     # partial overwrite: materialize
-            self.data, self.lin = self.lin.at(LaneSet.range(0, n)), None
+            data = self.lin.at(LaneSet.range(0, n))
+            self.data, self.lin = (data if data.flags.writeable else data.copy()), None
         if compressed:
             values = values.at(lanes)
         self._write_dense(lanes, tag, dtype, values, n, live)

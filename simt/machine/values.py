@@ -5,7 +5,8 @@ base + stride x lane" as long as nothing observable changes.  These classes are
 that: a row holding an :class:`Affine` (integers, including the uniform case
 ``stride == 0``), a :class:`Const` (any type) or a :class:`Cut` (a predicate
 that is true on one side of a lane index) costs O(1) to produce and to reason
-about, and is materialized with :meth:`at` only when a kernel needs arrays.
+about, and is materialized with :meth:`at` only when a kernel needs arrays
+(uniform values as read-only broadcast views, so still O(1)).
 
 Lane indices are piece-local.  Affine arithmetic is exact in Python ints and
 wraps to the type only when evaluated, which is correct because wrapping is a
@@ -59,8 +60,8 @@ class Affine:
             return np.empty(0, self.dtype)
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
             first = self.raw(lanes.lo)
-            if self.stride == 0:
-                return np.full(n, first, self.dtype)
+            if self.stride == 0:    # a read-only broadcast view: no per-lane work at all
+                return np.broadcast_to(np.array(first, self.dtype), (n,))
             if max(first, self.raw(lanes.hi - 1)) < (1 << 63):
                 return np.arange(first, first + self.stride * n, self.stride,
                                  dtype=np.int64).astype(self.dtype, copy=False)
@@ -82,7 +83,7 @@ class Const:
         self.dtype = value.dtype
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        return np.full(len(lanes), self.value, self.dtype)
+        return np.broadcast_to(np.array(self.value, self.dtype), (len(lanes),))
 
     def __repr__(self) -> str:
         return f"Const({self.value!r})"

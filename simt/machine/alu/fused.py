@@ -71,7 +71,14 @@ def fma(ty: DType, a, b, c):
     -------
     numpy.ndarray or numpy scalar
         The correctly rounded (to nearest, ties to even) value of ``a*b + c``.
+
+    Raises
+    ------
+    ValueError
+        For any other type (FMA accepts f32 and f64 only; callers check first).
     """
+    if ty is not DType.F32 and ty is not DType.F64:
+        raise ValueError(f"fma is defined for f32 and f64, not {ty.text}")
     a, b, c = (storage(ty, x) for x in (a, b, c))
     with quiet():
         if ty is DType.F32:

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...isa.types import DType
-from ._common import INT_MAX, INT_MIN, quiet, result, storage
-from .arith import maximum, minimum
+from ._common import INT_MAX, INT_MIN, result
+from .arith import add, maximum, minimum, mul
 
 __all__ = ["reduce", "identity"]
 
-_STEP = {"add": np.add, "mul": np.multiply}
-_FLOAT_STEP = {"min": minimum, "max": maximum}        # NaN-ignoring, -0 < +0
+_STEP = {"add": add, "mul": mul, "min": minimum, "max": maximum}
 
 
 def identity(op: str, ty: DType):
@@ -27,15 +26,6 @@ def identity(op: str, ty: DType):
     else:
         value = INT_MAX[ty] if op == "min" else INT_MIN[ty]
     return ty.storage.type(value)
-
-
-def _step(op: str, ty: DType):
-    if op in _STEP:
-        return _STEP[op]
-    if ty.is_float:
-        fn = _FLOAT_STEP[op]
-        return lambda acc, row: fn(ty, acc, row)
-    return np.minimum if op == "min" else np.maximum
 
 
 def reduce(op: str, ty: DType, rows: Sequence, lanes: int | None = None):
@@ -55,16 +45,15 @@ def reduce(op: str, ty: DType, rows: Sequence, lanes: int | None = None):
     Returns
     -------
     numpy.ndarray or numpy scalar
-        ``((identity op rows[0]) op rows[1]) ...``: integers wrap, floats are summed
-        sequentially in IEEE arithmetic (not pairwise); min/max are
-        :func:`minimum`/:func:`maximum` (NaN ignored, so an all-NaN float min is
-        ``+inf``).  No rows give the identity.
+        ``((identity op rows[0]) op rows[1]) ...`` with each step one call of
+        :func:`add`, :func:`mul`, :func:`minimum` or :func:`maximum`: integers wrap,
+        floats are combined sequentially in IEEE arithmetic (not pairwise), min/max
+        ignore NaN (so an all-NaN float min is ``+inf``).  No rows give the identity.
     """
-    step = _step(op, ty)
+    step = _STEP[op]
     acc = identity(op, ty)
-    with quiet():
-        for row in rows:
-            acc = step(acc, storage(ty, row))
+    for row in rows:
+        acc = step(ty, acc, row)
     if lanes is not None:
         return np.broadcast_to(acc, (lanes,)).copy()
     return result(acc)
