@@ -55,6 +55,10 @@ class DType(enum.Enum):
     def __repr__(self) -> str:
         return f"DType.{self.name}"
 
+    # Members compare by identity; hashing by identity too keeps set and dict lookups
+    # (type checks on every instruction issue) in C.
+    __hash__ = object.__hash__
+
 
 _SIZES = (1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8)
 _STORAGE_CODES = ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "u2", "u2", "f4", "f8")

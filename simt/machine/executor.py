@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import BarrierDeadlockError, SimtError, StepLimitError
 from ..isa.program import Program
 from ..isa.types import DType
+from .alu._common import silenced
 from .events import Event, Observer
 from .kernels import KERNELS
 from .lanes import LaneSet
@@ -61,7 +62,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     dispatch = [KERNELS[ins.spec.name] for ins in program]
     for o in observers:
         o.on_launch(geometry)
-    with np.errstate(all="ignore"):
+    with silenced():
         for block0 in range(0, geometry.blocks, blocks_per_piece):
             blocks = min(blocks_per_piece, geometry.blocks - block0)
             working = _working_bytes(program, blocks * bpl, blocks * launch.shared_bytes)
@@ -80,6 +81,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
 def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence[Observer]
                ) -> None:
     program = piece.program
+    instructions = program.instructions
     n = piece.lanes
     regs = RegisterFile(n)
     everyone = LaneSet.range(0, n)
@@ -99,7 +101,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
         steps += 1
         step = Step(pc, lanes, regs, piece)
         try:
-            flow = dispatch[pc](step, program[pc])
+            flow = dispatch[pc](step, instructions[pc])
         except Fault as fault:
             raise _located(fault.error, piece, pc, lanes.at(fault.pos), fault.count) from None
         if flow is None and not scheduler.groups and pc + 1 < scheduler.end:
@@ -116,7 +118,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
             regs.live = scheduler.live
             issue = scheduler.next()
         if observers:
-            event = Event(pc, program[pc], lanes, piece, targets, step.bytes_loaded,
+            event = Event(pc, instructions[pc], lanes, piece, targets, step.bytes_loaded,
                           step.bytes_stored, releases)
             for o in observers:
                 o.after(event)

@@ -157,7 +157,7 @@ class RegisterFile:
         self.phase: np.ndarray | None = None      # phase counter per lane
 
     def write(self, reg: int, ty: DType, lanes: LaneSet, values) -> None:
-        self.regs[reg].write(lanes, ty.value, ty.storage, values, self.n, self.live)
+        self.regs[reg].write(lanes, ty.code, ty.storage, values, self.n, self.live)
 
     def write_pred(self, pred: int, lanes: LaneSet, values) -> None:
         self.preds[pred].write(lanes, PRED_TAG, np.dtype(bool), values, self.n, self.live)

@@ -33,15 +33,21 @@ def int_range(dtype: np.dtype) -> tuple[int, int]:
     return int(info.min), int(info.max)
 
 
+def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:
+    """A read-only length-``n`` view of one value (no per-lane storage)."""
+    return np.lib.stride_tricks.as_strided(np.array(value, dtype), (n,), (0,), writeable=False)
+
+
 class Affine:
     """The integer ``wrap(base + stride * lane)`` for every lane of the piece."""
 
-    __slots__ = ("base", "stride", "dtype")
+    __slots__ = ("base", "stride", "dtype", "_view")
 
     def __init__(self, base: int, stride: int, dtype: np.dtype) -> None:
         self.base = base
         self.stride = stride
         self.dtype = dtype
+        self._view: np.ndarray | None = None
 
     def raw(self, lane: int) -> int:
         """The unwrapped value at ``lane``."""
@@ -61,7 +67,9 @@ class Affine:
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
             first = self.raw(lanes.lo)
             if self.stride == 0:    # a read-only broadcast view: no per-lane work at all
-                return np.broadcast_to(np.array(first, self.dtype), (n,))
+                if self._view is None or self._view.shape[0] != n:
+                    self._view = _broadcast(first, self.dtype, n)
+                return self._view
             if max(first, self.raw(lanes.hi - 1)) < (1 << 63):
                 return np.arange(first, first + self.stride * n, self.stride,
                                  dtype=np.int64).astype(self.dtype, copy=False)
@@ -76,14 +84,18 @@ class Affine:
 class Const:
     """One value (a NumPy scalar of the storage dtype) for every lane."""
 
-    __slots__ = ("value", "dtype")
+    __slots__ = ("value", "dtype", "_view")
 
     def __init__(self, value: np.generic) -> None:
         self.value = value
         self.dtype = value.dtype
+        self._view: np.ndarray | None = None
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        return np.broadcast_to(np.array(self.value, self.dtype), (len(lanes),))
+        n = len(lanes)
+        if self._view is None or self._view.shape[0] != n:
+            self._view = _broadcast(self.value, self.dtype, n)
+        return self._view
 
     def __repr__(self) -> str:
         return f"Const({self.value!r})"

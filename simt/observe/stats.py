@@ -91,15 +91,23 @@ class StatsObserver:
     def after(self, ev: Event) -> None:
         self.steps += 1
         lanes = ev.lanes
-        self.lanes += len(lanes)
-        self.per_pc[ev.pc] = self.per_pc.get(ev.pc, 0) + 1
+        per_pc = self.per_pc
+        per_pc[ev.pc] = per_pc.get(ev.pc, 0) + 1
         self.program = ev.piece.program
-        self.loaded += ev.bytes_loaded
-        self.stored += ev.bytes_stored
-        self.barriers += ev.releases
+        if ev.bytes_loaded or ev.bytes_stored or ev.releases:
+            self.loaded += ev.bytes_loaded
+            self.stored += ev.bytes_stored
+            self.barriers += ev.releases
         targets = ev.targets
         if lanes.idx is None:
-            self.warps += self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
+            lo, hi = lanes.lo, lanes.hi
+            self.lanes += hi - lo
+            if self.aligned:
+                self.warps += ((hi - 1) >> 5) - (lo >> 5) + 1
+                if targets is None or type(targets) is int:
+                    return
+            else:
+                self.warps += self._warp_id(hi - 1) - self._warp_id(lo) + 1
             if isinstance(targets, Branch) and targets.mask is None:
                 # two adjacent ranges: only the warp holding the boundary can straddle it
                 k = max(targets.taken.lo, targets.rest.lo)
@@ -110,6 +118,7 @@ class StatsObserver:
             warp = None if isinstance(targets, Branch) and self.bpl % WARP == 0 and \
                 lanes.lo % WARP == 0 and lanes.hi % WARP == 0 else self._warp_ids(lanes.indices())
         else:
+            self.lanes += lanes.idx.size
             warp = self._warp_ids(lanes.idx)
             self.warps += 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
         if ev.instruction.spec.name not in BRANCHES:

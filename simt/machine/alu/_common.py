@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from ...isa.types import INT, DType
 
-__all__ = ["INT_MIN", "INT_MAX", "apply", "quiet", "storage", "unsigned_of", "result"]
+__all__ = ["INT_MIN", "INT_MAX", "apply", "quiet", "silenced", "storage", "unsigned_of",
+           "result"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -16,9 +20,44 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
              8: np.dtype(np.uint64)}
 
 
-def quiet() -> np.errstate:
-    """A context in which NumPy emits no floating-point or overflow warnings."""
-    return np.errstate(all="ignore")
+class _Silenced(threading.local):
+    depth = 0
+
+
+_silenced = _Silenced()
+
+
+class quiet:
+    """A context in which NumPy emits no floating-point or overflow warnings.
+
+    Inside :func:`silenced` (the executor wraps every launch in it) the error
+    state is already ``ignore``, so entering costs nothing; entering
+    ``np.errstate`` per instruction would cost about a microsecond.
+    """
+
+    __slots__ = ("_state",)
+
+    def __enter__(self) -> None:
+        if _silenced.depth:
+            self._state = None
+        else:
+            self._state = np.errstate(all="ignore")
+            self._state.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        if self._state is not None:
+            self._state.__exit__(*exc)
+
+
+@contextlib.contextmanager
+def silenced():
+    """Ignore NumPy floating-point errors for a whole launch (see :class:`quiet`)."""
+    with np.errstate(all="ignore"):
+        _silenced.depth += 1
+        try:
+            yield
+        finally:
+            _silenced.depth -= 1
 
 
 def storage(ty: DType, x) -> np.ndarray:
@@ -28,7 +67,7 @@ def storage(ty: DType, x) -> np.ndarray:
     silently (NumPy's scalar arithmetic would warn on overflow).
     """
     dtype = ty.storage
-    if type(x) is np.ndarray and x.dtype == dtype:
+    if type(x) is np.ndarray and (x.dtype is dtype or x.dtype == dtype):
         return x
     return np.asarray(x, dtype=dtype)
 
