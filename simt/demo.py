@@ -16,7 +16,7 @@ from .isa.program import Program
 from .machine.device import Device
 from .observe.stats import Stats
 
-__all__ = ["GALLERY", "Demo", "DemoResult", "run_gallery"]
+__all__ = ["GALLERY", "Case", "Demo", "DemoResult", "run_gallery"]
 
 VECTOR_ADD = """
 ; c[i] = a[i] + b[i] for i < n          args: r0=a r1=b r2=c (buffers), r3=n (u64)
@@ -149,103 +149,94 @@ class DemoResult:
 
 
 @dataclass(frozen=True)
+class Case:
+    """One gallery launch: buffers in argument order, then ``n`` as u64.
+
+    ``inputs`` are uploaded, ``outputs`` (dtype, count) allocated zero-filled;
+    ``check(outputs, resonance)`` recomputes the expected result with NumPy.
+    """
+
+    inputs: tuple[np.ndarray, ...]
+    outputs: tuple[tuple[type, int], ...]
+    check: Callable[[list[np.ndarray], np.ndarray], bool]
+    shared_bytes: int = 0
+
+
+@dataclass(frozen=True)
 class Demo:
-    """A gallery entry: its kernel text and a function running and checking it."""
+    """A gallery entry: its kernel text, block size and how to build and check a case."""
 
     name: str
     source: str
-    run: Callable[[Device, Program, int, np.random.Generator], tuple[int, bool, float, Stats]]
+    block: int
+    case: Callable[[int, int, np.random.Generator], Case]
+
+    def run(self, dev: Device, prog: Program, n: int, rng: np.random.Generator) -> DemoResult:
+        """Upload, launch (timed), download, check against NumPy, free."""
+        grid = max(1, -(-n // self.block))
+        case = self.case(n, grid, rng)
+        bufs = [dev.upload(a) for a in case.inputs]
+        try:
+            bufs += [dev.alloc(np.dtype(dt).itemsize * count) for dt, count in case.outputs]
+            start = time.perf_counter()
+            res = dev.launch(prog, grid=grid, block=self.block, args=(*bufs, np.uint64(n)),
+                             shared_bytes=case.shared_bytes)
+            seconds = time.perf_counter() - start
+            outs = [dev.download(buf, dt, count) for buf, (dt, count)
+                    in zip(bufs[len(case.inputs):], case.outputs)]
+            ok = bool(case.check(outs, res.resonance))
+        finally:
+            for buf in bufs:
+                dev.free(buf)
+        return DemoResult(self.name, grid * self.block, ok, seconds, res.stats)
 
 
-def _timed(dev: Device, prog: Program, **launch) -> tuple[float, object]:
-    start = time.perf_counter()
-    res = dev.launch(prog, **launch)
-    return time.perf_counter() - start, res
-
-
-def _grid(n: int, block: int) -> int:
-    return max(1, -(-n // block))
-
-
-def _vector_add(dev, prog, n, rng):
+def _vector_add(n, grid, rng):
     a, b = rng.standard_normal(n, np.float32), rng.standard_normal(n, np.float32)
-    bufs = [dev.upload(a), dev.upload(b), dev.alloc(4 * n)]
-    try:
-        t, res = _timed(dev, prog, grid=_grid(n, 256), block=256, args=(*bufs, np.uint64(n)))
-        ok = np.array_equal(dev.download(bufs[2], np.float32), a + b)
-        return _grid(n, 256) * 256, ok, t, res.stats
-    finally:
-        for buf in bufs:
-            dev.free(buf)
+    return Case((a, b), ((np.float32, n),), lambda out, _: np.array_equal(out[0], a + b))
 
 
-def _if_else(dev, prog, n, rng):
+def _if_else(n, grid, rng):
     a = rng.standard_normal(n, np.float32)
-    bufs = [dev.upload(a), dev.alloc(4 * n)]
-    try:
-        t, res = _timed(dev, prog, grid=_grid(n, 256), block=256, args=(*bufs, np.uint64(n)))
-        ok = np.array_equal(dev.download(bufs[1], np.float32), np.where(a > 0, a + a, -a))
-        return _grid(n, 256) * 256, ok, t, res.stats
-    finally:
-        for buf in bufs:
-            dev.free(buf)
+    return Case((a,), ((np.float32, n),),
+                lambda out, _: np.array_equal(out[0], np.where(a > 0, a + a, -a)))
 
 
-def _loop_call(dev, prog, n, rng):
+def _loop_call(n, grid, rng):
     x = rng.integers(0, 1 << 32, n, dtype=np.uint32)
-    bufs = [dev.upload(x), dev.alloc(4 * n)]
-    try:
-        t, res = _timed(dev, prog, grid=_grid(n, 128), block=128, args=(*bufs, np.uint64(n)))
+
+    def check(out, _):
         trips = (np.arange(n) & 7) + 1
         acc = np.zeros(n, np.uint32)
         for k in range(8):
             acc = np.where(trips > k, acc * np.uint32(3) + x, acc)
-        ok = np.array_equal(dev.download(bufs[1], np.uint32), acc)
-        return _grid(n, 128) * 128, ok, t, res.stats
-    finally:
-        for buf in bufs:
-            dev.free(buf)
+        return np.array_equal(out[0], acc)
+    return Case((x,), ((np.uint32, n),), check)
 
 
-def _tree_reduction(dev, prog, n, rng):
-    block = 256
-    blocks = _grid(n, block)
+def _tree_reduction(n, grid, rng):
     a = rng.standard_normal(n, np.float32)
-    bufs = [dev.upload(a), dev.alloc(4 * blocks)]
-    try:
-        t, res = _timed(dev, prog, grid=blocks, block=block, args=(*bufs, np.uint64(n)),
-                        shared_bytes=4 * block)
-        padded = np.zeros(blocks * block, np.float64)
+
+    def check(out, _):
+        padded = np.zeros(grid * 256, np.float64)
         padded[:n] = a
-        expected = padded.reshape(blocks, block).sum(axis=1)
-        got = dev.download(bufs[1], np.float32)
-        ok = np.allclose(got, expected, rtol=1e-5, atol=1e-4)
-        return blocks * block, ok, t, res.stats
-    finally:
-        for buf in bufs:
-            dev.free(buf)
+        return np.allclose(out[0], padded.reshape(grid, 256).sum(axis=1), rtol=1e-5, atol=1e-4)
+    return Case((a,), ((np.float32, grid),), check, shared_bytes=4 * 256)
 
 
-def _resonance(dev, prog, n, rng):
+def _resonance(n, grid, rng):
     x = rng.integers(0, 1 << 32, n, dtype=np.uint32)
     w = rng.standard_normal(n)
-    bufs = [dev.upload(x), dev.upload(w)]
-    try:
-        t, res = _timed(dev, prog, grid=_grid(n, 256), block=256, args=(*bufs, np.uint64(n)))
-        expected = np.bincount(x % 96, weights=w, minlength=96)
-        ok = np.allclose(res.resonance, expected, rtol=1e-12, atol=1e-9)
-        return _grid(n, 256) * 256, ok, t, res.stats
-    finally:
-        for buf in bufs:
-            dev.free(buf)
+    expected = np.bincount(x % 96, weights=w, minlength=96)
+    return Case((x, w), (), lambda _, res: np.allclose(res, expected, rtol=1e-12, atol=1e-9))
 
 
 GALLERY: tuple[Demo, ...] = (
-    Demo("vector_add", VECTOR_ADD, _vector_add),
-    Demo("if_else", IF_ELSE, _if_else),
-    Demo("loop_call", LOOP_CALL, _loop_call),
-    Demo("tree_reduction", TREE_REDUCTION, _tree_reduction),
-    Demo("resonance", RESONANCE, _resonance),
+    Demo("vector_add", VECTOR_ADD, 256, _vector_add),
+    Demo("if_else", IF_ELSE, 256, _if_else),
+    Demo("loop_call", LOOP_CALL, 128, _loop_call),
+    Demo("tree_reduction", TREE_REDUCTION, 256, _tree_reduction),
+    Demo("resonance", RESONANCE, 256, _resonance),
 )
 
 
@@ -254,9 +245,4 @@ def run_gallery(size: int, device: Device | None = None, seed: int = 0) -> list[
     from . import assemble
     dev = device or Device()
     rng = np.random.default_rng(seed)
-    out = []
-    for demo in GALLERY:
-        prog = assemble(demo.source)
-        lanes, ok, seconds, stats = demo.run(dev, prog, size, rng)
-        out.append(DemoResult(demo.name, lanes, bool(ok), seconds, stats))
-    return out
+    return [demo.run(dev, assemble(demo.source), size, rng) for demo in GALLERY]
