@@ -94,6 +94,8 @@ class Row:
         ``n`` is the piece's lane count and ``live`` how many lanes have not
         exited; a write covering every live lane makes the row's tag uniform.
         """
+        if isinstance(values, np.ndarray) and values.ndim == 0:
+            values = values[()]
         if isinstance(values, np.generic):
             values = Affine(int(values), 0, dtype) if dtype.kind in "iu" else Const(values)
         compressed = isinstance(values, (Affine, Const, Cut))

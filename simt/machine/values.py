@@ -49,6 +49,12 @@ class Affine:
         self.dtype = dtype
         self._view: np.ndarray | None = None
 
+    def scalar(self) -> np.generic:
+        """The value of a uniform (``stride == 0``) row, wrapped to the type."""
+        bits = np.array(self.base & ((1 << (8 * self.dtype.itemsize)) - 1),
+                        _UNSIGNED[self.dtype.itemsize])
+        return bits.view(self.dtype)[()]
+
     def raw(self, lane: int) -> int:
         """The unwrapped value at ``lane``."""
         return self.base + self.stride * lane

@@ -3,9 +3,17 @@ comparisons, transcendentals and reductions.
 
 Each kernel reads its operands (registering tag faults), checks what the REF
 checks, commits, then writes; the value semantics live in :mod:`simt.machine.alu`.
+
+Operands are read compressed where the register file holds them so.  When every
+operand is uniform (one value for all lanes) the instruction is evaluated once,
+on scalars, and the result is uniform too: lane-wise semantics applied to equal
+inputs give equal outputs.  Affine operands go through :mod:`simt.machine.affine`
+first; anything else is computed on arrays.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -15,6 +23,7 @@ from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu
 from ..step import Step
+from ..values import Affine, Const
 
 __all__ = ["KERNELS"]
 
@@ -23,6 +32,68 @@ def _require_type(step: Step, ins) -> None:
     """UnsupportedOperationError for every lane when ``ins.ty`` is outside the spec's types."""
     if ins.ty not in ins.spec.types:
         step.fault(None, UnsupportedOperationError, f"{ins.spec.mnemonic} for type {ins.ty.text}")
+
+
+def _array(step: Step, value) -> np.ndarray:
+    """A compressed value as an array over the step's lanes (arrays pass through)."""
+    return value if isinstance(value, np.ndarray) else value.at(step.lanes)
+
+
+def _scalar(value) -> np.generic | None:
+    """The single value of a uniform operand, else None."""
+    if isinstance(value, Const):
+        return value.value
+    if isinstance(value, Affine) and value.stride == 0:
+        return value.scalar()
+    return None
+
+
+def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
+              compressed: Callable | None = None, check: Callable | None = None):
+    """A kernel computing ``dst = fn(ty, *sources)`` lane by lane.
+
+    ``sources`` names the operand fields and their types (None: the
+    instruction's ``ty``); ``compressed(ins, values)`` may return a compressed
+    result for affine operands; ``check(step, ins, values)`` registers extra
+    faults (division by zero) before the commit.
+    """
+    def kernel(step: Step, ins) -> None:
+        _require_type(step, ins)
+        values = [step.read_lin(getattr(ins, field), ty or ins.ty) for field, ty in sources]
+        if check is not None:
+            check(step, ins, values)
+        step.commit()
+        scalars = [_scalar(v) for v in values]
+        if None not in scalars:
+            result = fn(ins.ty, *scalars)
+        else:
+            result = None if compressed is None else compressed(ins, values)
+            if result is None:
+                result = fn(ins.ty, *[_array(step, v) for v in values])
+        step.write(ins.dst, ins.ty, result)
+    return kernel
+
+
+def _binary(fn, compressed=None, check=None):
+    return _lanewise(fn, (("src1", None), ("src2", None)), compressed, check)
+
+
+def _unary(fn):
+    return _lanewise(fn, (("src", None),))
+
+
+def _affine_arith(ins, values):
+    return affine.arith(ins.spec.name, ins.ty, *values)
+
+
+def _nonzero_divisor(step: Step, ins, values) -> None:
+    if not ins.ty.is_int:
+        return
+    divisor = _scalar(values[1])
+    if divisor is None:
+        step.fault(_array(step, values[1]) == 0, DivisionByZeroError, "division by zero")
+    elif divisor == 0:
+        step.fault(None, DivisionByZeroError, "division by zero")
 
 
 def mov(step: Step, ins) -> None:
@@ -42,79 +113,14 @@ def cvt(step: Step, ins) -> None:
         step.commit()
     value = step.read_lin(ins.src, src)
     step.commit()
-    result = affine.convert(src, dst, value, step.regs.n)
-    if result is None:
-        result = alu.cvt(src, dst, _array(step, value))
-    step.write(ins.dst, dst, result)
-
-
-def _array(step: Step, value) -> np.ndarray:
-    """A compressed value as an array over the step's lanes (arrays pass through)."""
-    return value if isinstance(value, np.ndarray) else value.at(step.lanes)
-
-
-def _binary(fn):
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        a = step.read(ins.src1, ins.ty)
-        b = step.read(ins.src2, ins.ty)
-        step.commit()
-        step.write(ins.dst, ins.ty, fn(ins.ty, a, b))
-    return kernel
-
-
-def _linear(fn, amount: DType | None = None):
-    """ADD/SUB/MUL/SHL: keep affine integer operands compressed (:mod:`simt.machine.affine`)."""
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        a = step.read_lin(ins.src1 if amount is None else ins.src, ins.ty)
-        b = step.read_lin(ins.src2 if amount is None else ins.amount, amount or ins.ty)
-        step.commit()
-        result = affine.arith(ins.spec.name, ins.ty, a, b)
+    one = _scalar(value)
+    if one is not None:
+        result = alu.cvt(src, dst, one)
+    else:
+        result = affine.convert(src, dst, value, step.regs.n)
         if result is None:
-            result = fn(ins.ty, _array(step, a), _array(step, b))
-        step.write(ins.dst, ins.ty, result)
-    return kernel
-
-
-def div(step: Step, ins) -> None:
-    _require_type(step, ins)
-    a = step.read(ins.src1, ins.ty)
-    b = step.read(ins.src2, ins.ty)
-    if ins.ty.is_int:
-        step.fault(b == 0, DivisionByZeroError, "division by zero")
-    step.commit()
-    step.write(ins.dst, ins.ty, alu.div(ins.ty, a, b))
-
-
-def _unary(fn):
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        a = step.read(ins.src, ins.ty)
-        step.commit()
-        step.write(ins.dst, ins.ty, fn(ins.ty, a))
-    return kernel
-
-
-def _ternary(fn):
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        a = step.read(ins.a, ins.ty)
-        b = step.read(ins.b, ins.ty)
-        c = step.read(ins.c, ins.ty)
-        step.commit()
-        step.write(ins.dst, ins.ty, fn(ins.ty, a, b, c))
-    return kernel
-
-
-def _shift(fn):
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        a = step.read(ins.src, ins.ty)
-        amount = step.read(ins.amount, DType.U32)
-        step.commit()
-        step.write(ins.dst, ins.ty, fn(ins.ty, a, amount))
-    return kernel
+            result = alu.cvt(src, dst, _array(step, value))
+    step.write(ins.dst, dst, result)
 
 
 def setcc(step: Step, ins) -> None:
@@ -125,9 +131,13 @@ def setcc(step: Step, ins) -> None:
     a = step.read_lin(ins.src1, ins.ty)
     b = step.read_lin(ins.src2, ins.ty)
     step.commit()
-    result = affine.compare(ins.ty, ins.cond, a, b, step.lanes)
-    if result is None:
-        result = alu.setcc(ins.ty, ins.cond, _array(step, a), _array(step, b))
+    sa, sb = _scalar(a), _scalar(b)
+    if sa is not None and sb is not None:
+        result = alu.setcc(ins.ty, ins.cond, sa, sb)
+    else:
+        result = affine.compare(ins.ty, ins.cond, a, b, step.lanes)
+        if result is None:
+            result = alu.setcc(ins.ty, ins.cond, _array(step, a), _array(step, b))
     step.write_pred(ins.dst, result)
 
 
@@ -140,15 +150,6 @@ def sel(step: Step, ins) -> None:
     step.write(ins.dst, ins.ty, np.where(p, a, b))
 
 
-def _transcendental(name: str):
-    def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        x = step.read(ins.src, ins.ty)
-        step.commit()
-        step.write(ins.dst, ins.ty, transcendental(name, ins.ty, x))
-    return kernel
-
-
 def _reduction(op: str):
     def kernel(step: Step, ins) -> None:
         _require_type(step, ins)
@@ -159,15 +160,19 @@ def _reduction(op: str):
 
 
 KERNELS = {
-    "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt,
-    "ADD": _linear(alu.add), "SUB": _linear(alu.sub), "MUL": _linear(alu.mul), "DIV": div,
+    "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
+    "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
+    "MUL": _binary(alu.mul, _affine_arith), "DIV": _binary(alu.div, check=_nonzero_divisor),
     "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
     "AND": _binary(alu.and_), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
     "ABS": _unary(alu.abs_), "NEG": _unary(alu.neg), "NOT": _unary(alu.not_),
-    "MAD": _ternary(alu.mad), "FMA": _ternary(alu.fma),
-    "SHL": _linear(alu.shl, amount=DType.U32), "SHR": _shift(alu.shr),
-    "SETcc": setcc, "SEL": sel,
+    "MAD": _lanewise(alu.mad, (("a", None), ("b", None), ("c", None))),
+    "FMA": _lanewise(alu.fma, (("a", None), ("b", None), ("c", None))),
+    "SHL": _lanewise(alu.shl, (("src", None), ("amount", DType.U32)), _affine_arith),
+    "SHR": _lanewise(alu.shr, (("src", None), ("amount", DType.U32))),
 }
-KERNELS |= {s.name: _transcendental(s.name) for s in SPECS if s.category is Category.TRANSCENDENTAL}
+KERNELS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x),
+                              (("src", None),))
+            for s in SPECS if s.category is Category.TRANSCENDENTAL}
 KERNELS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
             if s.category is Category.REDUCTION}
