@@ -9,7 +9,9 @@ Why the results are exact:
 
 * ``add``/``sub``/``mul``/``shl`` on integers: wrapping to the type is a ring
   homomorphism, so ``wrap(b1 + s1 l) + wrap(b2 + s2 l) = wrap((b1 + b2) + (s1 + s2) l)``
-  (and ``*`` by a uniform, ``<<`` by a uniform amount, likewise).
+  (and ``*`` by a uniform, ``<<`` by a uniform amount, likewise).  The same holds
+  component-wise for tiled values ``base + inner (l mod P) + outer (l div P)`` with
+  one period ``P``; an affine value is the tiled value with ``outer = stride P``.
 * CVT between integer types: narrowing and same-width reinterpretation wrap
   again (``wrap_n(wrap_m(x)) = wrap_n(x)`` for n <= m); widening keeps the value
   only if no lane of the piece wrapped, which :meth:`Affine.exact_on` checks.
@@ -22,43 +24,59 @@ from __future__ import annotations
 from ..isa.table import Condition
 from ..isa.types import DType
 from .lanes import LaneSet
-from .values import Affine, Cut
+from .values import Affine, Cut, Tiled, tiled
 
 __all__ = ["arith", "convert", "compare"]
 
 
-def _affine(x, ty: DType) -> Affine | None:
-    return x if isinstance(x, Affine) and ty.is_int else None
-
-
-def arith(name: str, ty: DType, a, b) -> Affine | None:
-    """ADD, SUB, MUL, SHL of two compressed integer values (MUL/SHL: one side uniform)."""
-    a, b = _affine(a, ty), _affine(b, ty if name != "SHL" else DType.U32)
-    if a is None or b is None:
+def _parts(x, ty: DType, period: int | None) -> tuple[int, int, int] | None:
+    """(base, inner, outer) of an affine or tiled integer value over ``period``-lane tiles."""
+    if not (ty.is_int and isinstance(x, (Affine, Tiled))):
         return None
+    if isinstance(x, Tiled):
+        return (x.base, x.inner, x.outer) if x.period == period else None
+    return x.base, x.stride, x.stride * (period or 1)
+
+
+def _period(a, b) -> int | None:
+    periods = {x.period for x in (a, b) if isinstance(x, Tiled)}
+    return periods.pop() if len(periods) == 1 else (None if periods else 1)
+
+
+def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
+    """ADD, SUB, MUL, SHL of affine or tiled integer values (MUL, SHL: one side uniform)."""
+    period = _period(a, b)
+    pa = _parts(a, ty, period)
+    pb = _parts(b, ty if name != "SHL" else DType.U32, period)
+    if period is None or pa is None or pb is None:
+        return None
+    dtype = a.dtype
     if name == "ADD":
-        return Affine(a.base + b.base, a.stride + b.stride, a.dtype)
+        return tiled(*(x + y for x, y in zip(pa, pb)), period, dtype)
     if name == "SUB":
-        return Affine(a.base - b.base, a.stride - b.stride, a.dtype)
+        return tiled(*(x - y for x, y in zip(pa, pb)), period, dtype)
+    uniform_b = pb[1] == 0 and pb[2] == 0
     if name == "MUL":
-        if b.stride == 0:
-            return Affine(a.base * b.base, a.stride * b.base, a.dtype)
-        if a.stride == 0:
-            return Affine(a.base * b.base, b.stride * a.base, a.dtype)
+        if uniform_b:
+            return tiled(*(x * pb[0] for x in pa), period, dtype)
+        if pa[1] == 0 and pa[2] == 0:
+            return tiled(*(x * pa[0] for x in pb), period, dtype)
         return None
-    if name == "SHL" and b.stride == 0:
-        count = (b.base % (1 << 32)) % ty.bits
-        return Affine(a.base << count, a.stride << count, a.dtype)
+    if name == "SHL" and uniform_b:
+        count = (pb[0] % (1 << 32)) % ty.bits
+        return tiled(*(x << count for x in pa), period, dtype)
     return None
 
 
-def convert(src: DType, dst: DType, a, n: int) -> Affine | None:
-    """CVT of an affine integer value between integer types."""
-    if not (isinstance(a, Affine) and src.is_int and dst.is_int):
+def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | None:
+    """CVT of an affine or tiled integer value between integer types."""
+    if not (isinstance(a, (Affine, Tiled)) and src.is_int and dst.is_int):
         return None
-    if dst.size <= src.size or a.exact_on(0, n):
-        return Affine(a.base, a.stride, dst.storage)
-    return None
+    if not (dst.size <= src.size or a.exact_on(0, n)):
+        return None
+    if isinstance(a, Tiled):
+        return Tiled(a.base, a.inner, a.outer, a.period, dst.storage)
+    return Affine(a.base, a.stride, dst.storage)
 
 
 _SWAP = {Condition.LT: Condition.GT, Condition.LE: Condition.GE, Condition.GT: Condition.LT,

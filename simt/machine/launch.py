@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import SimtTypeError, SimtValueError
 from ..isa.program import Program
 from .memory import DeviceMemory
-from .values import Affine
+from .values import Affine, tiled
 
 __all__ = ["Dim3", "Geometry", "Piece"]
 
@@ -128,12 +128,15 @@ class Piece:
         g = self.geometry
         bpl = g.lanes_per_block
         out: dict[int, np.ndarray] = {}
-        if 252 in wanted:
-            lane_x = np.arange(bpl, dtype=np.uint32) % np.uint32(g.block.x)
-            out[252] = np.tile(lane_x, self.blocks)
+        u32 = np.dtype(np.uint32)
+        if 252 in wanted:       # lane_linear % block.x, and block.x divides lanes_per_block
+            out[252] = tiled(0, 1, 0, g.block.x, u32)
         if 253 in wanted:
-            block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
-            out[253] = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
+            if g.grid.y == g.grid.z == 1:       # blockIdx.x is the block's linear index
+                out[253] = tiled(self.block0, 0, 1, bpl, u32)
+            else:
+                block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
+                out[253] = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)
         if 254 in wanted:
             out[254] = Affine(g.block.x, 0, np.dtype(np.uint32))
         if 255 in wanted:

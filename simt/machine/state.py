@@ -15,7 +15,7 @@ import numpy as np
 
 from ..isa.types import DType
 from .lanes import LaneSet
-from .values import Affine, Const, Cut, Lin
+from .values import Affine, Const, Cut, Lin, Tiled
 
 __all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG"]
 
@@ -98,7 +98,7 @@ class Row:
             values = values[()]
         if isinstance(values, np.generic):
             values = Affine(int(values), 0, dtype) if dtype.kind in "iu" else Const(values)
-        compressed = isinstance(values, (Affine, Const, Cut))
+        compressed = isinstance(values, (Affine, Tiled, Const, Cut))
         if lanes.is_range and self.tags is None and (
                 self.tag == UNSET or (lanes.lo <= self.lo and lanes.hi >= self.hi)):
             # every lane that held a value is overwritten: restart the row on this range

@@ -179,14 +179,16 @@ class Step:
             self.fault(bad, TypeMismatchError,
                        f"type mismatch: expected {ty.text}, got {DType(tag).text} in r{reg}")
 
-    def read_any(self, reg: int, allowed: tuple[DType, ...]) -> tuple[DType, np.ndarray]:
+    def read_any(self, reg: int, allowed: tuple[DType, ...], compressed: bool = False
+                 ) -> tuple[DType, np.ndarray]:
         """Read ``reg`` whose tag must be one of ``allowed`` (the first lane's decides)."""
         row = self.regs.regs[reg]
+        read = self.read_lin if compressed else self.read
         for ty in allowed:
             found = row.check(self.lanes, ty.code)
             if found is None or (found[0] is not None and not found[0][0]):
-                return ty, self.read(reg, ty)
-        return allowed[0], self.read(reg, allowed[0])
+                return ty, read(reg, ty)
+        return allowed[0], read(reg, allowed[0])
 
     def read_pred(self, pred: int, compressed: bool = False):
         """A predicate's values (a :class:`~simt.machine.values.Cut` if ``compressed`` allows)."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from .lanes import LaneSet
 
-__all__ = ["Affine", "Const", "Cut", "Lin", "int_range"]
+__all__ = ["Affine", "Tiled", "Const", "Cut", "Lin", "int_range", "tiled"]
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
@@ -87,6 +87,53 @@ class Affine:
         return f"Affine({self.base} + {self.stride}*lane, {self.dtype})"
 
 
+class Tiled:
+    """The integer ``wrap(base + inner * (lane % period) + outer * (lane // period))``.
+
+    Values that repeat a pattern per block of ``period`` lanes: the lane index
+    inside a block (``r252``), the block index (``r253`` of a 1-D grid), and
+    anything affine in those.  When ``outer == inner * period`` the value is
+    simply affine in the lane and :func:`tiled` returns an :class:`Affine`.
+    """
+
+    __slots__ = ("base", "inner", "outer", "period", "dtype")
+
+    def __init__(self, base: int, inner: int, outer: int, period: int, dtype: np.dtype) -> None:
+        self.base, self.inner, self.outer, self.period = base, inner, outer, period
+        self.dtype = dtype
+
+    def bounds(self, lo: int, hi: int) -> tuple[int, int]:
+        """Unwrapped (min, max) over lanes ``[lo, hi)`` (exact or slightly wide)."""
+        b0, b1 = lo // self.period, (hi - 1) // self.period
+        r0, r1 = (lo % self.period, (hi - 1) % self.period) if b0 == b1 else (0, self.period - 1)
+        ins = (self.inner * r0, self.inner * r1)
+        outs = (self.outer * b0, self.outer * b1)
+        return self.base + min(ins) + min(outs), self.base + max(ins) + max(outs)
+
+    def exact_on(self, lo: int, hi: int) -> bool:
+        tmin, tmax = int_range(self.dtype)
+        low, high = self.bounds(lo, hi)
+        return tmin <= low and high <= tmax
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        idx = lanes.indices().astype(np.uint64)
+        p = np.uint64(self.period)
+        wide = (np.uint64(self.base & _M64) + np.uint64(self.inner & _M64) * (idx % p)
+                + np.uint64(self.outer & _M64) * (idx // p))
+        return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"Tiled({self.base} + {self.inner}*(lane%{self.period}) + "
+                f"{self.outer}*(lane//{self.period}), {self.dtype})")
+
+
+def tiled(base: int, inner: int, outer: int, period: int, dtype: np.dtype) -> "Affine | Tiled":
+    """A :class:`Tiled` value, or the :class:`Affine` it is when it is linear in the lane."""
+    if outer == inner * period or period == 1:
+        return Affine(base, inner if period > 1 else outer, dtype)
+    return Tiled(base, inner, outer, period, dtype)
+
+
 class Const:
     """One value (a NumPy scalar of the storage dtype) for every lane."""
 
@@ -131,4 +178,4 @@ class Cut:
         return f"Cut(lane {'>=' if self.above else '<'} {self.k})"
 
 
-Lin = Affine | Const | Cut
+Lin = Affine | Tiled | Const | Cut

@@ -10,7 +10,7 @@ from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
 from ...isa.types import DType
 from ..lanes import LaneSet
 from ..memory import CLASS_BYTES, Run, Segment, check_range, crosses_class, gather, scatter
-from ..values import Affine
+from ..values import Affine, Tiled, tiled
 from ..step import Step
 
 __all__ = ["KERNELS", "segments_for", "shared_segments", "load", "store", "positions",
@@ -62,8 +62,12 @@ def segments_for(step: Step, handles, offsets, size: int,
     """
     memory = step.launch.memory
     count = step.n if subset is None else subset.size
+    if isinstance(handles, Tiled):
+        handles = handles.at(step.lanes)
     if isinstance(handles, Affine):
         handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
+    if isinstance(offsets, Tiled):
+        offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
     if isinstance(offsets, Affine):
         if subset is None and np.ndim(handles) == 0:
             run = _affine_run(step, memory.region(int(handles)), offsets, size)
@@ -102,6 +106,11 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     """Resolve shared-memory byte offsets of every lane inside its block's scratch."""
     piece = step.launch
     limit = piece.shared_bytes
+    if isinstance(offsets, (Affine, Tiled)):
+        run = _shared_run(step, offsets, size)
+        if run is not None:
+            return [run]
+        offsets = offsets.at(step.lanes)
     off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
     bad = check_range(off, size, limit)
     if bad.any():
@@ -111,6 +120,31 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
                    f"(shared_bytes={limit})")
     pos = _positions(off, bad, piece.block_of(step.lanes.indices()) * limit)
     return [Segment(piece.shared, pos, slice(None))]
+
+
+def _shared_run(step: Step, offsets, size: int) -> Segment | None:
+    """One contiguous segment when every block's lanes address consecutive shared slots.
+
+    Shared byte ``block * shared_bytes + offset`` is tiled in the lane with the
+    block's period; when that is linear with stride ``size`` and every offset
+    is in bounds (checked from the exact bounds of the offsets), it is a run.
+    """
+    lanes, piece = step.lanes, step.launch
+    period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
+    if not lanes.is_range or len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
+        return None
+    if isinstance(offsets, Tiled):
+        if offsets.period != period:
+            return None
+        low, high = offsets.bounds(lanes.lo, lanes.hi)
+        parts = (offsets.base, offsets.inner, offsets.outer + limit)
+    else:
+        low, high = sorted((offsets.raw(lanes.lo), offsets.raw(lanes.hi - 1)))
+        parts = (offsets.base, offsets.stride, offsets.stride * period + limit)
+    pos = tiled(*parts, period, np.dtype(np.int64))
+    if low < 0 or high + size > limit or not isinstance(pos, Affine) or pos.stride != size:
+        return None
+    return Segment(piece.shared, Run(pos.raw(lanes.lo), len(lanes)), slice(None))
 
 
 def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
@@ -156,7 +190,7 @@ def read_address(step: Step, addr) -> tuple:
     if isinstance(addr, Shared):
         return None, addr.offset
     if isinstance(addr, SharedIndirect):
-        return None, step.read_any(addr.offset_reg, (DType.U32, DType.U64))[1]
+        return None, step.read_any(addr.offset_reg, (DType.U32, DType.U64), compressed=True)[1]
     raise AssertionError(addr)  # Program.validate() admits no other address
 
 
