@@ -116,10 +116,19 @@ class Tiled:
         return tmin <= low and high <= tmax
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        idx = lanes.indices().astype(np.uint64)
-        p = np.uint64(self.period)
-        wide = (np.uint64(self.base & _M64) + np.uint64(self.inner & _M64) * (idx % p)
-                + np.uint64(self.outer & _M64) * (idx // p))
+        p = self.period
+        if lanes.is_range and self.exact_on(lanes.lo, lanes.hi) and \
+                max(map(abs, self.bounds(lanes.lo, lanes.hi))) < (1 << 62):
+            # one row per tile: an outer column plus an inner row, then the lanes' slice
+            b0, b1 = lanes.lo // p, (lanes.hi - 1) // p + 1
+            grid = (np.arange(p, dtype=np.int64) * self.inner)[None, :] + (
+                np.arange(b0, b1, dtype=np.int64) * self.outer + self.base)[:, None]
+            flat = grid.ravel()[lanes.lo - b0 * p: lanes.hi - b0 * p]
+            return flat.astype(self.dtype)
+        idx = lanes.indices()
+        q, r = np.divmod(idx, p)
+        wide = (np.uint64(self.base & _M64) + np.uint64(self.inner & _M64) * r.astype(np.uint64)
+                + np.uint64(self.outer & _M64) * q.astype(np.uint64))
         return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
 
     def __repr__(self) -> str:
