@@ -158,10 +158,15 @@ class Step:
     def read_lin(self, reg: int, ty: DType):
         """Like :meth:`read`, but a compressed row comes back compressed (see ``values``)."""
         row = self.regs.regs[reg]
-        self._check(row, ty, reg, None)
-        if row.lin is not None and row.lin.dtype == ty.storage:
-            return row.lin
-        return row.values(self.lanes, ty.storage)
+        lanes = self.lanes
+        # the common case, inlined: one tag over a range holding every executing lane
+        if not (row.tags is None and row.tag == ty.code and row.lo <= lanes.lo
+                and lanes.hi <= row.hi):
+            self._check(row, ty, reg, None)
+        lin = row.lin
+        if lin is not None and lin.dtype == ty.storage:
+            return lin
+        return row.values(lanes, ty.storage)
 
     def _check(self, row, ty: DType, reg: int, where: np.ndarray | None) -> None:
         found = row.check(self.lanes, ty.code)
@@ -201,7 +206,8 @@ class Step:
         return row.values(self.lanes, np.dtype(bool))
 
     def write(self, reg: int, ty: DType, values) -> None:
-        self.regs.write(reg, ty, self.lanes, values)
+        regs = self.regs
+        regs.regs[reg].write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live)
 
     def write_pred(self, pred: int, values) -> None:
         self.regs.write_pred(pred, self.lanes, values)

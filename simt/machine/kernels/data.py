@@ -58,7 +58,8 @@ def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
     faults (division by zero) before the commit.
     """
     def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
+        if ins.ty not in ins.spec.types:
+            _require_type(step, ins)
         values = [step.read_lin(getattr(ins, field), ty or ins.ty) for field, ty in sources]
         if check is not None:
             check(step, ins, values)
