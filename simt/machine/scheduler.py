@@ -57,8 +57,8 @@ class MinPC:
         """Next PC of each lane after ``flow`` (PC rule applied), or None for EXIT/Park."""
         if flow is None:
             return pc + 1
-        if isinstance(flow, Branch):
-            return pc + 1 if flow.target == pc else flow
+        if isinstance(flow, Branch):       # a target of pc or pc + 1 sends every lane on
+            return pc + 1 if flow.target in (pc, pc + 1) else flow
         if isinstance(flow, Jump):
             t = flow.target
             if isinstance(t, np.ndarray):

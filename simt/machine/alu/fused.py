@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...isa.types import DType
-from ._common import quiet, result, storage
+from ._common import quiet, result, storage, unsigned_of
 
 __all__ = ["fma"]
 
@@ -81,9 +81,32 @@ def fma(ty: DType, a, b, c):
         raise ValueError(f"fma is defined for f32 and f64, not {ty.text}")
     a, b, c = (storage(ty, x) for x in (a, b, c))
     with quiet():
-        if ty is DType.F32:
-            return result(_fma32(a, b, c))
-        return result(_fma64(*np.broadcast_arrays(a, b, c)))
+        out = _fma32(a, b, c) if ty is DType.F32 else _fma64(*np.broadcast_arrays(a, b, c))
+        return result(_nan_operands(ty, a, b, c, out))
+
+
+def _nan_operands(ty: DType, a, b, c, out):
+    """Which NaN a fused multiply-add returns, as the REF's ``mul_add`` (product, then sum).
+
+    A NaN ``a`` or ``b`` gives the first of them, quieted; otherwise ``0 * inf``
+    gives the default NaN whatever ``c`` is; otherwise a NaN ``c`` gives ``c``
+    quieted.  (Other NaN results, e.g. ``inf - inf``, are the default NaN already.)
+    """
+    nan_a, nan_b, nan_c = np.isnan(a), np.isnan(b), np.isnan(c)
+    if not (nan_a.any() or nan_b.any() or nan_c.any()):
+        return out
+    bits = unsigned_of(ty)
+    quiet_bit = bits.type(1 << (23 if ty is DType.F32 else 51))
+    q = [np.asarray(x).view(bits) | quiet_bit for x in (a, b, c)]
+    invalid = (np.isinf(a) & (b == 0)) | (np.isinf(b) & (a == 0))
+    default = bits.type(_DEFAULT_NAN[ty])
+    picked = np.where(nan_a, q[0], np.where(nan_b, q[1], np.where(
+        invalid, default, np.where(nan_c, q[2], np.asarray(out).view(bits)))))
+    return picked.view(ty.storage)
+
+
+# the NaN an x86 FPU produces for an invalid operation: negative, quiet, no payload
+_DEFAULT_NAN = {DType.F32: 0xFFC0_0000, DType.F64: 0xFFF8_0000_0000_0000}
 
 
 def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
