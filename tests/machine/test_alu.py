@@ -1079,3 +1079,23 @@ def test_min_max_signalling_nan_ignored_on_every_path(ty):
 def test_fma_rejects_other_types():
     with pytest.raises(ValueError):
         alu.fma(T.I32, np.int32(1), np.int32(2), np.int32(3))
+
+
+@pytest.mark.parametrize("ty", [DType.F32, DType.F64], ids=lambda t: t.text)
+def test_fma_nan_operands_follow_the_ref(ty):
+    """First NaN factor (quieted), else 0*inf's default NaN, else the NaN addend (quieted)."""
+    bits = np.dtype(f"u{ty.size}")
+    quiet = 1 << (22 if ty is DType.F32 else 51)
+    exp = (0xFF << 23) if ty is DType.F32 else (0x7FF << 52)
+    snan_a, snan_c = exp | 1, exp | 2
+    default = 0xFFC00000 if ty is DType.F32 else 0xFFF8000000000000
+
+    def f(*xs):
+        return np.array(xs, bits).view(ty.storage)
+    one, zero, inf = (np.array([v], ty.storage).view(bits)[0] for v in (1.0, 0.0, np.inf))
+    a = f(snan_a, one, inf, one, snan_a)
+    b = f(one, snan_a, zero, one, exp | 3)
+    c = f(snan_c, snan_c, snan_c, snan_c, one)
+    got = alu.fma(ty, a, b, c).view(bits)
+    assert [int(x) for x in got] == [snan_a | quiet, snan_a | quiet, default, snan_c | quiet,
+                                     snan_a | quiet]

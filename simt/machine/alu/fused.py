@@ -96,7 +96,7 @@ def _nan_operands(ty: DType, a, b, c, out):
     if not (nan_a.any() or nan_b.any() or nan_c.any()):
         return out
     bits = unsigned_of(ty)
-    quiet_bit = bits.type(1 << (23 if ty is DType.F32 else 51))
+    quiet_bit = bits.type(1 << (22 if ty is DType.F32 else 51))   # top mantissa bit
     q = [np.asarray(x).view(bits) | quiet_bit for x in (a, b, c)]
     invalid = (np.isinf(a) & (b == 0)) | (np.isinf(b) & (a == 0))
     default = bits.type(_DEFAULT_NAN[ty])

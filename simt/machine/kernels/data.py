@@ -126,11 +126,11 @@ def cvt(step: Step, ins) -> None:
 
 def setcc(step: Step, ins) -> None:
     _require_type(step, ins)
-    if not alu.cond_supported(ins.ty, ins.cond):
-        step.fault(None, UnsupportedOperationError,
-                   f"unsigned condition {ins.cond.text} on {ins.ty.text}")
     a = step.read_lin(ins.src1, ins.ty)
     b = step.read_lin(ins.src2, ins.ty)
+    if not alu.cond_supported(ins.ty, ins.cond):    # the REF fails when comparing, after reads
+        step.fault(None, UnsupportedOperationError,
+                   f"unsigned condition {ins.cond.text} on {ins.ty.text}")
     step.commit()
     sa, sb = _scalar(a), _scalar(b)
     if sa is not None and sb is not None:
