@@ -50,16 +50,11 @@ class Row:
     ratio: float
     target: str
     limit: float
-    symmetric: bool = False
     ok: bool = True
 
     @property
     def passed(self) -> bool:
-        if not self.ok:
-            return False
-        if self.symmetric:
-            return max(self.ratio, 1 / self.ratio) <= self.limit
-        return self.ratio <= self.limit
+        return self.ok and self.ratio <= self.limit
 
     def cells(self) -> list[str]:
         result = "WRONG RESULT" if not self.ok else ("pass" if self.passed else "FAIL")
@@ -128,6 +123,9 @@ def straight_line_rows(repeat: int, repeat_large: int) -> list[Row]:
 def scaling_rows(repeat: int, repeat_large: int) -> list[Row]:
     """Time per lane-instruction of the vector add at 1e7 lanes vs 1e5 lanes.
 
+    Linear scaling means a large launch costs no more per lane-instruction than a small
+    one (at most 1.5x); a large launch that amortizes fixed costs better passes too.
+
     1e5 lanes run first: a process that has run a larger launch runs later small ones
     faster (the allocator keeps memory it would otherwise return to the OS).
     """
@@ -143,7 +141,7 @@ def scaling_rows(repeat: int, repeat_large: int) -> list[Row]:
     small, large = per_lane_instruction[100_000], per_lane_instruction[10_000_000]
     return [Row(f"time per lane-instruction, vector add, 1e7 lanes (best of {repeat_large}) "
                 "vs 1e5 lanes", f"{large * 1e9:.3f} ns", f"{small * 1e9:.3f} ns at 1e5 lanes",
-                large / small, "within 1.5x (either way)", 1.5, symmetric=True, ok=ok)]
+                large / small, "1e7 within 1.5x of 1e5", 1.5, ok=ok)]
 
 
 def memory_row(lanes: int) -> Row:
