@@ -3,7 +3,9 @@
 Tools (statistics, checkers, tracers) implement :class:`Observer` and are
 handed to the executor; the executor never imports them.  An event carries
 the arrays the executor already computed, so observing costs no extra pass
-over the lanes unless the observer wants one.
+over the lanes unless the observer wants one.  The executor refills one Event
+object per piece, so an observer that keeps events must copy them
+(``dataclasses.replace(event)``).
 """
 
 from __future__ import annotations

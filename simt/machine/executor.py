@@ -90,21 +90,25 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
     scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
+    afters = [o.after for o in observers]
+    step = Step(regs, piece)
+    event = Event(0, instructions[0] if instructions else None, everyone, piece, None, 0, 0, 0)
     steps = 0
     issue = scheduler.next()
     while issue is not None:
         pc, lanes = issue
-        if steps >= launch.max_steps:
-            raise _located(StepLimitError(f"step limit of {launch.max_steps} instructions "
+        if steps >= max_steps:
+            raise _located(StepLimitError(f"step limit of {max_steps} instructions "
                                           "reached; next instruction not issued"),
                            piece, pc, lanes.first)
         steps += 1
-        step = Step(pc, lanes, regs, piece)
+        step.reset(pc, lanes)
         try:
             flow = dispatch[pc](step, instructions[pc])
         except Fault as fault:
             raise _located(fault.error, piece, pc, lanes.at(fault.pos), fault.count) from None
-        if flow is None and not scheduler.groups and pc + 1 < scheduler.end:
+        if flow is None and not groups and pc + 1 < end:
             # converged straight-line code: the same lanes simply run the next instruction
             targets, releases, issue = pc + 1, 0, (pc + 1, lanes)
         else:
@@ -117,11 +121,13 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
                     piece, dead.pc, dead.lane) from None
             regs.live = scheduler.live
             issue = scheduler.next()
-        if observers:
-            event = Event(pc, instructions[pc], lanes, piece, targets, step.bytes_loaded,
-                          step.bytes_stored, releases)
-            for o in observers:
-                o.after(event)
+        if afters:      # one Event per piece, refilled: observers copy what they keep
+            event.pc, event.instruction, event.lanes, event.targets = (
+                pc, instructions[pc], lanes, targets)
+            event.bytes_loaded, event.bytes_stored, event.releases = (
+                step.bytes_loaded, step.bytes_stored, releases)
+            for after in afters:
+                after(event)
 
 
 def _located(error: SimtError, piece: Piece, pc: int, local_lane: int,

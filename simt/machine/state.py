@@ -28,8 +28,8 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
 
 def _adoptable(values, dtype: np.dtype, n: int) -> bool:
     """Whether ``values`` is a fresh array that can become a row's storage as is."""
-    return (isinstance(values, np.ndarray) and values.dtype == dtype and values.shape == (n,)
-            and values.flags.owndata and values.flags.writeable and values.base is None)
+    return (type(values) is np.ndarray and values.base is None and values.dtype == dtype
+            and values.shape == (n,) and values.flags.writeable)
 
 
 class Row:
@@ -97,7 +97,11 @@ class Row:
         if isinstance(values, np.ndarray) and values.ndim == 0:
             values = values[()]
         if isinstance(values, np.generic):
-            values = Affine(int(values), 0, dtype) if dtype.kind in "iu" else Const(values)
+            if dtype.kind in "iu":
+                values, scalar = Affine(int(values), 0, dtype), values
+                values._scalar = scalar
+            else:
+                values = Const(values)
         compressed = isinstance(values, (Affine, Tiled, Const, Cut))
         if lanes.is_range and self.tags is None and (
                 self.tag == UNSET or (lanes.lo <= self.lo and lanes.hi >= self.hi)):

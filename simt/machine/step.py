@@ -90,17 +90,21 @@ class Step:
     __slots__ = ("pc", "lanes", "regs", "launch", "n", "bytes_loaded", "bytes_stored", "_pos",
                  "_error", "_bad")
 
-    def __init__(self, pc: int, lanes: LaneSet, regs: RegisterFile, launch) -> None:
-        self.pc = pc
-        self.lanes = lanes
+    def __init__(self, regs: RegisterFile, launch) -> None:
         self.regs = regs
         self.launch = launch
+
+    def reset(self, pc: int, lanes: LaneSet) -> "Step":
+        """Prepare for issuing the instruction at ``pc`` (one Step object serves a piece)."""
+        self.pc = pc
+        self.lanes = lanes
         self.n = len(lanes)
         self.bytes_loaded = 0
         self.bytes_stored = 0
-        self._pos: int | None = None
-        self._error: SimtError | None = None
-        self._bad: np.ndarray | None = None
+        self._pos = None
+        self._error = None
+        self._bad = None
+        return self
 
     # ------------------------------------------------------------------ faults
     def fault(self, where: Where, error: type[SimtError] | Callable[[int], SimtError],

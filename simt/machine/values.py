@@ -41,19 +41,22 @@ def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:
 class Affine:
     """The integer ``wrap(base + stride * lane)`` for every lane of the piece."""
 
-    __slots__ = ("base", "stride", "dtype", "_view")
+    __slots__ = ("base", "stride", "dtype", "_view", "_scalar")
 
     def __init__(self, base: int, stride: int, dtype: np.dtype) -> None:
         self.base = base
         self.stride = stride
         self.dtype = dtype
         self._view: np.ndarray | None = None
+        self._scalar: np.generic | None = None
 
     def scalar(self) -> np.generic:
         """The value of a uniform (``stride == 0``) row, wrapped to the type."""
-        bits = np.array(self.base & ((1 << (8 * self.dtype.itemsize)) - 1),
-                        _UNSIGNED[self.dtype.itemsize])
-        return bits.view(self.dtype)[()]
+        if self._scalar is None:
+            bits = np.array(self.base & ((1 << (8 * self.dtype.itemsize)) - 1),
+                            _UNSIGNED[self.dtype.itemsize])
+            self._scalar = bits.view(self.dtype)[()]
+        return self._scalar
 
     def raw(self, lane: int) -> int:
         """The unwrapped value at ``lane``."""

@@ -64,13 +64,16 @@ def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
         if check is not None:
             check(step, ins, values)
         step.commit()
-        scalars = [_scalar(v) for v in values]
-        if None not in scalars:
-            result = fn(ins.ty, *scalars)
+        if all(type(v) is np.ndarray for v in values):
+            result = fn(ins.ty, *values)
         else:
-            result = None if compressed is None else compressed(ins, values)
-            if result is None:
-                result = fn(ins.ty, *[_array(step, v) for v in values])
+            scalars = [_scalar(v) for v in values]
+            if None not in scalars:
+                result = fn(ins.ty, *scalars)
+            else:
+                result = None if compressed is None else compressed(ins, values)
+                if result is None:
+                    result = fn(ins.ty, *[_array(step, v) for v in values])
         step.write(ins.dst, ins.ty, result)
     return kernel
 
