@@ -101,7 +101,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
         if steps >= max_steps:
             raise _located(StepLimitError(f"step limit of {max_steps} instructions "
                                           "reached; next instruction not issued"),
-                           piece, pc, lanes.first)
+                           piece, pc, lanes.first, len(lanes))
         steps += 1
         step.reset(pc, lanes)
         try:
@@ -118,7 +118,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
             except _Deadlock as dead:
                 raise _located(BarrierDeadlockError(
                     "barrier deadlock: a block's lanes wait at barriers that cannot release"),
-                    piece, dead.pc, dead.lane) from None
+                    piece, dead.pc, dead.lane, dead.parked) from None
             regs.live = scheduler.live
             issue = scheduler.next()
         if afters:      # one Event per piece, refilled: observers copy what they keep

@@ -171,15 +171,16 @@ class MinPC:
         return int(stuck.size)
 
     def _deadlock(self, block: int) -> None:
-        ids = self.park_id[block * self.bpl: (block + 1) * self.bpl]
-        local = block * self.bpl + int(np.argmax(ids != _NOT_PARKED))
-        raise _Deadlock(local, int(self.park_pc[local]))
+        waiting = self.park_id[block * self.bpl: (block + 1) * self.bpl] != _NOT_PARKED
+        local = block * self.bpl + int(np.argmax(waiting))
+        raise _Deadlock(local, int(self.park_pc[local]), int(np.count_nonzero(waiting)))
 
 
 class _Deadlock(Exception):
-    """Internal: block deadlock at piece-local lane ``lane`` parked at ``pc``."""
+    """Internal: a block deadlocked; its lowest parked lane and pc, and how many wait."""
 
-    def __init__(self, lane: int, pc: int) -> None:
+    def __init__(self, lane: int, pc: int, parked: int) -> None:
         super().__init__(lane, pc)
         self.lane = lane
         self.pc = pc
+        self.parked = parked

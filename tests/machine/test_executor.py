@@ -216,6 +216,7 @@ a:
     # the block's lowest parked lane is lane 0, waiting at `bar.sync 2` (pc 5, line 8)
     assert err.pc == 5 and err.lane == 0 and err.block == (0, 0, 0) and err.thread == (0, 0, 0)
     assert err.instruction == "bar.sync 2" and err.source_line == 8
+    assert err.lanes_faulting == 4          # every lane of the block waits
 
 
 def test_step_limit_names_next_instruction_and_allows_exact_budget():
@@ -227,7 +228,7 @@ def test_step_limit_names_next_instruction_and_allows_exact_budget():
     assert res.stats.steps == 2
     with pytest.raises(simt.StepLimitError) as info:
         launch(src, block=4, max_steps=1)
-    assert info.value.pc == 1 and info.value.lane == 0
+    assert info.value.pc == 1 and info.value.lane == 0 and info.value.lanes_faulting == 4
     assert info.value.instruction == "mov_imm.u32 r2, 2"
     with pytest.raises(simt.StepLimitError):
         launch("top:\n mov_imm.u32 r0, 1\n bra @top\n", max_steps=1000)

@@ -42,6 +42,14 @@ def _pool_handles(step: Step, handles: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def pool_free(step: Step, ins) -> None:
     handles = step.read(ins.handle, DType.U64)
     block, row = _pool_handles(step, handles)
+    # effects apply in ascending lane order: a handle freed by a lower lane of this
+    # step is already invalid for every later lane that frees it again
+    _, first = np.unique(handles, return_index=True)
+    again = np.ones(step.n, bool)
+    again[first] = False
+    if again.any():
+        step.fault(again, InvalidHandleError, f"invalid pool handle: "
+                   f"{int(handles[int(np.argmax(again))])} (freed by a lower lane)")
     step.commit()
     step.launch.memory.pool_free(block, row)
 

@@ -1,0 +1,203 @@
+"""Differential properties: the vectorized executor against the scalar reference (issue 3 §3).
+
+Random valid programs and launches (:mod:`simt.testing.programs`) run on the
+public API (``simt.Device``) and on :class:`simt.reference.ReferenceDevice`;
+both must agree bit for bit on final memory (every buffer and the whole
+boundary pool), resonance, the statistics both define, and errors (class,
+pc, lane).  A race-free launch must leave the same memory whatever the grid
+is cut into.
+
+Sizes follow the Hypothesis profile (tests/conftest.py): ``ci`` keeps
+launches to a few hundred lanes; ``thorough`` goes to thousands.
+Disagreements found are kept below as explicit regression cases.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import simt
+from simt.isa import DType
+from simt.testing.programs import (OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases,
+                                   describe_difference, run_reference)
+
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+THOROUGH = PROFILE == "thorough"
+MAX_LANES = 4096 if THOROUGH else 256
+STATEMENTS = 28 if THOROUGH else 20
+EXAMPLES = {"mixed": 3000 if THOROUGH else 600, "clean": 1000 if THOROUGH else 200,
+            "pieces": 300 if THOROUGH else 100, "device_pieces": 100 if THOROUGH else 20}
+EXECUTOR_MIN_PIECE = 65_536      # simt.Device accepts no smaller piece
+
+
+# --------------------------------------------------------------------------- running on simt.Device
+
+def device_scalar(ty: DType, bits: int) -> np.generic:
+    """A NumPy scalar of ISA type ``ty`` with raw ``bits`` (bf16: ml_dtypes.bfloat16)."""
+    return np.array([bits], dtype=f"<u{ty.size}").view(ty.numpy)[0]
+
+
+def run_device(case: Case, piece_lanes: int | None = None) -> Outcome:
+    """Run ``case`` on a fresh ``simt.Device`` through the public API."""
+    dev = simt.Device() if piece_lanes is None else simt.Device(piece_lanes=piece_lanes)
+    buffers = [dev.upload(np.frombuffer(data, np.uint8)) for data in case.buffers]
+    for offset, data in case.boundary:
+        dev.write(dev.boundary, np.frombuffer(data, np.uint8), offset=offset)
+    args = [buffers[a.buffer] if a.buffer is not None else device_scalar(a.ty, a.bits)
+            for a in case.args]
+    program = case.program_for([b.handle for b in buffers])
+    error = exception = res = None
+    try:
+        res = dev.launch(program, grid=case.grid, block=case.block, args=args,
+                         shared_bytes=case.shared_bytes, max_steps=case.max_steps)
+    except simt.SimtError as exc:
+        error, exception = (type(exc).__name__, exc.pc, exc.lane), exc
+    memory = tuple(dev.download(b, np.uint8).tobytes() for b in buffers)
+    boundary = dev.download(dev.boundary, np.uint8).tobytes()
+    if res is None:
+        return Outcome(memory, boundary, None, None, error, exception)
+    resonance = tuple(int(v) for v in np.asarray(res.resonance, np.float64).view(np.uint64))
+    return Outcome(memory, boundary, resonance, res.stats.as_dict(), None)
+
+
+def assert_agree(case: Case, ref: Outcome, dev: Outcome) -> None:
+    """Bit-for-bit agreement; statistics compared on the keys both define."""
+    common = set(ref.stats or {}) & set(dev.stats or {})
+    ref_cmp = Outcome(ref.buffers, ref.boundary, ref.resonance,
+                      {k: ref.stats[k] for k in common} if ref.stats else None, ref.error)
+    dev_cmp = Outcome(dev.buffers, dev.boundary, dev.resonance,
+                      {k: dev.stats[k] for k in common} if dev.stats else None, dev.error)
+    assert ref_cmp == dev_cmp, (f"engines disagree on\n{case!r}\n"
+                                + describe_difference(ref, dev, ("reference", "simt.Device")))
+
+
+def text_case(text: str, grid: int = 1, block: int = 1, **kw) -> Case:
+    """A hand-written case with the generator's buffers: r0 data, r1 output, r2 = 0."""
+    lanes = grid * block
+    data = bytes(range(256)) * (8 * lanes // 256 + 1)
+    return Case(simt.assemble(text), (grid, 1, 1), (block, 1, 1), kw.pop("shared_bytes", 0),
+                (ArgSpec(buffer=0), ArgSpec(buffer=1), ArgSpec(ty=DType.U64, bits=0)),
+                (data[: 8 * lanes + 8], bytes(OUT_STRIDE * lanes), bytes(UNIFORM_BYTES)), **kw)
+
+
+# Disagreements found so far, kept as explicit regression cases (issue 3, §7).
+# 1. A BRA or LOOP taken by some lanes only, whose target is the next instruction (or
+#    itself: the PC rule makes that a fall-through), sends every lane to the same next PC:
+#    not a divergent branch (contract §6 counts next PCs, not "taken" masks).
+BRANCH_TO_NEXT = text_case("""
+    mov_imm.u32 r9, 1
+    setlt.u32 p0, r252, r9
+    bra.p0 @next
+next:
+    bra.p0 @next2
+next2:
+    bra.p0 @next2
+    mov.u32 r10, r252
+    loop r10, @next3
+next3:
+    exit
+""", block=2)
+# 2. FMA with NaN operands returns the first NaN operand (order a, b, c), quieted, as every
+#    arithmetic operation does (and as the REF's mul_add does).
+FMA_NANS = text_case("""
+    mov_imm.f64 r9, 1.0
+    mov_imm.f64 r10, 9218868437227405313      ; 0x7FF0000000000001, a signalling NaN
+    mov_imm.f64 r11, 9221120237041090562      ; 0x7FF8000000000002, a quiet NaN
+    fma.f64 r12, r9, r9, r10
+    fma.f64 r13, r9, r11, r10
+    stg.f64 [r1 + 0], r12
+    stg.f64 [r1 + 8], r13
+    mov_imm.f32 r14, 2139095041               ; 0x7F800001, a signalling NaN
+    mov_imm.f32 r15, 0
+    fma.f32 r16, r14, r15, r15
+    stg.f32 [r1 + 16], r16
+""")
+# 3. (reference) Which NaN a NaN-NaN operation returns must not depend on how CPython
+#    orders the operands of a commutative operation: the first operand's, quieted.
+MUL_TWO_NANS = text_case("""
+    mov_imm.f32 r9, 2139095041                 ; 0x7F800001, signalling
+    mov_imm.f32 r10, 2143289344                ; 0x7FC00000
+    mad.f32 r11, r9, r10, r10
+    mul.f32 r12, r10, r9
+    stg.f32 [r1 + 0], r11
+    stg.f32 [r1 + 4], r12
+""")
+# 4. SETcc with an unsigned-only condition on a signed or float type: the REF reads both
+#    sources first and only then rejects the condition, so a mistyped source is reported
+#    as a TypeMismatchError (first failing check in the REF's order, contract §2).
+SETCC_ORDER = text_case("""
+    mov_imm.u32 r9, 1
+    setltu.i32 p0, r9, r9
+""")
+# 5. Lanes of one step that free the same pool: effects apply in ascending lane order, so
+#    the second free finds the pool gone (InvalidHandleError at lane 1), and the fault being
+#    precise, lane 0's free does not happen either.
+SAME_STEP_DOUBLE_FREE = text_case("""
+    pool.alloc r9, 8
+    mov_imm.u64 r10, 1
+    pool.free r10
+""", block=3)
+
+
+# --------------------------------------------------------------------------- properties
+
+REGRESSIONS = {"branch_to_next": BRANCH_TO_NEXT, "fma_nans": FMA_NANS,
+               "mul_two_nans": MUL_TWO_NANS, "setcc_check_order": SETCC_ORDER,
+               "same_step_double_free": SAME_STEP_DOUBLE_FREE}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_known_disagreements_stay_fixed(name: str) -> None:
+    case = REGRESSIONS[name]
+    assert_agree(case, run_reference(case), run_device(case))
+
+
+@settings(max_examples=EXAMPLES["mixed"])
+@given(cases(max_lanes=MAX_LANES, max_statements=STATEMENTS))
+def test_executor_agrees_with_reference(case: Case) -> None:
+    assert_agree(case, run_reference(case), run_device(case))
+
+
+@settings(max_examples=EXAMPLES["clean"])
+@given(cases(max_lanes=MAX_LANES, max_statements=STATEMENTS, chaotic=False))
+def test_executor_agrees_with_reference_on_clean_programs(case: Case) -> None:
+    assert_agree(case, run_reference(case), run_device(case))
+
+
+@settings(max_examples=EXAMPLES["pieces"])
+@given(cases(max_lanes=MAX_LANES, max_statements=STATEMENTS, race_free=True))
+def test_race_free_memory_does_not_depend_on_pieces(case: Case) -> None:
+    """Reference in one piece, reference in pieces of one block, executor: same memory."""
+    whole = run_reference(case)
+    if whole.error is not None:
+        return
+    per_block = case.block[0] * case.block[1] * case.block[2]
+    for piece_lanes in sorted({per_block, 2 * per_block + 1}):
+        split = run_reference(case, piece_lanes=piece_lanes)
+        assert split.error is None, (case, split.exception)
+        assert (split.buffers, split.boundary) == (whole.buffers, whole.boundary), (
+            f"piece_lanes={piece_lanes}:\n{describe_difference(whole, split)}")
+    dev = run_device(case)
+    assert (dev.error, dev.buffers, dev.boundary) == (None, whole.buffers, whole.boundary), \
+        describe_difference(whole, dev, ("reference", "simt.Device"))
+
+
+@settings(max_examples=EXAMPLES["device_pieces"])
+@given(cases(max_lanes=64, max_statements=STATEMENTS, race_free=True, chaotic=False))
+def test_executor_pieces_leave_the_same_memory(case: Case) -> None:
+    """The executor's smallest piece size against its default, on a launch larger than both
+    pieces would hold together (the reference is too slow for launches of this size)."""
+    per_block = case.block[0] * case.block[1] * case.block[2]
+    blocks = EXECUTOR_MIN_PIECE // per_block + 3
+    big = case.with_grid((blocks, 1, 1))
+    one = run_device(big, piece_lanes=4 * EXECUTOR_MIN_PIECE)
+    if one.error is not None:
+        return
+    split = run_device(big, piece_lanes=EXECUTOR_MIN_PIECE)
+    assert split.error is None, split.exception
+    assert (split.buffers, split.boundary) == (one.buffers, one.boundary), \
+        describe_difference(one, split, ("one piece", "pieces"))
