@@ -94,6 +94,12 @@ class Row:
         ``n`` is the piece's lane count and ``live`` how many lanes have not
         exited; a write covering every live lane makes the row's tag uniform.
         """
+        if (type(values) is np.ndarray and values.base is None and lanes.idx is None
+                and lanes.lo == 0 and lanes.hi == n and values.dtype is dtype
+                and values.shape[0] == n and values.ndim == 1):
+            # the converged common case: a fresh result for every lane becomes the row
+            self.data, self.lin, self.tag, self.lo, self.hi, self.tags = values, None, tag, 0, n, None
+            return
         if isinstance(values, np.ndarray) and values.ndim == 0:
             values = values[()]
         if isinstance(values, np.generic):

@@ -78,7 +78,7 @@ def apply(ty: DType, ufunc, *args):
     Integer ufunc loops on arrays never warn except for division, which sets its own
     error state; skipping ``np.errstate`` for them keeps small steps cheap.
     """
-    if ty.is_float:
+    if ty.is_float and not _silenced.depth:
         with quiet():
             return ufunc(*args)
     return ufunc(*args)
