@@ -170,6 +170,9 @@ class Step:
         lin = row.lin
         if lin is not None and lin.dtype == ty.storage:
             return lin
+        data = row.data
+        if data is not None and data.dtype is ty.storage and lanes.idx is None:
+            return data[lanes.lo:lanes.hi]
         return row.values(lanes, ty.storage)
 
     def _check(self, row, ty: DType, reg: int, where: np.ndarray | None) -> None:

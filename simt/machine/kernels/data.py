@@ -79,7 +79,25 @@ def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
 
 
 def _binary(fn, compressed=None, check=None):
-    return _lanewise(fn, (("src1", None), ("src2", None)), compressed, check)
+    """``dst = fn(ty, src1, src2)``: :func:`_lanewise` with its dense case spelled out."""
+    general = _lanewise(fn, (("src1", None), ("src2", None)), compressed, check)
+
+    def kernel(step: Step, ins) -> None:
+        ty = ins.ty
+        if check is None and ty in ins.spec.types:
+            a = step.read_lin(ins.src1, ty)
+            b = step.read_lin(ins.src2, ty)
+            if type(a) is np.ndarray and type(b) is np.ndarray:
+                step.commit()
+                step.write(ins.dst, ty, fn(ty, a, b))
+                return
+            sa, sb = _scalar(a), _scalar(b)
+            if sa is not None and sb is not None:      # uniform in, uniform out
+                step.commit()
+                step.write(ins.dst, ty, fn(ty, sa, sb))
+                return
+        general(step, ins)
+    return kernel
 
 
 def _unary(fn):
