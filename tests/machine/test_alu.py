@@ -1099,3 +1099,18 @@ def test_fma_nan_operands_follow_the_ref(ty):
     got = alu.fma(ty, a, b, c).view(bits)
     assert [int(x) for x in got] == [snan_a | quiet, snan_a | quiet, default, snan_c | quiet,
                                      snan_a | quiet]
+
+
+@pytest.mark.parametrize("ty", [DType.F32, DType.F64], ids=lambda t: t.text)
+def test_min_max_scalars_take_the_same_decisions_as_arrays(ty):
+    """The one-value path (uniform operands) must pick the same bits as the array path."""
+    bits = np.dtype(f"u{ty.size}")
+    snan = np.array([(0xFF << 23 | 1) if ty is DType.F32 else (0x7FF << 52 | 1)], bits)
+    vals = np.concatenate([np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5],
+                                    ty.storage), snan.view(ty.storage)])
+    for fn in (alu.minimum, alu.maximum):
+        for a in vals:
+            for b in vals:
+                one = np.asarray(fn(ty, a, b)).view(bits)
+                many = fn(ty, np.array([a]), np.array([b])).view(bits)[0]
+                assert one == many, (fn.__name__, a, b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...isa.types import DType
@@ -83,6 +85,9 @@ def minimum(ty: DType, a, b):
     a, b = storage(ty, a), storage(ty, b)
     if not ty.is_float:
         return np.minimum(a, b)
+    if a.ndim == 0 and b.ndim == 0:     # one value each (uniform operands): decide in Python
+        x, y = float(a), float(b)
+        return a[()] if y != y or x < y or (x == y and math.copysign(1.0, x) < 0) else b[()]
     return _select(a, b, np.less(a, b) | (np.equal(a, b) & np.signbit(a)))
 
 
@@ -91,6 +96,9 @@ def maximum(ty: DType, a, b):
     a, b = storage(ty, a), storage(ty, b)
     if not ty.is_float:
         return np.maximum(a, b)
+    if a.ndim == 0 and b.ndim == 0:
+        x, y = float(a), float(b)
+        return a[()] if y != y or x > y or (x == y and math.copysign(1.0, x) > 0) else b[()]
     return _select(a, b, np.greater(a, b) | (np.equal(a, b) & ~np.signbit(a)))
 
 

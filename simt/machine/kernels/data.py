@@ -78,15 +78,20 @@ def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
     return kernel
 
 
-def _binary(fn, compressed=None, check=None):
-    """``dst = fn(ty, src1, src2)``: :func:`_lanewise` with its dense case spelled out."""
-    general = _lanewise(fn, (("src1", None), ("src2", None)), compressed, check)
+def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DType | None = None):
+    """``dst = fn(ty, a, b)``: :func:`_lanewise` with its dense and uniform cases spelled out.
+
+    ``fields`` names the two operands; ``second`` fixes the second one's type
+    (shift amounts are u32), else it is the instruction's type.
+    """
+    general = _lanewise(fn, ((fields[0], None), (fields[1], second)), compressed, check)
+    first_field, second_field = fields
 
     def kernel(step: Step, ins) -> None:
         ty = ins.ty
         if check is None and ty in ins.spec.types:
-            a = step.read_lin(ins.src1, ty)
-            b = step.read_lin(ins.src2, ty)
+            a = step.read_lin(getattr(ins, first_field), ty)
+            b = step.read_lin(getattr(ins, second_field), second or ty)
             if type(a) is np.ndarray and type(b) is np.ndarray:
                 step.commit()
                 step.write(ins.dst, ty, fn(ty, a, b))
@@ -190,8 +195,8 @@ KERNELS = {
     "ABS": _unary(alu.abs_), "NEG": _unary(alu.neg), "NOT": _unary(alu.not_),
     "MAD": _lanewise(alu.mad, (("a", None), ("b", None), ("c", None))),
     "FMA": _lanewise(alu.fma, (("a", None), ("b", None), ("c", None))),
-    "SHL": _lanewise(alu.shl, (("src", None), ("amount", DType.U32)), _affine_arith),
-    "SHR": _lanewise(alu.shr, (("src", None), ("amount", DType.U32))),
+    "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
+    "SHR": _binary(alu.shr, fields=("src", "amount"), second=DType.U32),
 }
 KERNELS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x),
                               (("src", None),))
