@@ -61,6 +61,22 @@ class Stats:
         return asdict(self)
 
 
+_ALL_TAKEN = np.uint64(0x0101010101010101)      # eight True bytes
+
+
+def _mixed_warps(mask: np.ndarray) -> int:
+    """How many whole 32-lane warps of ``mask`` hold both True and False.
+
+    Each warp's 32 flag bytes are read as four 64-bit words: OR-ing them tells
+    whether any lane is set, AND-ing them whether all are.
+    """
+    words = np.ascontiguousarray(mask).view(np.uint64).reshape(-1, 4)
+    w0, w1, w2, w3 = words[:, 0], words[:, 1], words[:, 2], words[:, 3]
+    some = (w0 | w1 | w2 | w3) != 0
+    every = (w0 & w1 & w2 & w3) == _ALL_TAKEN
+    return int(np.count_nonzero(some & ~every))
+
+
 class StatsObserver:
     """Accumulates :class:`Stats` over one launch."""
 
@@ -125,9 +141,7 @@ class StatsObserver:
             return
         if isinstance(targets, Branch) and lanes.is_range and self.bpl % WARP == 0 \
                 and lanes.lo % WARP == 0 and lanes.hi % WARP == 0:
-            # whole warps: one row of 32 flags per warp
-            rows = targets.mask.reshape(-1, WARP)
-            self.divergent += int(np.count_nonzero(rows.any(axis=1) & ~rows.all(axis=1)))
+            self.divergent += _mixed_warps(targets.mask)
         elif isinstance(targets, Branch):
             starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
             both = np.logical_or.reduceat(targets.mask, starts) & np.logical_or.reduceat(
