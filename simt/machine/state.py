@@ -100,15 +100,18 @@ class Row:
             # the converged common case: a fresh result for every lane becomes the row
             self.data, self.lin, self.tag, self.lo, self.hi, self.tags = values, None, tag, 0, n, None
             return
-        if isinstance(values, np.ndarray) and values.ndim == 0:
+        kind = type(values)
+        if kind is np.ndarray and values.ndim == 0:
             values = values[()]
-        if isinstance(values, np.generic):
+            kind = type(values)
+        if kind is not np.ndarray and isinstance(values, np.generic):
             if dtype.kind in "iu":
                 values, scalar = Affine(int(values), 0, dtype), values
                 values._scalar = scalar
             else:
                 values = Const(values)
-        compressed = isinstance(values, (Affine, Tiled, Const, Cut))
+            kind = type(values)
+        compressed = kind is Affine or kind is Tiled or kind is Const or kind is Cut
         if lanes.is_range and self.tags is None and (
                 self.tag == UNSET or (lanes.lo <= self.lo and lanes.hi >= self.hi)):
             # every lane that held a value is overwritten: restart the row on this range

@@ -93,17 +93,20 @@ class Step:
     def __init__(self, regs: RegisterFile, launch) -> None:
         self.regs = regs
         self.launch = launch
+        self.bytes_loaded = self.bytes_stored = 0
+        self._pos = self._error = self._bad = None
 
     def reset(self, pc: int, lanes: LaneSet) -> "Step":
-        """Prepare for issuing the instruction at ``pc`` (one Step object serves a piece)."""
+        """Prepare for issuing the instruction at ``pc`` (one Step object serves a piece).
+
+        A registered fault always ends the launch, so the fault fields never need
+        clearing; the traffic counters only when a memory instruction set them.
+        """
         self.pc = pc
         self.lanes = lanes
         self.n = len(lanes)
-        self.bytes_loaded = 0
-        self.bytes_stored = 0
-        self._pos = None
-        self._error = None
-        self._bad = None
+        if self.bytes_loaded or self.bytes_stored:
+            self.bytes_loaded = self.bytes_stored = 0
         return self
 
     # ------------------------------------------------------------------ faults

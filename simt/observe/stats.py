@@ -85,7 +85,7 @@ class StatsObserver:
         self.aligned = True
         self.steps = self.lanes = self.warps = self.divergent = 0
         self.barriers = self.loaded = self.stored = 0
-        self.per_pc: dict[int, int] = {}
+        self.per_pc: list[int] = []          # instructions issued at each pc
         self.program = None
 
     def on_launch(self, geometry: Geometry) -> None:
@@ -107,9 +107,10 @@ class StatsObserver:
     def after(self, ev: Event) -> None:
         self.steps += 1
         lanes = ev.lanes
-        per_pc = self.per_pc
-        per_pc[ev.pc] = per_pc.get(ev.pc, 0) + 1
-        self.program = ev.piece.program
+        if self.program is None:
+            self.program = ev.piece.program
+            self.per_pc = [0] * len(self.program)
+        self.per_pc[ev.pc] += 1
         if ev.bytes_loaded or ev.bytes_stored or ev.releases:
             self.loaded += ev.bytes_loaded
             self.stored += ev.bytes_stored
@@ -166,6 +167,7 @@ class StatsObserver:
 
     def _opcode_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for pc, count in self.per_pc.items():
-            counts[self.program[pc].spec.name] += count
+        for pc, count in enumerate(self.per_pc):
+            if count:
+                counts[self.program[pc].spec.name] += count
         return dict(counts)

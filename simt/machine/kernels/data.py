@@ -13,6 +13,7 @@ first; anything else is computed on arrays.
 
 from __future__ import annotations
 
+import operator
 from typing import Callable
 
 import numpy as np
@@ -41,9 +42,10 @@ def _array(step: Step, value) -> np.ndarray:
 
 def _scalar(value) -> np.generic | None:
     """The single value of a uniform operand, else None."""
-    if isinstance(value, Const):
+    kind = type(value)
+    if kind is Const:
         return value.value
-    if isinstance(value, Affine) and value.stride == 0:
+    if kind is Affine and value.stride == 0:
         return value.scalar()
     return None
 
@@ -85,19 +87,22 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
     (shift amounts are u32), else it is the instruction's type.
     """
     general = _lanewise(fn, ((fields[0], None), (fields[1], second)), compressed, check)
-    first_field, second_field = fields
+    operands = operator.attrgetter(*fields)
 
     def kernel(step: Step, ins) -> None:
         ty = ins.ty
         if check is None and ty in ins.spec.types:
-            a = step.read_lin(getattr(ins, first_field), ty)
-            b = step.read_lin(getattr(ins, second_field), second or ty)
+            ra, rb = operands(ins)
+            read = step.read_lin
+            a = read(ra, ty)
+            b = read(rb, second or ty)
             if type(a) is np.ndarray and type(b) is np.ndarray:
                 step.commit()
                 step.write(ins.dst, ty, fn(ty, a, b))
                 return
-            sa, sb = _scalar(a), _scalar(b)
-            if sa is not None and sb is not None:      # uniform in, uniform out
+            sa = _scalar(a)
+            sb = None if sa is None else _scalar(b)
+            if sb is not None:      # uniform in, uniform out
                 step.commit()
                 step.write(ins.dst, ty, fn(ty, sa, sb))
                 return
