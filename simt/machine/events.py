@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..isa.program import Instruction
+from ..isa.program import Instruction, Program
 from .lanes import LaneSet
 from .launch import Geometry, Piece
 
@@ -57,7 +57,7 @@ class Event:
 class Observer(Protocol):
     """Something that watches launches."""
 
-    def on_launch(self, geometry: Geometry) -> None: ...
+    def on_launch(self, geometry: Geometry, program: Program) -> None: ...
 
     def after(self, event: Event) -> None: ...
 

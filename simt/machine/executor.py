@@ -61,7 +61,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     blocks_per_piece = max(1, launch.piece_lanes // bpl)
     dispatch = [KERNELS[ins.spec.name] for ins in program]
     for o in observers:
-        o.on_launch(geometry)
+        o.on_launch(geometry, program)
     with silenced():
         for block0 in range(0, geometry.blocks, blocks_per_piece):
             blocks = min(blocks_per_piece, geometry.blocks - block0)
@@ -122,10 +122,13 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
             regs.live = scheduler.live
             issue = scheduler.next()
         if afters:      # one Event per piece, refilled: observers copy what they keep
-            event.pc, event.instruction, event.lanes, event.targets = (
-                pc, instructions[pc], lanes, targets)
-            event.bytes_loaded, event.bytes_stored, event.releases = (
-                step.bytes_loaded, step.bytes_stored, releases)
+            event.pc = pc
+            event.instruction = instructions[pc]
+            event.lanes = lanes
+            event.targets = targets
+            event.bytes_loaded = step.bytes_loaded
+            event.bytes_stored = step.bytes_stored
+            event.releases = releases
             for after in afters:
                 after(event)
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..isa.table import BRANCHES
+from ..isa.program import Program
 from ..machine.events import Event
 from ..machine.launch import Geometry
 from ..machine.step import Branch
@@ -88,7 +89,9 @@ class StatsObserver:
         self.per_pc: list[int] = []          # instructions issued at each pc
         self.program = None
 
-    def on_launch(self, geometry: Geometry) -> None:
+    def on_launch(self, geometry: Geometry, program: Program) -> None:
+        self.program = program
+        self.per_pc = [0] * len(program)
         self.bpl = geometry.lanes_per_block
         self.aligned = self.bpl % WARP == 0     # warps never straddle blocks: lane // 32
 
@@ -107,9 +110,6 @@ class StatsObserver:
     def after(self, ev: Event) -> None:
         self.steps += 1
         lanes = ev.lanes
-        if self.program is None:
-            self.program = ev.piece.program
-            self.per_pc = [0] * len(self.program)
         self.per_pc[ev.pc] += 1
         if ev.bytes_loaded or ev.bytes_stored or ev.releases:
             self.loaded += ev.bytes_loaded
