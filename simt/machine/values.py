@@ -47,7 +47,7 @@ class Affine:
         self.base = base
         self.stride = stride
         self.dtype = dtype
-        self._view: np.ndarray | None = None
+        self._view: tuple | None = None     # (key, the last materialized values)
         self._scalar: np.generic | None = None
 
     def scalar(self) -> np.generic:
@@ -76,12 +76,18 @@ class Affine:
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
             first = self.raw(lanes.lo)
             if self.stride == 0:    # a read-only broadcast view: no per-lane work at all
-                if self._view is None or self._view.shape[0] != n:
-                    self._view = _broadcast(first, self.dtype, n)
-                return self._view
+                key = ("uniform", n)
+                if self._view is None or self._view[0] != key:
+                    self._view = (key, _broadcast(first, self.dtype, n))
+                return self._view[1]
             if max(first, self.raw(lanes.hi - 1)) < (1 << 63):
-                return np.arange(first, first + self.stride * n, self.stride,
-                                 dtype=np.int64).astype(self.dtype, copy=False)
+                key = (lanes.lo, lanes.hi)
+                if self._view is None or self._view[0] != key:
+                    values = np.arange(first, first + self.stride * n, self.stride,
+                                       dtype=np.int64).astype(self.dtype, copy=False)
+                    values.flags.writeable = False
+                    self._view = (key, values)
+                return self._view[1][:]     # a view: never adopted as a row's storage
         idx = lanes.indices().astype(np.uint64)
         wide = np.uint64(self.base & _M64) + np.uint64(self.stride & _M64) * idx
         return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)

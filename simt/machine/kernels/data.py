@@ -96,17 +96,21 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
             read = step.read_lin
             a = read(ra, ty)
             b = read(rb, second or ty)
+            step.commit()
             if type(a) is np.ndarray and type(b) is np.ndarray:
-                step.commit()
                 step.write(ins.dst, ty, fn(ty, a, b))
                 return
             sa = _scalar(a)
             sb = None if sa is None else _scalar(b)
             if sb is not None:      # uniform in, uniform out
-                step.commit()
                 step.write(ins.dst, ty, fn(ty, sa, sb))
                 return
-        general(step, ins)
+            result = None if compressed is None else compressed(ins, (a, b))
+            if result is None:
+                result = fn(ty, _array(step, a), _array(step, b))
+            step.write(ins.dst, ty, result)
+            return
+        general(step, ins)      # extra checks, or an unsupported type
     return kernel
 
 
