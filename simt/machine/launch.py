@@ -116,7 +116,10 @@ class Piece:
 
     def block_of(self, local: np.ndarray) -> np.ndarray:
         """Piece-local block index of each piece-local lane."""
-        return np.asarray(local) // self.geometry.lanes_per_block
+        bpl = self.geometry.lanes_per_block
+        if bpl & (bpl - 1) == 0:
+            return np.asarray(local) >> (bpl.bit_length() - 1)
+        return np.asarray(local) // bpl
 
     def block_x(self, local: np.ndarray) -> np.ndarray:
         """blockIdx.x of each piece-local lane."""

@@ -150,6 +150,8 @@ class Row:
             self.tag, self.lo, self.hi, self.tags = tag, 0, n, None
             return
         if self.tags is None:
+            if self.tag == tag and lanes.lo >= self.lo and lanes.hi <= self.hi:
+                return                      # every written lane already carries this tag
             if self.tag == tag and lanes.is_range and lanes.lo <= self.hi and lanes.hi >= self.lo:
                 self.lo, self.hi = min(self.lo, lanes.lo), max(self.hi, lanes.hi)
                 return

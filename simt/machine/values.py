@@ -105,11 +105,12 @@ class Tiled:
     simply affine in the lane and :func:`tiled` returns an :class:`Affine`.
     """
 
-    __slots__ = ("base", "inner", "outer", "period", "dtype")
+    __slots__ = ("base", "inner", "outer", "period", "dtype", "_view")
 
     def __init__(self, base: int, inner: int, outer: int, period: int, dtype: np.dtype) -> None:
         self.base, self.inner, self.outer, self.period = base, inner, outer, period
         self.dtype = dtype
+        self._view: tuple | None = None     # (lane range, its materialized values)
 
     def bounds(self, lo: int, hi: int) -> tuple[int, int]:
         """Unwrapped (min, max) over lanes ``[lo, hi)`` (exact or slightly wide)."""
@@ -128,14 +129,21 @@ class Tiled:
         p = self.period
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi) and \
                 max(map(abs, self.bounds(lanes.lo, lanes.hi))) < (1 << 62):
-            # one row per tile: an outer column plus an inner row, then the lanes' slice
-            b0, b1 = lanes.lo // p, (lanes.hi - 1) // p + 1
-            grid = (np.arange(p, dtype=np.int64) * self.inner)[None, :] + (
-                np.arange(b0, b1, dtype=np.int64) * self.outer + self.base)[:, None]
-            flat = grid.ravel()[lanes.lo - b0 * p: lanes.hi - b0 * p]
-            return flat.astype(self.dtype)
+            key = (lanes.lo, lanes.hi)
+            if self._view is None or self._view[0] != key:
+                # one row per tile: an outer column plus an inner row, then the lanes' slice
+                b0, b1 = lanes.lo // p, (lanes.hi - 1) // p + 1
+                grid = (np.arange(p, dtype=np.int64) * self.inner)[None, :] + (
+                    np.arange(b0, b1, dtype=np.int64) * self.outer + self.base)[:, None]
+                values = grid.ravel()[lanes.lo - b0 * p: lanes.hi - b0 * p].astype(self.dtype)
+                values.flags.writeable = False
+                self._view = (key, values)
+            return self._view[1][:]         # a view: never adopted as a row's storage
         idx = lanes.indices()
-        q, r = np.divmod(idx, p)
+        if p & (p - 1) == 0:                # a power of two: shift and mask
+            q, r = idx >> (p.bit_length() - 1), idx & (p - 1)
+        else:
+            q, r = np.divmod(idx, p)
         wide = (np.uint64(self.base & _M64) + np.uint64(self.inner & _M64) * r.astype(np.uint64)
                 + np.uint64(self.outer & _M64) * q.astype(np.uint64))
         return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
