@@ -144,6 +144,8 @@ class Tiled:
             q, r = idx >> (p.bit_length() - 1), idx & (p - 1)
         else:
             q, r = np.divmod(idx, p)
+        if len(lanes) and max(map(abs, self.bounds(lanes.lo, lanes.hi))) < (1 << 62):
+            return (r * self.inner + q * self.outer + self.base).astype(self.dtype)
         wide = (np.uint64(self.base & _M64) + np.uint64(self.inner & _M64) * r.astype(np.uint64)
                 + np.uint64(self.outer & _M64) * q.astype(np.uint64))
         return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)

@@ -123,15 +123,17 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
 
 
 def _shared_run(step: Step, offsets, size: int) -> Segment | None:
-    """One contiguous segment when every block's lanes address consecutive shared slots.
+    """The segment of compressed shared offsets that are in bounds for every lane.
 
     Shared byte ``block * shared_bytes + offset`` is tiled in the lane with the
-    block's period; when that is linear with stride ``size`` and every offset
-    is in bounds (checked from the exact bounds of the offsets), it is a run.
+    block's period, so positions are computed from the compressed offsets in one
+    pass (no separate block index); when they are linear with stride ``size`` over
+    a lane range they are a contiguous run.  Bounds come from the exact bounds of
+    the offsets; a possible fault returns None for the checked per-lane path.
     """
     lanes, piece = step.lanes, step.launch
     period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
-    if not lanes.is_range or len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
+    if len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
         return None
     if isinstance(offsets, Tiled):
         if offsets.period != period:
@@ -141,10 +143,12 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
     else:
         low, high = sorted((offsets.raw(lanes.lo), offsets.raw(lanes.hi - 1)))
         parts = (offsets.base, offsets.stride, offsets.stride * period + limit)
-    pos = tiled(*parts, period, np.dtype(np.int64))
-    if low < 0 or high + size > limit or not isinstance(pos, Affine) or pos.stride != size:
+    if low < 0 or high + size > limit:      # some lane may fault: take the checked path
         return None
-    return Segment(piece.shared, Run(pos.raw(lanes.lo), len(lanes)), slice(None))
+    pos = tiled(*parts, period, np.dtype(np.int64))
+    if lanes.is_range and isinstance(pos, Affine) and pos.stride == size:
+        return Segment(piece.shared, Run(pos.raw(lanes.lo), len(lanes)), slice(None))
+    return Segment(piece.shared, pos.at(lanes), slice(None))
 
 
 def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
