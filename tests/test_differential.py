@@ -145,7 +145,16 @@ SAME_STEP_DOUBLE_FREE = text_case("""
 
 # --------------------------------------------------------------------------- properties
 
+# 6. fma.f32 with a signalling NaN factor: quieted with the f32 quiet bit (bit 22).
+FMA_F32_SNAN = text_case("""
+    mov_imm.f32 r16, 2139095041                ; 0x7F800001, signalling
+    mov_imm.f32 r17, 0
+    fma.f32 r18, r16, r17, r17
+    stg.f32 [r1 + 0], r18
+""")
+
 REGRESSIONS = {"branch_to_next": BRANCH_TO_NEXT, "fma_nans": FMA_NANS,
+               "fma_f32_snan": FMA_F32_SNAN,
                "mul_two_nans": MUL_TWO_NANS, "setcc_check_order": SETCC_ORDER,
                "same_step_double_free": SAME_STEP_DOUBLE_FREE}
 
