@@ -18,7 +18,7 @@ from ..errors import ProgramError
 from .table import BY_NAME, SPECS, Condition, Kind, Scope, Spec
 from .types import DType
 
-__all__ = ["Address", "BufferOffset", "PhiCoordinate", "RegisterIndirect",
+__all__ = ["Address", "BufferOffset", "PhiCoordinate", "RegisterIndirect", "check_field",
            "RegisterIndirectComputed", "Shared", "SharedIndirect", "Instruction", "Program",
            "INSTRUCTIONS", "make"]
 
@@ -176,7 +176,7 @@ def make(name: str, *args: Any, **kwargs: Any) -> Instruction:
 
 # --------------------------------------------------------------------------- validation
 
-def _check_field(ins: Instruction, name: str, kind: Kind, value: Any, labels: Mapping[str, int]
+def check_field(ins: Instruction, name: str, kind: Kind, value: Any, labels: Mapping[str, int]
                  ) -> str | None:
     """Return what is wrong with one field value, or None."""
     if kind is Kind.TYPE:
@@ -309,7 +309,7 @@ class Program:
                 raise ProgramError(f"label {name!r} points at {index!r}, outside 0..{n}")
         for pc, ins in enumerate(self._instructions):
             for field in ins.spec.fields:
-                problem = _check_field(ins, field.name, field.kind, getattr(ins, field.name),
+                problem = check_field(ins, field.name, field.kind, getattr(ins, field.name),
                                        self._labels)
                 if problem is None and ins.spec.name.startswith("Reduce") and field.name == "count":
                     if ins.src_base + ins.count > 256:

@@ -44,7 +44,7 @@ import numpy as np
 from ..errors import AssemblyError, ProgramError
 from .program import (INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
                       RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect,
-                      _check_field)
+                      check_field)
 from .table import SPECS, Condition, Kind, Scope, Spec
 from .types import FLOAT, DType
 
@@ -502,7 +502,7 @@ def assemble(text: str) -> Program:
     except ProgramError as error:   # rules across fields, e.g. shared addresses in LDG/STG
         p = parsed[error.pc]
         column = next((p.columns[f.name] for f in p.ins.spec.fields
-                       if _check_field(p.ins, f.name, f.kind, getattr(p.ins, f.name), labels)),
+                       if check_field(p.ins, f.name, f.kind, getattr(p.ins, f.name), labels)),
                       p.column)
         raise AssemblyError(error.reason, line=p.line, column=column, pc=error.pc,
                             instruction=error.instruction) from None
