@@ -176,8 +176,8 @@ def make(name: str, *args: Any, **kwargs: Any) -> Instruction:
 
 # --------------------------------------------------------------------------- validation
 
-def check_field(ins: Instruction, name: str, kind: Kind, value: Any, labels: Mapping[str, int]
-                 ) -> str | None:
+def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
+                labels: Mapping[str, int]) -> str | None:
     """Return what is wrong with one field value, or None."""
     if kind is Kind.TYPE:
         return None if isinstance(value, DType) else f"{name} must be a DType, got {value!r}"
