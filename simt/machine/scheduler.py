@@ -46,12 +46,6 @@ class MinPC:
         pc = min(self.groups)
         return pc, self.groups.pop(pc)
 
-    def peek(self) -> tuple[int, LaneSet] | None:
-        if not self.groups:
-            return None
-        pc = min(self.groups)
-        return pc, self.groups[pc]
-
     # ------------------------------------------------------------------ advancing
     def targets(self, pc: int, flow) -> int | np.ndarray | None:
         """Next PC of each lane after ``flow`` (PC rule applied), or None for EXIT/Park."""
