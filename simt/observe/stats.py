@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..isa.table import BRANCHES
+from ..isa.table import BRANCHES, SPECS, Condition
 from ..isa.program import Program
 from ..machine.events import Event
 from ..machine.launch import Geometry
@@ -44,7 +44,9 @@ class Stats:
     bytes_loaded, bytes_stored
         Memory traffic over all spaces.
     opcode_counts
-        Instructions issued per mnemonic (serde name, e.g. ``"ADD"``).
+        Instructions issued per instruction, keyed by the table's names (``"ADD"``,
+        ``"SETcc"``, ``"MOV_IMM"``); lookups also accept the text mnemonic
+        (``counts["add"]``, ``counts["setlt"]``, ``counts["mov_imm"]``).
     """
 
     steps: int = 0
@@ -55,11 +57,43 @@ class Stats:
     barriers: int = 0
     bytes_loaded: int = 0
     bytes_stored: int = 0
-    opcode_counts: dict[str, int] = field(default_factory=dict)
+    opcode_counts: dict[str, int] = field(default_factory=lambda: OpcodeCounts())
 
     def as_dict(self) -> dict:
-        """A plain dict (``opcode_counts`` copied)."""
-        return asdict(self)
+        """A plain dict (``opcode_counts`` as a plain dict of table names)."""
+        out = asdict(self)
+        out["opcode_counts"] = dict(self.opcode_counts)
+        return out
+
+
+def _spellings() -> dict[str, str]:
+    """Every way to name an instruction -> its table name."""
+    names: dict[str, str] = {}
+    for spec in SPECS:
+        for spelling in (spec.name, spec.name.lower(), spec.mnemonic):
+            names.setdefault(spelling, spec.name)
+    for cond in Condition:
+        names.setdefault(f"set{cond.text}", "SETcc")
+    return names
+
+
+_SPELLINGS = _spellings()
+
+
+class OpcodeCounts(dict):
+    """Counts keyed by table name that also answer to text mnemonics (missing: 0 on ``get``)."""
+
+    def _key(self, key):
+        return key if dict.__contains__(self, key) else _SPELLINGS.get(key, key)
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, self._key(key))
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, self._key(key))
+
+    def get(self, key, default=None):
+        return dict.get(self, self._key(key), default)
 
 
 _ALL_TAKEN = np.uint64(0x0101010101010101)      # eight True bytes
@@ -170,4 +204,4 @@ class StatsObserver:
         for pc, count in enumerate(self.per_pc):
             if count:
                 counts[self.program[pc].spec.name] += count
-        return dict(counts)
+        return OpcodeCounts(counts)

@@ -362,3 +362,35 @@ def test_gallery_passes_at_small_size():
     results = run_gallery(3000)
     assert [r.name for r in results] == [d.name for d in GALLERY]
     assert all(r.ok for r in results)
+
+
+def test_statistics_of_a_small_divergent_launch():
+    # 2 blocks of 40 lanes (warps of 32 + 8); lanes with x < 36 take the branch
+    src = """
+    mov_imm.u32 r1, 36
+    setlt.u32 p0, r252, r1
+    bra.p0 @skip
+    mov_imm.u32 r2, 7
+skip:
+    bar.sync 0
+    mov_imm.u32 r3, 2
+    shl.u64 r4, r255, r3
+    stg.u32 [r0 + r4], r252
+"""
+    dev = simt.Device()
+    out = dev.alloc(4 * 80)
+    _, res = launch(src, grid=2, block=40, args=(out,), dev=dev)
+    s = res.stats
+    # pcs 0-2 for 80 lanes, pc 3 for the 8 lanes x >= 36, then 4-7 for 80 lanes
+    assert s.steps == 8
+    assert s.lane_instructions == 7 * 80 + 8
+    # 4 warps per step (2 per block), the lone mov_imm runs in the two tail warps
+    assert s.warp_instructions == 7 * 4 + 2
+    assert s.simd_efficiency == pytest.approx((7 * 80 + 8) / (32 * 30))
+    assert s.divergent_branches == 2          # one tail warp per block splits at x = 36
+    assert s.barriers == 2 and s.bytes_stored == 4 * 80 and s.bytes_loaded == 0
+    assert s.opcode_counts == {"MOV_IMM": 3, "SETcc": 1, "BRA": 1, "BarSync": 1, "SHL": 1,
+                               "STG": 1}
+    assert s.opcode_counts["mov_imm"] == 3 and s.opcode_counts["setlt"] == 1
+    assert s.opcode_counts.get("div", 0) == 0 and "bar.sync" in s.opcode_counts
+    assert s.as_dict()["opcode_counts"] == dict(s.opcode_counts)
