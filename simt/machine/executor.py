@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import BarrierDeadlockError, SimtError, StepLimitError
 from ..isa.program import Program
 from ..isa.types import DType
-from .alu._common import silenced
+from .alu import silenced
 from .events import Event, Observer
 from .kernels import KERNELS
 from .lanes import LaneSet

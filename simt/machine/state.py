@@ -2,11 +2,12 @@
 
 Registers of all lanes live in rows, one per register the program touches
 (contract §1: the register file is ``[register, lane]``).  A :class:`Row`
-stores its values in the NumPy dtype of the type last written and keeps the
-type tags compressed: one tag for the whole row while every live lane agrees,
-a per-lane ``int8`` tag array only after a divergent write of another type.
-A row written with two different storage dtypes in different lanes falls back
-to raw 64-bit patterns.
+holds its values compressed (:mod:`simt.machine.values`: uniform, affine or
+tiled in the lane) or as an array in the NumPy dtype of the type last written,
+and keeps its type tags compressed too: one tag over a lane range (unset
+elsewhere) until a divergent write needs a per-lane ``int8`` tag array.  A row
+written with two storage dtypes in different lanes falls back to raw 64-bit
+patterns.
 """
 
 from __future__ import annotations

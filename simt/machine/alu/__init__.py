@@ -49,7 +49,7 @@ from __future__ import annotations
 from ...isa.transcendental import NAMES as _TRANSCENDENTAL_NAMES
 from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
-from ._common import INT_MAX, INT_MIN
+from ._common import INT_MAX, INT_MIN, silenced
 from .arith import abs_, add, div, mad, maximum, minimum, mul, neg, sub
 from .bits import and_, not_, or_, shl, shr, xor
 from .compare import cond_supported, setcc
@@ -58,7 +58,7 @@ from .fused import fma
 from .reduction import identity, reduce
 
 __all__ = [
-    "INT_MIN", "INT_MAX", "TRANSCENDENTALS",
+    "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced",
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
     "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
