@@ -102,6 +102,16 @@ class Row:
             self.data, self.lin, self.tag, self.lo, self.hi, self.tags = values, None, tag, 0, n, None
             return
         kind = type(values)
+        if kind is not np.ndarray and lanes.idx is None and lanes.lo == 0 and lanes.hi == n \
+                and isinstance(values, np.generic):
+            # one value for every lane (uniform operands): the row becomes that value
+            if dtype.kind in "iu":
+                lin = Affine(int(values), 0, dtype)
+                lin._scalar = values
+            else:
+                lin = Const(values)
+            self.lin, self.data, self.tag, self.lo, self.hi, self.tags = lin, None, tag, 0, n, None
+            return
         if kind is np.ndarray and values.ndim == 0:
             values = values[()]
             kind = type(values)
