@@ -118,7 +118,7 @@ class StatsObserver:
     def __init__(self) -> None:
         self.bpl = 1
         self.aligned = True
-        self.steps = self.lanes = self.warps = self.divergent = 0
+        self.lanes = self.warps = self.divergent = 0
         self.barriers = self.loaded = self.stored = 0
         self.per_pc: list[int] = []          # instructions issued at each pc
         self.program = None
@@ -142,7 +142,6 @@ class StatsObserver:
         return (lanes // self.bpl) * per_block + (lanes % self.bpl) // WARP
 
     def after(self, ev: Event) -> None:
-        self.steps += 1
         lanes = ev.lanes
         self.per_pc[ev.pc] += 1
         if ev.bytes_loaded or ev.bytes_stored or ev.releases:
@@ -193,7 +192,7 @@ class StatsObserver:
 
     def result(self) -> Stats:
         return Stats(
-            steps=self.steps, lane_instructions=self.lanes, warp_instructions=self.warps,
+            steps=sum(self.per_pc), lane_instructions=self.lanes, warp_instructions=self.warps,
             simd_efficiency=self.lanes / (WARP * self.warps) if self.warps else 0.0,
             divergent_branches=self.divergent, barriers=self.barriers,
             bytes_loaded=self.loaded, bytes_stored=self.stored,
