@@ -153,8 +153,30 @@ FMA_F32_SNAN = text_case("""
     stg.f32 [r1 + 0], r18
 """)
 
+# 7. Two NaN operands, one per lane and one uniform: NumPy's vector-scalar add/multiply
+#    loops (and some tail elements) compute ``b op a``; the result must be a's NaN, quieted.
+TWO_NANS_UNIFORM = text_case("""
+    mov_imm.u32 r13, 3
+    shl.u64 r4, r255, r13
+    mov_imm.u64 r9, 9220229334499986888          ; 0x7FF4D5BA96820DC8, a signalling NaN
+    stg.u64 [r0 + r4], r9
+    ldg.f64 r18, [r0 + r4]
+    mov_imm.f64 r19, nan
+    add.f64 r20, r18, r19
+    mul.f64 r21, r18, r19
+    reduce.add.f64 r22, r18, 2
+    mov_imm.u64 r14, 24
+    mul.u64 r14, r255, r14
+    stg.f64 [r1 + r14], r20
+    mov_imm.u64 r15, 8
+    add.u64 r14, r14, r15
+    stg.f64 [r1 + r14], r21
+    add.u64 r14, r14, r15
+    stg.f64 [r1 + r14], r22
+""", block=40)
+
 REGRESSIONS = {"branch_to_next": BRANCH_TO_NEXT, "fma_nans": FMA_NANS,
-               "fma_f32_snan": FMA_F32_SNAN,
+               "fma_f32_snan": FMA_F32_SNAN, "two_nans_uniform": TWO_NANS_UNIFORM,
                "mul_two_nans": MUL_TWO_NANS, "setcc_check_order": SETCC_ORDER,
                "same_step_double_free": SAME_STEP_DOUBLE_FREE}
 

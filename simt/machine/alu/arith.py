@@ -27,17 +27,44 @@ def add(ty: DType, a, b):
     numpy.ndarray or numpy scalar
         The sum, of ``ty.storage``.
     """
-    return apply(ty, np.add, storage(ty, a), storage(ty, b))
+    return _arith(ty, np.add, a, b)
 
 
 def sub(ty: DType, a, b):
     """``a - b``; integers wrap, floats IEEE."""
-    return apply(ty, np.subtract, storage(ty, a), storage(ty, b))
+    return _arith(ty, np.subtract, a, b)
 
 
 def mul(ty: DType, a, b):
     """``a * b``; integers keep the low ``bits`` bits of the product, floats IEEE."""
-    return apply(ty, np.multiply, storage(ty, a), storage(ty, b))
+    return _arith(ty, np.multiply, a, b)
+
+
+def _arith(ty: DType, ufunc, a, b):
+    a, b = storage(ty, a), storage(ty, b)
+    out = apply(ty, ufunc, a, b)
+    return first_nan(ty, a, b, out) if ty.is_float else out
+
+
+def first_nan(ty: DType, a, b, out):
+    """Where both operands are NaN, the first one, quieted (as x86 and the REF return).
+
+    NumPy's loops do not keep operand order for NaNs: vector-scalar and some tail
+    elements of ``add``/``multiply`` compute ``b op a``.  Lanes with one NaN operand
+    are right either way, so only results that are NaN need a look (one reduction).
+    """
+    if np.ndim(out) and out.size:
+        if not np.isnan(out.max()):
+            return out
+    elif not np.isnan(out):
+        return out
+    both = np.isnan(a) & np.isnan(b)
+    if not np.any(both):
+        return out
+    bits = unsigned_of(ty)
+    quieted = (np.asarray(a).view(bits) | bits.type(1 << (22 if ty is DType.F32 else 51))
+               ).view(ty.storage)
+    return result(np.where(both, quieted, out))
 
 
 def div(ty: DType, a, b):
@@ -50,7 +77,7 @@ def div(ty: DType, a, b):
     a, b = storage(ty, a), storage(ty, b)
     with quiet():
         if ty.is_float:
-            return np.true_divide(a, b)
+            return first_nan(ty, a, b, np.true_divide(a, b))
         if ty.is_unsigned:
             return result(np.floor_divide(a, np.where(b == 0, 1, b).astype(b.dtype)))
         return result(_signed_div(a, b))
@@ -66,6 +93,8 @@ def _signed_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def mad(ty: DType, a, b, c):
     """``a * b + c`` rounded twice for floats (the product is rounded to ``ty`` first)."""
+    if ty.is_float:
+        return add(ty, mul(ty, a, b), c)
     return apply(ty, _mad, storage(ty, a), storage(ty, b), storage(ty, c))
 
 
