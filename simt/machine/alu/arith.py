@@ -53,10 +53,12 @@ def first_nan(ty: DType, a, b, out):
     elements of ``add``/``multiply`` compute ``b op a``.  Lanes with one NaN operand
     are right either way, so only results that are NaN need a look (one reduction).
     """
-    if np.ndim(out) and out.size:
-        if not np.isnan(out.max()):
+    if type(out) is not np.ndarray or out.ndim == 0:
+        if out == out:                                  # a number
             return out
-    elif not np.isnan(out):
+    elif (a.ndim == 0 and a == a) or (b.ndim == 0 and b == b):
+        return out                      # a uniform operand that is a number: no lane has two NaNs
+    elif not out.size or not np.isnan(out.max()):
         return out
     both = np.isnan(a) & np.isnan(b)
     if not np.any(both):
