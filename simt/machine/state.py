@@ -33,6 +33,15 @@ def _adoptable(values, dtype: np.dtype, n: int) -> bool:
             and values.shape == (n,) and values.flags.writeable)
 
 
+def _uniform(value: np.generic, dtype: np.dtype) -> "Affine | Const":
+    """One value for every lane, as a compressed row value."""
+    if dtype.kind in "iu":
+        lin = Affine(int(value), 0, dtype)
+        lin._scalar = value
+        return lin
+    return Const(value)
+
+
 class Row:
     """One register (or predicate) across all lanes of a piece.
 
@@ -105,22 +114,14 @@ class Row:
         if kind is not np.ndarray and lanes.idx is None and lanes.lo == 0 and lanes.hi == n \
                 and isinstance(values, np.generic):
             # one value for every lane (uniform operands): the row becomes that value
-            if dtype.kind in "iu":
-                lin = Affine(int(values), 0, dtype)
-                lin._scalar = values
-            else:
-                lin = Const(values)
-            self.lin, self.data, self.tag, self.lo, self.hi, self.tags = lin, None, tag, 0, n, None
+            self.lin, self.data = _uniform(values, dtype), None
+            self.tag, self.lo, self.hi, self.tags = tag, 0, n, None
             return
         if kind is np.ndarray and values.ndim == 0:
             values = values[()]
             kind = type(values)
         if kind is not np.ndarray and isinstance(values, np.generic):
-            if dtype.kind in "iu":
-                values, scalar = Affine(int(values), 0, dtype), values
-                values._scalar = scalar
-            else:
-                values = Const(values)
+            values = _uniform(values, dtype)
             kind = type(values)
         compressed = kind is Affine or kind is Tiled or kind is Const or kind is Cut
         if lanes.is_range and self.tags is None and (
