@@ -12,7 +12,7 @@ import dataclasses
 import struct
 import types as _pytypes
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from ..errors import ProgramError
 from .table import BY_NAME, SPECS, Condition, Kind, Scope, Spec
@@ -243,7 +243,8 @@ class Program:
         not part of equality).
     """
 
-    __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers")
+    __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers",
+                 "_derived")
 
     def __init__(self, instructions: Iterable[Instruction] = (), labels: Mapping[str, int] | None
                  = None, source_lines: Iterable[int | None] | None = None) -> None:
@@ -252,6 +253,7 @@ class Program:
         self._source_lines = tuple(source_lines) if source_lines is not None else None
         self._validated = False
         self._registers: frozenset[int] | None = None
+        self._derived: dict[str, Any] = {}
         for i, ins in enumerate(self._instructions):
             if not isinstance(ins, Instruction):
                 raise ProgramError(f"instruction {i} is not an Instruction: {ins!r}", pc=i)
@@ -320,6 +322,18 @@ class Program:
                                        source_line=self.source_line(pc))
         self._validated = True
         return self
+
+    def derived(self, key: str, compute: "Callable[[Program], Any]") -> Any:
+        """``compute(self)``, computed once per program and key (programs are immutable).
+
+        Analyses of the program (:mod:`simt.isa.flow`) and executors' decoded
+        forms are cached here.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute(self)
+            return value
 
     def registers(self) -> frozenset[int]:
         """Every general register the program names (operands, address and reduction ranges)."""

@@ -16,7 +16,9 @@ Why the results are exact:
   again (``wrap_n(wrap_m(x)) = wrap_n(x)`` for n <= m); widening keeps the value
   only if no lane of the piece wrapped, which :meth:`Affine.exact_on` checks.
 * comparisons of an exact affine value with a uniform one are monotone in the
-  lane index, so the predicate is a :class:`Cut`.
+  lane index, so the predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...)
+  or a window of one key (``==``, ``!=``).  Likewise for tiled values that vary
+  only with the lane's index in its tile, or only with the tile.
 """
 
 from __future__ import annotations
@@ -86,30 +88,57 @@ _BASE = {Condition.LTU: Condition.LT, Condition.LEU: Condition.LE, Condition.GTU
          Condition.GEU: Condition.GE}
 
 
-def _at_least(a: Affine, c: int) -> Cut:
-    """The lanes where ``a(lane) >= c`` (``a`` exact and not uniform)."""
-    if a.stride > 0:
-        return Cut(-((a.base - c) // a.stride), above=True)      # ceil((c - base) / stride)
-    return Cut((a.base - c) // -a.stride + 1, above=False)
+def _at_least(base: int, stride: int, c: int) -> tuple[int, bool]:
+    """``(k, above)``: ``base + stride * key >= c`` exactly when ``key >= k`` (above) or
+    ``key < k`` (``stride != 0``)."""
+    if stride > 0:
+        return -((base - c) // stride), True        # ceil((c - base) / stride)
+    return (base - c) // -stride + 1, False
+
+
+def _key(a, lanes: LaneSet) -> tuple[int, int, int | None, int] | None:
+    """``(base, stride, period, scale)``: ``a(lane) = base + stride * key`` exactly over the
+    lanes, where ``key`` is ``lane`` (period None, scale 1), ``lane % period`` (scale 1) or
+    ``lane // period`` (period None, scale ``period``: a cut at a block boundary)."""
+    if isinstance(a, Affine):
+        if a.stride != 0 and a.exact_on(lanes.lo, lanes.hi):
+            return a.base, a.stride, None, 1
+    elif isinstance(a, Tiled):
+        p = a.period
+        if a.outer == 0 and a.inner != 0 and Affine(a.base, a.inner, a.dtype).exact_on(0, p):
+            return a.base, a.inner, p, 1
+        if a.inner == 0 and a.outer != 0 and a.exact_on(lanes.lo, lanes.hi):
+            return a.base, a.outer, None, p
+    return None
 
 
 def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | None:
-    """SETcc of an exact affine integer value against a uniform one, as a :class:`Cut`."""
-    if not (ty.is_int and lanes.is_range and isinstance(a, Affine) and isinstance(b, Affine)):
+    """SETcc of a value monotone in the lane against a uniform one, as a :class:`Cut`.
+
+    Monotone values: exact affine ones, and tiled ones that vary only with the
+    lane's index in its tile (a periodic cut) or only with the tile (a cut at a
+    tile boundary).
+    """
+    if not ty.is_int or len(lanes) == 0:
         return None
-    if a.stride == 0 and b.stride != 0:
+    if isinstance(b, (Affine, Tiled)) and not (isinstance(b, Affine) and b.stride == 0):
         a, b, cond = b, a, _SWAP.get(cond, cond)
-    if a.stride == 0 or b.stride != 0 or not a.exact_on(lanes.lo, lanes.hi) \
-            or not b.exact_on(0, 1):
+    if not (isinstance(b, Affine) and b.stride == 0 and b.exact_on(0, 1)):
         return None
+    key = _key(a, lanes)
+    if key is None:
+        return None
+    base, stride, period, scale = key
     cond = _BASE.get(cond, cond)
     c = b.raw(0)
-    if cond is Condition.GE:
-        return _at_least(a, c)
-    if cond is Condition.GT:
-        return _at_least(a, c + 1)
-    if cond in (Condition.LT, Condition.LE):
-        cut = _at_least(a, c if cond is Condition.LT else c + 1)
-        return Cut(cut.k, not cut.above)
-    return None
-
+    if cond is Condition.EQ or cond is Condition.NE:
+        k, exact = divmod(c - base, stride)
+        lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
+        return Cut(lo, hi, cond is Condition.NE, period)
+    if cond is Condition.GE or cond is Condition.LT:
+        k, above = _at_least(base, stride, c)
+    else:
+        k, above = _at_least(base, stride, c + 1)
+    if cond is Condition.LT or cond is Condition.LE:
+        above = not above
+    return Cut(k * scale, None, not above, period)

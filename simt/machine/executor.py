@@ -13,12 +13,13 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import BarrierDeadlockError, SimtError, StepLimitError
+from ..isa.flow import live_in
 from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
 from .events import Event, Observer
-from .kernels import KERNELS
-from .lanes import LaneSet
+from .kernels import KERNELS, SPAN_FRAME
+from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
 from .scheduler import MinPC, _Deadlock
@@ -60,6 +61,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     bpl = geometry.lanes_per_block
     blocks_per_piece = max(1, launch.piece_lanes // bpl)
     dispatch = [KERNELS[ins.spec.name] for ins in program]
+    spans = [ins.spec.name in SPAN_FRAME for ins in program]
     for o in observers:
         o.on_launch(geometry, program)
     with silenced():
@@ -70,7 +72,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
             try:
                 piece = Piece(program, geometry, memory, resonance, block0, blocks,
                               launch.shared_bytes)
-                _run_piece(piece, launch, dispatch, observers)
+                _run_piece(piece, launch, dispatch, spans, observers)
             finally:
                 memory.release(working)
     for o in observers:
@@ -78,8 +80,8 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     return resonance
 
 
-def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence[Observer]
-               ) -> None:
+def _run_piece(piece: Piece, launch: Launch, dispatch: list, spans: list[bool],
+               observers: Sequence[Observer]) -> None:
     program = piece.program
     instructions = program.instructions
     n = piece.lanes
@@ -90,6 +92,7 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
     scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    live = live_in(program)
     groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
     afters = [o.after for o in observers]
     step = Step(regs, piece)
@@ -103,24 +106,27 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, observers: Sequence
                                           "reached; next instruction not issued"),
                            piece, pc, lanes.first, len(lanes))
         steps += 1
-        step.reset(pc, lanes)
+        # a kernel that cannot compute over a mask's span gets the lanes compacted
+        step.reset(pc, lanes.compact if type(lanes) is Masked and not spans[pc] else lanes)
         try:
             flow = dispatch[pc](step, instructions[pc])
         except Fault as fault:
-            raise _located(fault.error, piece, pc, lanes.at(fault.pos), fault.count) from None
+            raise _located(fault.error, piece, pc, step.lanes.at(fault.pos), fault.count) from None
         if flow is None and not groups and pc + 1 < end:
             # converged straight-line code: the same lanes simply run the next instruction
             targets, releases, issue = pc + 1, 0, (pc + 1, lanes)
         else:
             targets = scheduler.targets(pc, flow)
-            try:
-                releases = scheduler.advance(pc, lanes, flow, targets)
+            try:   # per-lane targets are in the step's frame
+                releases = scheduler.advance(
+                    pc, step.lanes if isinstance(targets, np.ndarray) else lanes, flow, targets)
             except _Deadlock as dead:
                 raise _located(BarrierDeadlockError(
                     "barrier deadlock: a block's lanes wait at barriers that cannot release"),
                     piece, dead.pc, dead.lane, dead.parked) from None
             regs.live = scheduler.live
             issue = scheduler.next()
+            regs.waiting = scheduler.waiting(live)
         if afters:      # one Event per piece, refilled: observers copy what they keep
             event.pc = pc
             event.instruction = instructions[pc]

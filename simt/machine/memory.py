@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
 
 __all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
-           "Run", "gather", "scatter", "default_memory_limit"]
+           "Run", "Lattice", "gather", "scatter", "default_memory_limit"]
 
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
@@ -63,6 +63,38 @@ class Run:
 
     def indices(self, size: int) -> np.ndarray:
         return np.arange(self.start, self.start + self.count * size, size, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """Byte positions ``start + row_step * i + col_step * j`` (``i < rows``, ``j < cols``).
+
+    Lanes map to ``(i, j)`` in row-major order: a strided run per block, for
+    instance, when a tree level's lanes address shared memory.  Memory at a
+    lattice is a strided NumPy view (no index array); positions are in bounds
+    by construction.
+    """
+
+    start: int
+    rows: int
+    cols: int
+    row_step: int
+    col_step: int
+
+    def view(self, mem: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The elements of ``mem`` at these positions, as a (rows, cols) view."""
+        return np.ndarray((self.rows, self.cols), dtype, buffer=mem, offset=self.start,
+                          strides=(self.row_step, self.col_step))
+
+    def disjoint(self, size: int) -> bool:
+        """Whether no two ``size``-byte elements overlap (so a store's order is moot)."""
+        cols = self.cols == 1 or abs(self.col_step) >= size
+        rows = self.rows == 1 or abs(self.row_step) >= abs(self.col_step) * (self.cols - 1) + size
+        return cols and rows
+
+    def indices(self, size: int = 0) -> np.ndarray:
+        rows = np.arange(self.rows, dtype=np.int64) * self.row_step + self.start
+        return (rows[:, None] + np.arange(self.cols, dtype=np.int64) * self.col_step).ravel()
 
 
 @dataclass
@@ -205,6 +237,8 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     size = dtype.itemsize
     if isinstance(pos, Run):
         return mem[pos.start: pos.start + pos.count * size].view(dtype).copy()
+    if isinstance(pos, Lattice):
+        return pos.view(mem, dtype).flatten()
     if _contiguous(pos, size):
         start = int(pos[0])
         return mem[start: start + pos.size * size].view(dtype).copy()
@@ -231,6 +265,12 @@ def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
     if isinstance(pos, Run):
         mem[pos.start: pos.start + pos.count * size] = values.view(np.uint8)
         return
+    if isinstance(pos, Lattice):
+        if pos.disjoint(size):
+            view = pos.view(mem, values.dtype)
+            view[...] = values.reshape(view.shape)
+            return
+        pos = pos.indices()
     if _contiguous(pos, size):
         start = int(pos[0])
         mem[start: start + pos.size * size] = values.view(np.uint8)

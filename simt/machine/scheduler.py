@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lanes import LaneSet
+from .lanes import LaneSet, Tiles
 from .step import EXIT, Branch, Jump, Park
 
 __all__ = ["MinPC"]
@@ -45,6 +45,15 @@ class MinPC:
             return None
         pc = min(self.groups)
         return pc, self.groups.pop(pc)
+
+    def waiting(self, live_in: list[int]) -> int:
+        """The liveness bit set of every pc where lanes wait (runnable or parked)."""
+        bits = 0
+        for pc in self.groups:
+            bits |= live_in[pc]
+        for _, pc in self.sites:
+            bits |= live_in[pc]
+        return bits
 
     # ------------------------------------------------------------------ advancing
     def targets(self, pc: int, flow) -> int | np.ndarray | None:
@@ -98,7 +107,7 @@ class MinPC:
     def _exit(self, lanes: LaneSet) -> int:
         if self.exited is None:
             self.exited = np.zeros(self.n, bool)
-        self.exited[lanes.sel] = True
+        lanes.compact.write(self.exited, True)
         self.live -= len(lanes)
         blocks = self._count_blocks(lanes)
         self.exited_per_block += blocks
@@ -108,8 +117,9 @@ class MinPC:
         if self.park_id is None:
             self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
             self.park_pc = np.zeros(self.n, np.int64)
-        self.park_id[lanes.sel] = barrier
-        self.park_pc[lanes.sel] = pc
+        lanes = lanes.compact
+        lanes.write(self.park_id, barrier)
+        lanes.write(self.park_pc, pc)
         self.sites.add((barrier, pc))
         blocks = self._count_blocks(lanes)
         self.parked_per_block += blocks
@@ -127,6 +137,10 @@ class MinPC:
                 counts[b0] = (b0 + 1) * self.bpl - lo
                 counts[b0 + 1: b1] = self.bpl
                 counts[b1] = hi - b1 * self.bpl
+            return counts
+        if type(lanes) is Tiles and lanes.period == self.bpl:
+            counts = np.zeros(nblocks, np.int64)
+            counts[lanes.b0:lanes.b1] = lanes.t1 - lanes.t0
             return counts
         return np.bincount(lanes.idx // self.bpl, minlength=nblocks)
 

@@ -4,8 +4,9 @@ Registers of all lanes live in rows, one per register the program touches
 (contract §1: the register file is ``[register, lane]``).  A :class:`Row`
 holds its values compressed (:mod:`simt.machine.values`: uniform, affine or
 tiled in the lane) or as an array in the NumPy dtype of the type last written,
-and keeps its type tags compressed too: one tag over a lane range (unset
-elsewhere) until a divergent write needs a per-lane ``int8`` tag array.  A row
+and keeps its type tags compressed too: one tag over a *region* -- a lane set
+(:mod:`simt.machine.lanes`: a range, tiles or a mask), unset elsewhere -- until
+a write that no region describes needs a per-lane ``int8`` tag array.  A row
 written with two storage dtypes in different lanes falls back to raw 64-bit
 patterns.
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..isa.flow import PRED_BIT
 from ..isa.types import DType
-from .lanes import LaneSet
+from .lanes import LaneSet, Masked, Tiles
 from .values import Affine, Const, Cut, Lin, Tiled
 
 __all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG"]
@@ -25,6 +27,7 @@ PRED_TAG = 1        # tag of a written predicate
 _RAW = np.dtype(np.uint64)
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
+_COMPRESSED = (Affine, Tiled, Const, Cut)
 
 
 def _adoptable(values, dtype: np.dtype, n: int) -> bool:
@@ -42,80 +45,142 @@ def _uniform(value: np.generic, dtype: np.dtype) -> "Affine | Const":
     return Const(value)
 
 
+def _merged(a: LaneSet, b: LaneSet) -> LaneSet | None:
+    """``a | b`` for possibly overlapping sets when a region can say it cheaply, else None."""
+    if a.is_range and b.is_range:
+        if b.lo <= a.hi and b.hi >= a.lo:
+            return LaneSet.range(min(a.lo, b.lo), max(a.hi, b.hi))
+        return None
+    if a.covers(b):
+        return a
+    if b.covers(a):
+        return b
+    if type(b) is Masked and (type(a) is not Masked or b.hi - b.lo > a.hi - a.lo):
+        a, b = b, a
+    if type(a) is Masked and a.lo <= b.lo and b.hi <= a.hi:
+        mask = a.mask.copy()
+        if type(b) is Masked:
+            mask[b.lo - a.lo:b.hi - a.lo] |= b.mask
+        elif b.is_range:
+            mask[b.lo - a.lo:b.hi - a.lo] = True
+        else:
+            mask[b.idx - a.lo] = True
+        return LaneSet.where(a.lo, mask)
+    if type(a) is Tiles and type(b) is Tiles and a.period == b.period and \
+            (a.b0, a.b1) == (b.b0, b.b1) and a.t0 <= b.t1 and b.t0 <= a.t1:
+        return Tiles.make(a.period, a.b0, a.b1, min(a.t0, b.t0), max(a.t1, b.t1))
+    return None
+
+
 class Row:
     """One register (or predicate) across all lanes of a piece.
 
-    Tags: while ``tags`` is None, lanes ``[lo, hi)`` carry ``tag`` and every
-    other lane is unset (a fresh row is ``UNSET`` on all lanes; the usual
-    bounds-guarded prefix stays in this form); otherwise ``tags`` holds one tag
-    per lane.  Values: ``lin`` (a compressed :mod:`~simt.machine.values`
-    value, O(1)) or ``data`` (one entry per lane).
+    Tags: while ``tags`` is None, the lanes of the region carry ``tag`` and every
+    other lane is unset; the region is the range ``[lo, hi)`` when ``region`` is
+    None, else the lane set ``region`` (whose span is ``[lo, hi)``).  A fresh
+    row is ``UNSET`` on all lanes.  Otherwise ``tags`` holds one tag per lane.
+    Values: ``lin`` (a compressed :mod:`~simt.machine.values` value, O(1)) or
+    ``data`` (one entry per lane).
     """
 
-    __slots__ = ("tag", "lo", "hi", "tags", "data", "lin")
+    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin")
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, bit: int) -> None:
+        self.n = n
+        self.bit = bit              # this row's bit in a liveness bit set (simt.isa.flow)
         self.tag = UNSET
         self.lo, self.hi = 0, n
+        self.region: LaneSet | None = None
         self.tags: np.ndarray | None = None
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
 
+    def _set_region(self, lanes: LaneSet, tag: int) -> None:
+        self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
+        self.region = None if lanes.is_range else lanes
+
+    def _region_set(self) -> LaneSet:
+        return LaneSet.range(self.lo, self.hi) if self.region is None else self.region
+
+    def _covers(self, lanes: LaneSet) -> bool:
+        """Whether the region holds every lane of ``lanes`` (decided cheaply)."""
+        if self.region is None:
+            return self.lo <= lanes.lo and lanes.hi <= self.hi
+        return self.region.covers(lanes)
+
+    def _covered_by(self, lanes: LaneSet) -> bool:
+        """Whether ``lanes`` holds every lane of the region (decided cheaply)."""
+        if self.region is None:
+            if lanes.is_range:
+                return lanes.lo <= self.lo and self.hi <= lanes.hi
+            return lanes.covers(LaneSet.range(self.lo, self.hi))
+        return lanes.covers(self.region)
+
     def check(self, lanes: LaneSet, want: int) -> tuple[np.ndarray | None, int] | None:
         """Lanes whose tag is not ``want``: None if all match, else ``(where, tag of the first)``.
 
-        ``where`` is a bool mask over ``lanes`` or None for all of them.
+        ``where`` is a bool mask over the lanes' frame or None for all of them.
         """
-        if self.tags is not None:
-            tags = self.tags[lanes.sel]
-            bad = tags != want
-            if bad.any():
-                return bad, int(tags[int(np.argmax(bad))])
-            return None
-        inside = lanes.lo >= self.lo and lanes.hi <= self.hi
-        if self.tag == want:
-            if inside:
+        if self.tags is None:
+            if self._covers(lanes):     # every lane carries the region's tag
+                return None if self.tag == want or len(lanes) == 0 else (None, self.tag)
+            if len(lanes) == 0:
                 return None
-            idx = lanes.indices()
-            bad = (idx < self.lo) | (idx >= self.hi)
-            return bad, UNSET
-        first = self.tag if self.lo <= lanes.lo < self.hi else UNSET
-        return None if len(lanes) == 0 else (None, first)
+            self._tag_array()
+        tags = lanes.read(self.tags)
+        bad = tags != want
+        if type(lanes) is Masked:
+            bad &= lanes.mask
+        if bad.any():
+            return bad, int(tags[int(np.argmax(bad))])
+        return None
+
+    def _tag_array(self) -> None:
+        """Switch to per-lane tags (exact for any lane set, one pass per check)."""
+        tags = np.full(self.n, UNSET, np.int8)
+        if self.tag != UNSET:
+            self._region_set().write(tags, np.int8(self.tag))
+        self.tags, self.tag, self.region = tags, None, None
 
     def values(self, lanes: LaneSet, dtype: np.dtype) -> np.ndarray:
         """The stored values of ``lanes`` viewed as ``dtype`` (meaningful where tags match)."""
         if self.lin is not None:
             if self.lin.dtype == dtype:
                 return self.lin.at(lanes)
-            return np.zeros(len(lanes), dtype)
+            return np.zeros(lanes.frame, dtype)
         data = self.data
         if data is None:
-            return np.zeros(len(lanes), dtype)
-        got = data[lanes.sel]
+            return np.zeros(lanes.frame, dtype)
+        got = lanes.read(data)
         if data.dtype == dtype:
             return got
         if data.dtype == _RAW:
             return got.astype(_UNSIGNED[dtype.itemsize]).view(dtype)
-        return np.zeros(len(lanes), dtype)  # another type throughout: every lane mismatches
+        return np.zeros(lanes.frame, dtype)  # another type throughout: every lane mismatches
 
-    def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int) -> None:
-        """Write ``values`` (an array, a NumPy scalar or a compressed value) into ``lanes``.
+    def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int,
+              waiting: int = 0) -> None:
+        """Write ``values`` (frame order, a NumPy scalar or a compressed value) into ``lanes``.
 
         ``n`` is the piece's lane count and ``live`` how many lanes have not
         exited; a write covering every live lane makes the row's tag uniform.
+        ``waiting`` is the liveness bit set (:func:`simt.isa.flow.live_in`) of the
+        pcs where the other lanes wait: when this row's bit is clear no other lane
+        can read its value again before writing it, so the write may drop them.
         """
-        if (type(values) is np.ndarray and values.base is None and lanes.idx is None
-                and lanes.lo == 0 and lanes.hi == n and values.dtype is dtype
-                and values.shape[0] == n and values.ndim == 1):
+        full = lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and \
+            lanes.idx is None
+        if full and type(values) is np.ndarray and values.base is None \
+                and values.dtype is dtype and values.shape[0] == n and values.ndim == 1:
             # the converged common case: a fresh result for every lane becomes the row
-            self.data, self.lin, self.tag, self.lo, self.hi, self.tags = values, None, tag, 0, n, None
+            self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
+            self.tags = self.region = None
             return
         kind = type(values)
-        if kind is not np.ndarray and lanes.idx is None and lanes.lo == 0 and lanes.hi == n \
-                and isinstance(values, np.generic):
+        if full and kind is not np.ndarray and isinstance(values, np.generic):
             # one value for every lane (uniform operands): the row becomes that value
             self.lin, self.data = _uniform(values, dtype), None
-            self.tag, self.lo, self.hi, self.tags = tag, 0, n, None
+            self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
             return
         if kind is np.ndarray and values.ndim == 0:
             values = values[()]
@@ -123,20 +188,24 @@ class Row:
         if kind is not np.ndarray and isinstance(values, np.generic):
             values = _uniform(values, dtype)
             kind = type(values)
-        compressed = kind is Affine or kind is Tiled or kind is Const or kind is Cut
-        if lanes.is_range and self.tags is None and (
-                self.tag == UNSET or (lanes.lo <= self.lo and lanes.hi >= self.hi)):
-            # every lane that held a value is overwritten: restart the row on this range
-            self.tag, self.lo, self.hi = tag, lanes.lo, lanes.hi
+        compressed = kind in _COMPRESSED
+        if not (waiting >> self.bit) & 1 or (self.tags is None and (
+                self.tag == UNSET or self._covered_by(lanes))):
+            # every lane holding a value that can still be read is overwritten:
+            # restart the row on these lanes
+            self._set_region(lanes, tag)
             if compressed:
                 self.lin, self.data = values, None
-            elif len(lanes) == n and _adoptable(values, dtype, n):
+            elif lanes.frame == n and lanes.sliced and _adoptable(values, dtype, n):
                 self.data, self.lin = values, None   # a fresh result: keep it, don't copy
             else:
                 data = self.data
-                if data is None or data.dtype != dtype:
+                if data is None or data.dtype != dtype or not data.flags.writeable:
                     data = np.empty(n, dtype)
-                data[lanes.sel] = values
+                if lanes.sliced:            # unwritten lanes of a mask's span are unset
+                    data[lanes.lo:lanes.hi] = values
+                else:
+                    lanes.write(data, values)
                 self.data, self.lin = data, None
             return
         if self.lin is not None:                     # partial overwrite: materialize
@@ -157,20 +226,20 @@ class Row:
                 data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
         if data.dtype == _RAW and dtype != _RAW:
             values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
-        data[lanes.sel] = values
+        lanes.write(data, values)
         if covers_live:
-            self.tag, self.lo, self.hi, self.tags = tag, 0, n, None
+            self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
             return
         if self.tags is None:
-            if self.tag == tag and lanes.lo >= self.lo and lanes.hi <= self.hi:
-                return                      # every written lane already carries this tag
-            if self.tag == tag and lanes.is_range and lanes.lo <= self.hi and lanes.hi >= self.lo:
-                self.lo, self.hi = min(self.lo, lanes.lo), max(self.hi, lanes.hi)
-                return
-            tags = np.full(n, UNSET, np.int8)
-            tags[self.lo:self.hi] = self.tag
-            self.tags, self.tag = tags, None
-        self.tags[lanes.sel] = tag
+            if self.tag == tag:
+                if self._covers(lanes):
+                    return                  # every written lane already carries this tag
+                merged = _merged(self._region_set(), lanes)
+                if merged is not None:
+                    self._set_region(merged, tag)
+                    return
+            self._tag_array()
+        lanes.write(self.tags, np.int8(tag))
 
 
 class RegisterFile:
@@ -179,17 +248,19 @@ class RegisterFile:
     def __init__(self, n: int) -> None:
         self.n = n
         self.live = n
-        self.regs = [Row(n) for _ in range(256)]
-        self.preds = [Row(n) for _ in range(16)]
+        self.waiting = 0          # liveness bit set where non-executing lanes wait
+        self.regs = [Row(n, r) for r in range(256)]
+        self.preds = [Row(n, PRED_BIT + p) for p in range(16)]
         self.depth: np.ndarray | None = None      # call depth per lane
         self.stack: np.ndarray | None = None      # return PCs, [depth, lane]
         self.phase: np.ndarray | None = None      # phase counter per lane
 
     def write(self, reg: int, ty: DType, lanes: LaneSet, values) -> None:
-        self.regs[reg].write(lanes, ty.code, ty.storage, values, self.n, self.live)
+        self.regs[reg].write(lanes, ty.code, ty.storage, values, self.n, self.live, self.waiting)
 
     def write_pred(self, pred: int, lanes: LaneSet, values) -> None:
-        self.preds[pred].write(lanes, PRED_TAG, np.dtype(bool), values, self.n, self.live)
+        self.preds[pred].write(lanes, PRED_TAG, np.dtype(bool), values, self.n, self.live,
+                               self.waiting)
 
     def call_stack(self, min_depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(depth, stack) arrays with room for at least ``min_depth`` levels."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import SimtError, TypeMismatchError, UninitializedRegisterError
 from ..isa.types import DType
-from .lanes import LaneSet
+from .lanes import LaneSet, Masked
 from .state import PRED_TAG, UNSET, RegisterFile
 
 __all__ = ["Step", "Fault", "Jump", "Branch", "EXIT", "Park"]
@@ -42,16 +42,11 @@ class Jump:
 
 @dataclass(frozen=True)
 class Branch:
-    """A two-way split: ``taken`` lanes jump to ``target``, ``rest`` fall through.
-
-    ``mask`` is the taken flag per executing lane (for observers), or None when
-    the two parts are adjacent lane ranges.
-    """
+    """A two-way split: ``taken`` lanes jump to ``target``, ``rest`` fall through."""
 
     taken: LaneSet
     target: int
     rest: LaneSet
-    mask: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ class Step:
         """
         self.pc = pc
         self.lanes = lanes
-        self.n = len(lanes)
+        self.n = lanes.frame
         if self.bytes_loaded or self.bytes_stored:
             self.bytes_loaded = self.bytes_stored = 0
         return self
@@ -114,9 +109,21 @@ class Step:
               message: str | None = None) -> None:
         """Register a fault for the lanes ``where`` (bool mask, positions, or None for all).
 
-        ``error`` is an error class (with ``message``) or a function of the
-        faulting lane's position returning the error instance.
+        Positions are in the lanes' frame; in a :class:`~simt.machine.lanes.Masked`
+        step only active positions fault.  ``error`` is an error class (with
+        ``message``) or a function of the faulting lane's position returning the
+        error instance.
         """
+        lanes = self.lanes
+        if type(lanes) is Masked:
+            if where is None:
+                where = lanes.mask
+            else:
+                where = np.asarray(where)
+                if where.dtype == bool:
+                    where = where & lanes.mask
+                else:
+                    where = where[lanes.mask[where]]
         if where is None:
             positions = None
             first = 0
@@ -167,14 +174,14 @@ class Step:
         row = self.regs.regs[reg]
         lanes = self.lanes
         # the common case, inlined: one tag over a range holding every executing lane
-        if not (row.tags is None and row.tag == ty.code and row.lo <= lanes.lo
-                and lanes.hi <= row.hi):
+        if not (row.tags is None and row.tag == ty.code and row.region is None
+                and row.lo <= lanes.lo and lanes.hi <= row.hi):
             self._check(row, ty, reg, None)
         lin = row.lin
         if lin is not None and lin.dtype == ty.storage:
             return lin
         data = row.data
-        if data is not None and data.dtype is ty.storage and lanes.idx is None:
+        if data is not None and data.dtype is ty.storage and lanes.sliced:
             return data[lanes.lo:lanes.hi]
         return row.values(lanes, ty.storage)
 
@@ -185,6 +192,8 @@ class Step:
         bad, tag = found
         if where is not None:
             bad = where if bad is None else bad & where
+            if type(self.lanes) is Masked:
+                bad = bad & self.lanes.mask
             if not bad.any():
                 return
             tag = row.check(self.lanes.take(bad), ty.code)[1]
@@ -199,9 +208,13 @@ class Step:
         """Read ``reg`` whose tag must be one of ``allowed`` (the first lane's decides)."""
         row = self.regs.regs[reg]
         read = self.read_lin if compressed else self.read
+        if row.tags is None and row._covers(self.lanes):     # one tag for every lane
+            ty = next((t for t in allowed if t.code == row.tag), allowed[0])
+            return ty, read(reg, ty)
+        first = self.lanes.first - self.lanes.lo if type(self.lanes) is Masked else 0
         for ty in allowed:
             found = row.check(self.lanes, ty.code)
-            if found is None or (found[0] is not None and not found[0][0]):
+            if found is None or (found[0] is not None and not found[0][first]):
                 return ty, read(reg, ty)
         return allowed[0], read(reg, allowed[0])
 
@@ -217,7 +230,8 @@ class Step:
 
     def write(self, reg: int, ty: DType, values) -> None:
         regs = self.regs
-        regs.regs[reg].write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live)
+        regs.regs[reg].write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live,
+                             regs.waiting)
 
     def write_pred(self, pred: int, values) -> None:
         self.regs.write_pred(pred, self.lanes, values)

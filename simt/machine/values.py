@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lanes import LaneSet
+from .lanes import LaneSet, Tiles
 
-__all__ = ["Affine", "Tiled", "Const", "Cut", "Lin", "int_range", "tiled"]
+__all__ = ["Affine", "Tiled", "Const", "Cut", "Lin", "int_range", "tiled", "grid"]
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
@@ -36,6 +36,20 @@ def int_range(dtype: np.dtype) -> tuple[int, int]:
 def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:
     """A read-only length-``n`` view of one value (no per-lane storage)."""
     return np.lib.stride_tricks.as_strided(np.array(value, dtype), (n,), (0,), writeable=False)
+
+
+def _on_tiles(lanes: Tiles, base: int, inner: int, outer: int, dtype: np.dtype
+              ) -> np.ndarray | None:
+    """``wrap(base + inner * t + outer * b)`` over the tiles' (block, lane-in-block) grid.
+
+    Evaluated in int64 (an outer column plus an inner row), which is exact when
+    the unwrapped values stay below 2**62 in magnitude; None otherwise.
+    """
+    if abs(base) + abs(inner) * lanes.t1 + abs(outer) * lanes.b1 >= (1 << 62):
+        return None
+    rows = np.arange(lanes.b0, lanes.b1, dtype=np.int64) * outer + base
+    cols = np.arange(lanes.t0, lanes.t1, dtype=np.int64) * inner
+    return (rows[:, None] + cols[None, :]).ravel().astype(dtype)
 
 
 class Affine:
@@ -69,10 +83,18 @@ class Affine:
         return tmin <= min(a, b) and max(a, b) <= tmax
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        """The values of ``lanes`` as an array of ``dtype``."""
+        """The values of ``lanes`` as an array of ``dtype`` (in the lanes' frame)."""
+        lanes = lanes.domain
         n = len(lanes)
         if n == 0:
             return np.empty(0, self.dtype)
+        if type(lanes) is Tiles:
+            if self.stride == 0:
+                return _broadcast(self.scalar(), self.dtype, n)
+            values = _on_tiles(lanes, self.base, self.stride, self.stride * lanes.period,
+                               self.dtype)
+            if values is not None:
+                return values
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
             first = self.raw(lanes.lo)
             if self.stride == 0:    # a read-only broadcast view: no per-lane work at all
@@ -127,6 +149,11 @@ class Tiled:
 
     def at(self, lanes: LaneSet) -> np.ndarray:
         p = self.period
+        lanes = lanes.domain
+        if type(lanes) is Tiles and lanes.period == p:
+            values = _on_tiles(lanes, self.base, self.inner, self.outer, self.dtype)
+            if values is not None:
+                return values
         if lanes.is_range and self.exact_on(lanes.lo, lanes.hi) and \
                 max(map(abs, self.bounds(lanes.lo, lanes.hi))) < (1 << 62):
             key = (lanes.lo, lanes.hi)
@@ -173,7 +200,7 @@ class Const:
         self._view: np.ndarray | None = None
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        n = len(lanes)
+        n = lanes.frame
         if self._view is None or self._view.shape[0] != n:
             self._view = _broadcast(self.value, self.dtype, n)
         return self._view
@@ -183,27 +210,110 @@ class Const:
 
 
 class Cut:
-    """A predicate: ``lane >= k`` (``above``) or ``lane < k`` for every lane."""
+    """A predicate: true where a key lies in the window ``[lo, hi)`` (``hi`` None: no upper
+    end), or outside it when ``negate``.
 
-    __slots__ = ("k", "above")
+    The key is the lane itself, or with a ``period`` the lane's index in its
+    block of ``period`` lanes (``lane % period``): comparing a value affine in
+    the lane (or in ``r252``) with a uniform one gives such a predicate.
+    """
+
+    __slots__ = ("lo", "hi", "negate", "period")
     dtype = np.dtype(bool)
 
-    def __init__(self, k: int, above: bool) -> None:
-        self.k = k
-        self.above = above
+    def __init__(self, lo: int, hi: int | None, negate: bool = False,
+                 period: int | None = None) -> None:
+        self.lo, self.hi, self.negate, self.period = lo, hi, negate, period
 
-    def split(self, lanes: LaneSet) -> tuple[LaneSet, LaneSet]:
-        """(lanes where true, lanes where false) of a range."""
-        k = min(max(self.k, lanes.lo), lanes.hi)
-        low, high = LaneSet.range(lanes.lo, k), LaneSet.range(k, lanes.hi)
-        return (high, low) if self.above else (low, high)
+    def split(self, lanes: LaneSet) -> tuple[LaneSet, LaneSet] | None:
+        """(lanes where true, lanes where false), or None if not cheaply expressible."""
+        p = self.period
+        if p is None:
+            if not lanes.is_range:
+                return None
+            first, end = lanes.lo, lanes.hi
+
+            def part(a: int, b: int) -> LaneSet:
+                return LaneSet.range(a, b) if a < b else LaneSet.range(0, 0)
+        elif type(lanes) is Tiles and lanes.period == p:
+            first, end = lanes.t0, lanes.t1
+
+            def part(a: int, b: int) -> LaneSet:
+                return Tiles.make(p, lanes.b0, lanes.b1, a, b)
+        elif lanes.is_range and lanes.lo % p == 0 and lanes.hi % p == 0:   # whole blocks
+            first, end = 0, p
+
+            def part(a: int, b: int) -> LaneSet:
+                return Tiles.make(p, lanes.lo // p, lanes.hi // p, a, b)
+        else:
+            return None
+        a = min(max(self.lo, first), end)
+        b = end if self.hi is None else min(max(self.hi, a), end)
+        if a > first and b < end:       # the outside is two pieces
+            return None
+        inside = part(a, b)
+        outside = part(b, end) if a == first else part(first, a)
+        return (outside, inside) if self.negate else (inside, outside)
 
     def at(self, lanes: LaneSet) -> np.ndarray:
-        idx = lanes.indices()
-        return idx >= self.k if self.above else idx < self.k
+        key = lanes.domain.indices()
+        if self.period is not None:
+            key = key % self.period
+        inside = key >= self.lo
+        if self.hi is not None:
+            inside &= key < self.hi
+        return ~inside if self.negate else inside
 
     def __repr__(self) -> str:
-        return f"Cut(lane {'>=' if self.above else '<'} {self.k})"
+        key = "lane" if self.period is None else f"lane%{self.period}"
+        window = f"[{self.lo}, {'inf' if self.hi is None else self.hi})"
+        return f"Cut({key} {'not ' if self.negate else ''}in {window})"
 
 
 Lin = Affine | Tiled | Const | Cut
+
+
+def grid(value: "Affine | Tiled", lanes: LaneSet) -> tuple[int, int, int, int, int] | None:
+    """``(start, rows, cols, row_step, col_step)`` with the value of the lanes' k-th lane
+    ``= start + row_step * i + col_step * j`` for ``k = i * cols + j``; None if no such grid.
+
+    Ranges give one row; :class:`~simt.machine.lanes.Tiles` (and ranges of whole
+    blocks, for tiled values) one row per block.  The values are unwrapped: the
+    grid is returned only when none of them wraps, so it is exact.
+    """
+    n = len(lanes)
+    if n == 0:
+        return None
+    if type(value) is Affine:
+        if lanes.is_range:
+            g = (value.raw(lanes.lo), 1, n, 0, value.stride)
+        elif type(lanes) is Tiles:
+            g = (value.raw(lanes.lo), lanes.b1 - lanes.b0, lanes.t1 - lanes.t0,
+                 value.stride * lanes.period, value.stride)
+        else:
+            return None
+    elif type(value) is Tiled:
+        q = value.period
+        if type(lanes) is Tiles and lanes.period == q:
+            g = (value.base + value.inner * lanes.t0 + value.outer * lanes.b0,
+                 lanes.b1 - lanes.b0, lanes.t1 - lanes.t0, value.outer, value.inner)
+        elif lanes.is_range and lanes.lo // q == (lanes.hi - 1) // q:      # inside one tile
+            b = lanes.lo // q
+            g = (value.base + value.inner * (lanes.lo - b * q) + value.outer * b, 1, n, 0,
+                 value.inner)
+        elif lanes.is_range and lanes.lo % q == 0 and lanes.hi % q == 0:  # whole tiles
+            g = (value.base + value.outer * (lanes.lo // q), n // q, q, value.outer, value.inner)
+        else:
+            return None
+    else:
+        return None
+    low, high = grid_bounds(g)
+    tmin, tmax = int_range(value.dtype)
+    return g if tmin <= low and high <= tmax else None
+
+
+def grid_bounds(g: tuple[int, int, int, int, int]) -> tuple[int, int]:
+    """(min, max) of the values of a :func:`grid`."""
+    start, rows, cols, row_step, col_step = g
+    down = row_step * (rows - 1), col_step * (cols - 1)
+    return start + min(0, down[0]) + min(0, down[1]), start + max(0, down[0]) + max(0, down[1])

@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..isa.table import BRANCHES, SPECS, Condition
+from ..isa.table import SPECS, Condition
 from ..isa.program import Program
 from ..machine.events import Event
 from ..machine.launch import Geometry
+from ..machine.lanes import LaneSet, Masked, Tiles
 from ..machine.step import Branch
 
 __all__ = ["Stats", "StatsObserver", "WARP"]
@@ -96,20 +97,22 @@ class OpcodeCounts(dict):
         return dict.get(self, self._key(key), default)
 
 
-_ALL_TAKEN = np.uint64(0x0101010101010101)      # eight True bytes
-
-
-def _mixed_warps(mask: np.ndarray) -> int:
-    """How many whole 32-lane warps of ``mask`` hold both True and False.
-
-    Each warp's 32 flag bytes are read as four 64-bit words: OR-ing them tells
-    whether any lane is set, AND-ing them whether all are.
-    """
-    words = np.ascontiguousarray(mask).view(np.uint64).reshape(-1, 4)
-    w0, w1, w2, w3 = words[:, 0], words[:, 1], words[:, 2], words[:, 3]
-    some = (w0 | w1 | w2 | w3) != 0
-    every = (w0 & w1 & w2 & w3) == _ALL_TAKEN
-    return int(np.count_nonzero(some & ~every))
+def _touched(lanes: LaneSet, lo: int, count: int, warp_ids) -> np.ndarray:
+    """Which of the ``count`` warps from warp ``lo`` hold a lane of ``lanes`` (bool per warp)."""
+    out = np.zeros(count, bool)
+    if len(lanes) == 0:
+        return out
+    if lanes.is_range and warp_ids is None:
+        out[(lanes.lo >> 5) - lo:((lanes.hi - 1) >> 5) + 1 - lo] = True
+    elif type(lanes) is Masked and warp_ids is None and lanes.lo % WARP == 0 \
+            and lanes.hi % WARP == 0:
+        # each warp's 32 flag bytes as four 64-bit words: OR-ing them tells if any is set
+        words = lanes.mask.view(np.uint64).reshape(-1, 4)
+        some = (words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0
+        out[(lanes.lo >> 5) - lo:(lanes.hi >> 5) - lo] = some
+    else:
+        out[(lanes.indices() >> 5 if warp_ids is None else warp_ids(lanes.indices())) - lo] = True
+    return out
 
 
 class StatsObserver:
@@ -141,6 +144,22 @@ class StatsObserver:
         per_block = -(-self.bpl // WARP)
         return (lanes // self.bpl) * per_block + (lanes % self.bpl) // WARP
 
+    def _warps_of(self, lanes: LaneSet) -> int:
+        """How many warps hold a lane of a non-range set (cached on the set)."""
+        if lanes.memo is not None:
+            return lanes.memo
+        if type(lanes) is Tiles and self.aligned and lanes.period % WARP == 0:
+            count = (lanes.b1 - lanes.b0) * (((lanes.t1 - 1) >> 5) - (lanes.t0 >> 5) + 1)
+        elif type(lanes) is Masked and self.aligned and lanes.lo % WARP == 0 \
+                and lanes.hi % WARP == 0:
+            count = int(np.count_nonzero(_touched(lanes, lanes.lo >> 5,
+                                                  (lanes.hi - lanes.lo) >> 5, None)))
+        else:
+            warp = self._warp_ids(lanes.indices())
+            count = 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
+        lanes.memo = count
+        return count
+
     def after(self, ev: Event) -> None:
         lanes = ev.lanes
         self.per_pc[ev.pc] += 1
@@ -149,43 +168,43 @@ class StatsObserver:
             self.stored += ev.bytes_stored
             self.barriers += ev.releases
         targets = ev.targets
-        if lanes.idx is None:
+        if lanes.is_range:
             lo, hi = lanes.lo, lanes.hi
             self.lanes += hi - lo
             if self.aligned:
                 self.warps += ((hi - 1) >> 5) - (lo >> 5) + 1
-                if targets is None or type(targets) is int:
-                    return
             else:
                 self.warps += self._warp_id(hi - 1) - self._warp_id(lo) + 1
-            if isinstance(targets, Branch) and targets.mask is None:
-                # two adjacent ranges: only the warp holding the boundary can straddle it
-                k = max(targets.taken.lo, targets.rest.lo)
-                self.divergent += int(self._warp_id(k - 1) == self._warp_id(k))
-                return
-            if not isinstance(targets, (np.ndarray, Branch)):
-                return
-            warp = None if isinstance(targets, Branch) and self.bpl % WARP == 0 and \
-                lanes.lo % WARP == 0 and lanes.hi % WARP == 0 else self._warp_ids(lanes.indices())
         else:
-            self.lanes += lanes.idx.size
-            warp = self._warp_ids(lanes.idx)
-            self.warps += 1 + int(np.count_nonzero(warp[1:] != warp[:-1]))
-        if ev.instruction.spec.name not in BRANCHES:
+            self.lanes += len(lanes)
+            self.warps += self._warps_of(lanes)
+        if targets is None or type(targets) is int:
             return
-        if isinstance(targets, Branch) and lanes.is_range and self.bpl % WARP == 0 \
-                and lanes.lo % WARP == 0 and lanes.hi % WARP == 0:
-            self.divergent += _mixed_warps(targets.mask)
-        elif isinstance(targets, Branch):
-            starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
-            both = np.logical_or.reduceat(targets.mask, starts) & np.logical_or.reduceat(
-                ~targets.mask, starts)
-            self.divergent += int(np.count_nonzero(both))
+        if isinstance(targets, Branch):
+            self.divergent += self._split_warps(targets.taken, targets.rest)
         elif isinstance(targets, np.ndarray):
+            warp = self._warp_ids(lanes.compact.indices())
             starts = np.flatnonzero(np.r_[True, warp[1:] != warp[:-1]])
             lo = np.minimum.reduceat(targets, starts)
             hi = np.maximum.reduceat(targets, starts)
             self.divergent += int(np.count_nonzero(lo != hi))
+
+    def _split_warps(self, a: LaneSet, b: LaneSet) -> int:
+        """How many warps hold lanes of both ``a`` and ``b`` (a branch's two sides)."""
+        if a.is_range and b.is_range and (a.hi == b.lo or b.hi == a.lo):
+            k = max(a.lo, b.lo)     # adjacent ranges: only the warp at the boundary can mix
+            return int(self._warp_id(k - 1) == self._warp_id(k))
+        if type(a) is Tiles and type(b) is Tiles and self.aligned and a.period % WARP == 0 \
+                and (a.b0, a.b1) == (b.b0, b.b1) and (a.t1 == b.t0 or b.t1 == a.t0):
+            k = max(a.t0, b.t0)     # adjacent windows: the warp at the boundary, per block
+            return (a.b1 - a.b0) * int((k - 1) >> 5 == k >> 5)
+        warp_ids = None if self.aligned else self._warp_ids
+        lo = min(a.lo, b.lo)
+        hi = max(a.hi, b.hi)
+        first = (lo >> 5) if warp_ids is None else self._warp_id(lo)
+        count = ((hi - 1) >> 5 if warp_ids is None else self._warp_id(hi - 1)) - first + 1
+        both = _touched(a, first, count, warp_ids) & _touched(b, first, count, warp_ids)
+        return int(np.count_nonzero(both))
 
     def on_finish(self) -> None:
         pass

@@ -12,9 +12,9 @@ import numpy as np
 from ...errors import CallStackError
 from ...isa.types import DType
 from ..step import EXIT, Branch, Jump, Park, Step
-from ..values import Cut
+from ..values import Affine, Const, Cut
 
-__all__ = ["KERNELS", "MAX_CALL_DEPTH"]
+__all__ = ["KERNELS", "MAX_CALL_DEPTH", "SPAN_FRAME"]
 
 MAX_CALL_DEPTH = 256
 
@@ -23,23 +23,30 @@ def _label(step: Step, name: str) -> int:
     return step.launch.program.labels[name]
 
 
-def bra(step: Step, ins) -> Jump | None:
+def _split(step: Step, target: int, taken) -> Jump | Branch | None:
+    """Where a two-way branch sends the lanes; ``taken`` is a Cut or a flag per frame position."""
+    lanes = step.lanes
+    kind = type(taken)
+    if kind is Const:                   # a uniform predicate: every lane goes one way
+        return Jump(target) if taken.value else None
+    parts = taken.split(lanes) if kind is Cut else None
+    if parts is None:
+        if not isinstance(taken, np.ndarray):
+            taken = taken.at(lanes)
+        parts = lanes.split(taken)
+    yes, no = parts
+    if len(no) == 0:
+        return Jump(target)
+    return None if len(yes) == 0 else Branch(yes, target, no)
+
+
+def bra(step: Step, ins) -> Jump | Branch | None:
     target = _label(step, ins.target)
     if ins.pred is None:
         return Jump(target)
-    taken = step.read_pred(ins.pred, compressed=step.lanes.is_range)
+    taken = step.read_pred(ins.pred, compressed=True)
     step.commit()
-    if isinstance(taken, Cut):          # a predicate monotone in the lane: split the range
-        yes, no = taken.split(step.lanes)
-        if len(no) == 0:
-            return Jump(target)
-        return None if len(yes) == 0 else Branch(yes, target, no)
-    if not isinstance(taken, np.ndarray):
-        taken = taken.at(step.lanes)
-    yes, no = step.lanes.split(taken)
-    if len(no) == 0:
-        return Jump(target)
-    return None if len(yes) == 0 else Branch(yes, target, no, taken)
+    return _split(step, target, taken)
 
 
 def call(step: Step, ins) -> Jump:
@@ -65,16 +72,21 @@ def ret(step: Step, ins) -> Jump:
     return Jump(targets)
 
 
-def loop(step: Step, ins) -> Jump | None:
-    count = step.read(ins.count, DType.U32)
+def loop(step: Step, ins) -> Jump | Branch | None:
+    count = step.read_lin(ins.count, DType.U32)
     step.commit()
-    taken = count > 0
-    step.write(ins.count, DType.U32, np.where(taken, count - np.uint32(1), count))
     target = _label(step, ins.body)
-    yes, no = step.lanes.split(taken)
-    if len(no) == 0:
+    if isinstance(count, Affine) and count.stride == 0:     # a uniform count: no lane work
+        value = int(count.scalar())
+        if value == 0:
+            return None
+        step.write(ins.count, DType.U32, np.uint32(value - 1))
         return Jump(target)
-    return None if len(yes) == 0 else Branch(yes, target, no, taken)
+    if not isinstance(count, np.ndarray):
+        count = count.at(step.lanes)
+    taken = count > 0
+    step.write(ins.count, DType.U32, count - taken.astype(np.uint32))
+    return _split(step, target, taken)
 
 
 def exit_(step: Step, ins):
@@ -89,5 +101,6 @@ def memfence(step: Step, ins) -> None:
     return None     # lanes run in lockstep over one memory: nothing to order
 
 
+SPAN_FRAME = frozenset({"BRA", "LOOP"})     # lane-wise: they split a mask's span directly
 KERNELS = {"BRA": bra, "CALL": call, "RET": ret, "LOOP": loop, "EXIT": exit_,
            "BarSync": bar_sync, "MemFence": memfence}

@@ -26,7 +26,7 @@ from .. import affine, alu
 from ..step import Step
 from ..values import Affine, Const
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "SPAN_FRAME"]
 
 
 def _require_type(step: Step, ins) -> None:
@@ -212,3 +212,6 @@ KERNELS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty
             for s in SPECS if s.category is Category.TRANSCENDENTAL}
 KERNELS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
             if s.category is Category.REDUCTION}
+#: Every kernel here is lane-wise: computing inactive lanes of a span is harmless
+#: (no instruction raises for any value) and their results are never written.
+SPAN_FRAME = frozenset(KERNELS)

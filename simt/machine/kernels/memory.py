@@ -9,8 +9,9 @@ from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
                             RegisterIndirectComputed, Shared, SharedIndirect)
 from ...isa.types import DType
 from ..lanes import LaneSet
-from ..memory import CLASS_BYTES, Run, Segment, check_range, crosses_class, gather, scatter
-from ..values import Affine, Tiled, tiled
+from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
+                      scatter)
+from ..values import Affine, Tiled, grid, grid_bounds, tiled
 from ..step import Step
 
 __all__ = ["KERNELS", "segments_for", "shared_segments", "load", "store", "positions",
@@ -36,21 +37,32 @@ def _positions(off: np.ndarray, bad: np.ndarray, base) -> np.ndarray:
     return pos + base if np.any(base) else pos
 
 
-def _affine_run(step: Step, region, offsets: Affine, size: int) -> Segment | None:
-    """One contiguous segment for affine offsets ``size`` apart, when every lane is in bounds.
+def _lattice(mem: np.ndarray, g: tuple[int, int, int, int, int], size: int) -> Segment:
+    """The segment of every lane at byte positions forming the grid ``g``."""
+    start, rows, cols, row_step, col_step = g
+    if (cols == 1 or col_step == size) and (rows == 1 or row_step == cols * size
+                                            or (cols == 1 and row_step == size)):
+        return Segment(mem, Run(start, rows * cols), slice(None))
+    return Segment(mem, Lattice(start, rows, cols, row_step, col_step), slice(None))
 
-    Checking the two end lanes suffices: the offsets are exact and monotone.  Any
-    other case (a fault to pinpoint, the per-class rule, another stride) returns
-    None and takes the general path.
+
+def _grid_segment(step: Step, region, offsets, size: int) -> Segment | None:
+    """One strided segment for compressed offsets when every lane is in bounds.
+
+    The offsets are exact over the lanes (see :func:`~simt.machine.values.grid`),
+    so their extreme values bound every lane: checking the two suffices.  Any
+    other case (a fault to pinpoint, the per-class rule) returns None and takes
+    the general path.
     """
-    lanes = step.lanes
-    if region is None or region.per_class or offsets.stride != size or not lanes.is_range \
-            or len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
+    if region is None or region.per_class:
         return None
-    first = offsets.raw(lanes.lo)
-    if first < 0 or first + len(lanes) * size > region.limit:
+    g = grid(offsets, step.lanes)
+    if g is None:
         return None
-    return Segment(region.mem, Run(region.base + first, len(lanes)), slice(None))
+    low, high = grid_bounds(g)
+    if low < 0 or high + size > region.limit:
+        return None
+    return _lattice(region.mem, (g[0] + region.base,) + g[1:], size)
 
 
 def segments_for(step: Step, handles, offsets, size: int,
@@ -66,13 +78,11 @@ def segments_for(step: Step, handles, offsets, size: int,
         handles = handles.at(step.lanes)
     if isinstance(handles, Affine):
         handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
-    if isinstance(offsets, Tiled):
-        offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
-    if isinstance(offsets, Affine):
+    if isinstance(offsets, (Affine, Tiled)):
         if subset is None and np.ndim(handles) == 0:
-            run = _affine_run(step, memory.region(int(handles)), offsets, size)
-            if run is not None:
-                return [run]
+            seg = _grid_segment(step, memory.region(int(handles)), offsets, size)
+            if seg is not None:
+                return [seg]
         offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
     offsets = np.broadcast_to(np.asarray(offsets, np.uint64), (count,))
     if _uniform(handles):
@@ -127,27 +137,34 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
 
     Shared byte ``block * shared_bytes + offset`` is tiled in the lane with the
     block's period, so positions are computed from the compressed offsets in one
-    pass (no separate block index); when they are linear with stride ``size`` over
-    a lane range they are a contiguous run.  Bounds come from the exact bounds of
-    the offsets; a possible fault returns None for the checked per-lane path.
+    pass (no separate block index): a strided run per block, or a contiguous
+    run, when they form a grid over the lanes (see :func:`_lattice`).  Bounds
+    come from the exact bounds of the offsets; a possible fault returns None for
+    the checked per-lane path.
     """
     lanes, piece = step.lanes, step.launch
     period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
-    if len(lanes) == 0 or not offsets.exact_on(lanes.lo, lanes.hi):
+    if len(lanes) == 0 or (isinstance(offsets, Tiled) and offsets.period != period):
         return None
-    if isinstance(offsets, Tiled):
-        if offsets.period != period:
-            return None
+    exact = grid(offsets, lanes)            # exact bounds of just these lanes' offsets
+    if exact is not None:
+        low, high = grid_bounds(exact)
+    elif not offsets.exact_on(lanes.lo, lanes.hi):
+        return None
+    elif isinstance(offsets, Tiled):
         low, high = offsets.bounds(lanes.lo, lanes.hi)
-        parts = (offsets.base, offsets.inner, offsets.outer + limit)
     else:
         low, high = sorted((offsets.raw(lanes.lo), offsets.raw(lanes.hi - 1)))
+    if isinstance(offsets, Tiled):
+        parts = (offsets.base, offsets.inner, offsets.outer + limit)
+    else:
         parts = (offsets.base, offsets.stride, offsets.stride * period + limit)
     if low < 0 or high + size > limit:      # some lane may fault: take the checked path
         return None
     pos = tiled(*parts, period, np.dtype(np.int64))
-    if lanes.is_range and isinstance(pos, Affine) and pos.stride == size:
-        return Segment(piece.shared, Run(pos.raw(lanes.lo), len(lanes)), slice(None))
+    g = grid(pos, lanes)
+    if g is not None:
+        return _lattice(piece.shared, g, size)
     return Segment(piece.shared, pos.at(lanes), slice(None))
 
 
@@ -175,8 +192,8 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
             continue
         lanes = np.concatenate([np.arange(step.n)[s.where] for s in group])
-        pos = np.concatenate([s.pos.indices(values.dtype.itemsize) if isinstance(s.pos, Run)
-                              else s.pos for s in group])
+        pos = np.concatenate([s.pos.indices(values.dtype.itemsize)
+                              if isinstance(s.pos, (Run, Lattice)) else s.pos for s in group])
         order = np.argsort(lanes, kind="stable")
         scatter(group[0].mem, pos[order], np.ascontiguousarray(values[lanes[order]]))
 

@@ -1,0 +1,114 @@
+"""Static facts about a program's control and data flow.
+
+* :func:`successors`: where each instruction can send a lane next (the PC rule
+  applied: a branch to itself falls through; RET returns after any CALL).
+* :func:`reads` / :func:`writes`: the registers and predicates an instruction
+  reads, and those it writes for every lane that executes it, derived from the
+  operand kinds of :data:`simt.isa.table.SPECS` (fields named ``dst`` are
+  written; every other register or predicate operand, address register and
+  reduction range is read).
+* :func:`live_in`: the registers and predicates that are *live* at each pc --
+  some path from there reads them before writing them.  A register that is not
+  live where a lane waits holds nothing that lane can ever observe, which lets
+  the executor drop such values (a partial write need not keep them).
+
+Register ``r`` is bit ``r`` of a bit set (a Python int), predicate ``p`` bit
+``256 + p``.  Everything here over-approximates reads and under-approximates
+writes, so "not live" is always safe to rely on.
+"""
+
+from __future__ import annotations
+
+from .program import Instruction, Program
+from .table import Kind
+
+__all__ = ["PRED_BIT", "successors", "reads", "writes", "live_in"]
+
+PRED_BIT = 256
+
+
+def _bit(kind: Kind, value: int) -> int:
+    return 1 << (value + PRED_BIT if kind in (Kind.PRED, Kind.OPT_PRED) else value)
+
+
+def reads(ins: Instruction) -> int:
+    """The bit set of registers and predicates ``ins`` may read."""
+    bits = 0
+    for field in ins.spec.fields:
+        value = getattr(ins, field.name)
+        if field.kind in (Kind.REG, Kind.PRED, Kind.OPT_PRED):
+            if field.name != "dst" and value is not None:
+                bits |= _bit(field.kind, value)
+        elif field.kind is Kind.ADDR:
+            for reg in type(value).registers:
+                bits |= 1 << getattr(value, reg)
+    if ins.spec.name.startswith("Reduce"):
+        for reg in range(ins.src_base, ins.src_base + ins.count):
+            bits |= 1 << reg
+    return bits
+
+
+def writes(ins: Instruction) -> int:
+    """The bit set written by ``ins`` for every lane that executes it (LOOP's count only
+    sometimes, so it is left out)."""
+    for field in ins.spec.fields:
+        if field.name == "dst":
+            return _bit(field.kind, getattr(ins, "dst"))
+    return 0
+
+
+def successors(program: Program) -> list[tuple[int, ...]]:
+    """The next pcs of each instruction (``len(program)``, the end, is left out)."""
+    n = len(program)
+    labels = program.labels
+    returns = tuple(pc + 1 for pc, ins in enumerate(program) if ins.spec.name == "CALL")
+    out: list[tuple[int, ...]] = []
+    for pc, ins in enumerate(program):
+        name = ins.spec.name
+        if name == "EXIT":
+            nxt: tuple[int, ...] = ()
+        elif name == "RET":
+            nxt = returns
+        elif name == "CALL":
+            nxt = (labels[ins.target],)
+        elif name == "BRA":
+            nxt = (labels[ins.target],) + ((pc + 1,) if ins.pred is not None else ())
+        elif name == "LOOP":
+            nxt = (labels[ins.body], pc + 1)
+        else:
+            nxt = (pc + 1,)
+        out.append(tuple(sorted({pc + 1 if t == pc else t for t in nxt} - {n})))
+    return out
+
+
+def live_in(program: Program) -> list[int]:
+    """The bit set live on entry to each pc (cached on the program)."""
+    return program.derived("flow.live_in", _live_in)
+
+
+def _live_in(program: Program) -> list[int]:
+    n = len(program)
+    succ = successors(program)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    for pc, targets in enumerate(succ):
+        for t in targets:
+            preds[t].append(pc)
+    gen = [reads(ins) for ins in program]
+    keep = [~writes(ins) for ins in program]
+    live = [0] * n
+    work = list(range(n))
+    queued = [True] * n
+    while work:
+        pc = work.pop()
+        queued[pc] = False
+        out = 0
+        for t in succ[pc]:
+            out |= live[t]
+        new = gen[pc] | (out & keep[pc])
+        if new != live[pc]:
+            live[pc] = new
+            for p in preds[pc]:
+                if not queued[p]:
+                    queued[p] = True
+                    work.append(p)
+    return live
