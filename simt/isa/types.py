@@ -31,6 +31,8 @@ class DType(enum.Enum):
         Width in bytes and bits.
     storage
         NumPy dtype of a register row holding this type (f16/bf16: raw uint16).
+    scalar
+        The NumPy scalar class of ``storage`` (``np.float32`` ...).
     numpy
         NumPy dtype of the values (f16 -> float16, bf16 -> ml_dtypes.bfloat16).
     code
@@ -69,6 +71,7 @@ for _t, _size, _code in zip(DType, _SIZES, _STORAGE_CODES):
     _t.size = _size
     _t.bits = 8 * _size
     _t.storage = np.dtype(_code)
+    _t.scalar = _t.storage.type
     _t.numpy = {DType.F16: np.dtype(np.float16), DType.BF16: BFLOAT16}.get(_t, _t.storage)
     _t.is_int = _t.value < 8
     _t.is_signed_int = _t.value < 4

@@ -47,6 +47,20 @@ def _period(a, b) -> int | None:
 
 def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
     """ADD, SUB, MUL, SHL of affine or tiled integer values (MUL, SHL: one side uniform)."""
+    ka, kb = type(a), type(b)
+    if ka is Affine and kb is Affine and ty.is_int:     # the usual case, spelled out
+        if name == "ADD":
+            return Affine(a.base + b.base, a.stride + b.stride, a.dtype)
+        if name == "SUB":
+            return Affine(a.base - b.base, a.stride - b.stride, a.dtype)
+        if name == "MUL" and (a.stride == 0 or b.stride == 0):
+            return Affine(a.base * b.base, a.stride * b.base + b.stride * a.base, a.dtype)
+        if name == "SHL" and b.stride == 0:
+            count = (b.base % (1 << 32)) % ty.bits
+            return Affine(a.base << count, a.stride << count, a.dtype)
+        return None
+    if (ka is not Affine and ka is not Tiled) or (kb is not Affine and kb is not Tiled):
+        return None
     period = _period(a, b)
     pa = _parts(a, ty, period)
     pb = _parts(b, ty if name != "SHL" else DType.U32, period)

@@ -18,7 +18,7 @@ from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
 from .events import Event, Observer
-from .kernels import KERNELS, SPAN_FRAME
+from .kernels import SPAN_FRAME, decoded
 from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
@@ -60,7 +60,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     resonance = np.zeros(96, np.float64)
     bpl = geometry.lanes_per_block
     blocks_per_piece = max(1, launch.piece_lanes // bpl)
-    dispatch = [KERNELS[ins.spec.name] for ins in program]
+    ops = decoded(program)
     spans = [ins.spec.name in SPAN_FRAME for ins in program]
     for o in observers:
         o.on_launch(geometry, program)
@@ -72,7 +72,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
             try:
                 piece = Piece(program, geometry, memory, resonance, block0, blocks,
                               launch.shared_bytes)
-                _run_piece(piece, launch, dispatch, spans, observers)
+                _run_piece(piece, launch, ops, spans, observers)
             finally:
                 memory.release(working)
     for o in observers:
@@ -80,7 +80,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     return resonance
 
 
-def _run_piece(piece: Piece, launch: Launch, dispatch: list, spans: list[bool],
+def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
                observers: Sequence[Observer]) -> None:
     program = piece.program
     instructions = program.instructions
@@ -100,43 +100,62 @@ def _run_piece(piece: Piece, launch: Launch, dispatch: list, spans: list[bool],
     steps = 0
     issue = scheduler.next()
     while issue is not None:
-        pc, lanes = issue
-        if steps >= max_steps:
-            raise _located(StepLimitError(f"step limit of {max_steps} instructions "
-                                          "reached; next instruction not issued"),
-                           piece, pc, lanes.first, len(lanes))
-        steps += 1
-        # a kernel that cannot compute over a mask's span gets the lanes compacted
-        step.reset(pc, lanes.compact if type(lanes) is Masked and not spans[pc] else lanes)
+        first, lanes = issue
+        pc = first
+        masked = type(lanes) is Masked
+        step.start(pc, lanes)
         try:
-            flow = dispatch[pc](step, instructions[pc])
-        except Fault as fault:
-            raise _located(fault.error, piece, pc, step.lanes.at(fault.pos), fault.count) from None
-        if flow is None and not groups and pc + 1 < end:
-            # converged straight-line code: the same lanes simply run the next instruction
-            targets, releases, issue = pc + 1, 0, (pc + 1, lanes)
-        else:
-            targets = scheduler.targets(pc, flow)
-            try:   # per-lane targets are in the step's frame
-                releases = scheduler.advance(
-                    pc, step.lanes if isinstance(targets, np.ndarray) else lanes, flow, targets)
-            except _Deadlock as dead:
-                raise _located(BarrierDeadlockError(
-                    "barrier deadlock: a block's lanes wait at barriers that cannot release"),
-                    piece, dead.pc, dead.lane, dead.parked) from None
-            regs.live = scheduler.live
-            issue = scheduler.next()
-            regs.waiting = scheduler.waiting(live)
-        if afters:      # one Event per piece, refilled: observers copy what they keep
-            event.pc = pc
-            event.instruction = instructions[pc]
-            event.lanes = lanes
-            event.targets = targets
-            event.bytes_loaded = step.bytes_loaded
-            event.bytes_stored = step.bytes_stored
-            event.releases = releases
-            for after in afters:
-                after(event)
+            while True:
+                if steps >= max_steps:
+                    raise StepLimitError(f"step limit of {max_steps} instructions reached; "
+                                         "next instruction not issued")
+                steps += 1
+                if masked:  # a kernel that cannot compute over a mask's span gets it compacted
+                    step.use(lanes if spans[pc] else lanes.compact)
+                flow = ops[pc](step)
+                # converged straight-line code: the same lanes simply run the next instruction
+                if flow is not None or groups or pc + 1 >= end:
+                    break
+                pc += 1
+                step.pc = pc
+        except (Fault, StepLimitError) as stop:
+            if afters and pc > first:       # observers see the instructions that ran
+                _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0)
+            if isinstance(stop, StepLimitError):
+                raise _located(stop, piece, pc, lanes.first, len(lanes)) from None
+            raise _located(stop.error, piece, pc, step.lanes.at(stop.pos), stop.count) from None
+        targets = scheduler.targets(pc, flow)
+        try:   # per-lane targets are in the step's frame
+            releases = scheduler.advance(
+                pc, step.lanes if isinstance(targets, np.ndarray) else lanes, flow, targets)
+        except _Deadlock as dead:
+            raise _located(BarrierDeadlockError(
+                "barrier deadlock: a block's lanes wait at barriers that cannot release"),
+                piece, dead.pc, dead.lane, dead.parked) from None
+        regs.live = scheduler.live
+        issue = scheduler.next()
+        regs.waiting = scheduler.waiting(live)
+        if afters:
+            _notify(afters, event, first, pc - first + 1, instructions, lanes, targets, step,
+                    releases)
+
+
+def _notify(afters: list, event: Event, pc: int, count: int, instructions, lanes: LaneSet,
+            targets, step: Step, releases: int) -> None:
+    """Tell the observers that ``lanes`` ran ``count`` instructions from ``pc`` on.
+
+    One Event per piece, refilled: observers copy what they keep.
+    """
+    event.pc = pc
+    event.count = count
+    event.instruction = instructions[pc + count - 1]
+    event.lanes = lanes
+    event.targets = targets
+    event.bytes_loaded = step.bytes_loaded
+    event.bytes_stored = step.bytes_stored
+    event.releases = releases
+    for after in afters:
+        after(event)
 
 
 def _located(error: SimtError, piece: Piece, pc: int, local_lane: int,

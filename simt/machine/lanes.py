@@ -93,8 +93,8 @@ class LaneSet:
         if cond[span - count:].all():  # a suffix
             return cls(lo + span - count, lo + span)
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
-            # the set owns its mask: a view (of a predicate row, say) could change later
-            return Masked(lo, lo + span, cond if cond.base is None else cond.copy(), count)
+            # the set owns a copy of its mask: the caller's array may change later
+            return Masked(lo, lo + span, cond.copy(), count)
         return cls.of(np.flatnonzero(cond) + lo)
 
     # ------------------------------------------------------------------ shape

@@ -28,6 +28,7 @@ _RAW = np.dtype(np.uint64)
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
 _COMPRESSED = (Affine, Tiled, Const, Cut)
+_INTEGERS = frozenset(np.dtype(c) for c in ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8"))
 
 
 def _adoptable(values, dtype: np.dtype, n: int) -> bool:
@@ -38,7 +39,7 @@ def _adoptable(values, dtype: np.dtype, n: int) -> bool:
 
 def _uniform(value: np.generic, dtype: np.dtype) -> "Affine | Const":
     """One value for every lane, as a compressed row value."""
-    if dtype.kind in "iu":
+    if dtype in _INTEGERS:
         lin = Affine(int(value), 0, dtype)
         lin._scalar = value
         return lin
@@ -168,20 +169,20 @@ class Row:
         pcs where the other lanes wait: when this row's bit is clear no other lane
         can read its value again before writing it, so the write may drop them.
         """
-        full = lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and \
-            lanes.idx is None
-        if full and type(values) is np.ndarray and values.base is None \
-                and values.dtype is dtype and values.shape[0] == n and values.ndim == 1:
-            # the converged common case: a fresh result for every lane becomes the row
-            self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
-            self.tags = self.region = None
-            return
         kind = type(values)
-        if full and kind is not np.ndarray and isinstance(values, np.generic):
-            # one value for every lane (uniform operands): the row becomes that value
-            self.lin, self.data = _uniform(values, dtype), None
-            self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
-            return
+        if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None:
+            if kind is np.ndarray:
+                if values.base is None and values.dtype is dtype and values.ndim == 1 \
+                        and values.shape[0] == n:
+                    # the converged common case: a fresh result for every lane becomes the row
+                    self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
+                    self.tags = self.region = None
+                    return
+            elif kind is dtype.type:
+                # one value for every lane (uniform operands): the row becomes that value
+                self.lin, self.data = _uniform(values, dtype), None
+                self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
+                return
         if kind is np.ndarray and values.ndim == 0:
             values = values[()]
             kind = type(values)

@@ -91,11 +91,12 @@ class Step:
         self.bytes_loaded = self.bytes_stored = 0
         self._pos = self._error = self._bad = None
 
-    def reset(self, pc: int, lanes: LaneSet) -> "Step":
-        """Prepare for issuing the instruction at ``pc`` (one Step object serves a piece).
+    def start(self, pc: int, lanes: LaneSet) -> "Step":
+        """Prepare for a run of instructions from ``pc`` by ``lanes`` (one Step serves a piece).
 
         A registered fault always ends the launch, so the fault fields never need
         clearing; the traffic counters only when a memory instruction set them.
+        The executor moves ``pc`` on itself within a run.
         """
         self.pc = pc
         self.lanes = lanes
@@ -103,6 +104,12 @@ class Step:
         if self.bytes_loaded or self.bytes_stored:
             self.bytes_loaded = self.bytes_stored = 0
         return self
+
+    def use(self, lanes: LaneSet) -> None:
+        """Execute the next instruction over ``lanes`` (a Masked set or its compact form)."""
+        if lanes is not self.lanes:
+            self.lanes = lanes
+            self.n = lanes.frame
 
     # ------------------------------------------------------------------ faults
     def fault(self, where: Where, error: type[SimtError] | Callable[[int], SimtError],

@@ -27,10 +27,16 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
 _M64 = (1 << 64) - 1
 
 
+_RANGES: dict[np.dtype, tuple[int, int]] = {}
+
+
 def int_range(dtype: np.dtype) -> tuple[int, int]:
     """(min, max) representable in an integer dtype."""
-    info = np.iinfo(dtype)
-    return int(info.min), int(info.max)
+    got = _RANGES.get(dtype)
+    if got is None:
+        info = np.iinfo(dtype)
+        got = _RANGES[dtype] = int(info.min), int(info.max)
+    return got
 
 
 def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:

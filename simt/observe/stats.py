@@ -162,7 +162,13 @@ class StatsObserver:
 
     def after(self, ev: Event) -> None:
         lanes = ev.lanes
-        self.per_pc[ev.pc] += 1
+        count = ev.count
+        if count == 1:
+            self.per_pc[ev.pc] += 1
+        else:
+            per_pc = self.per_pc
+            for pc in range(ev.pc, ev.pc + count):
+                per_pc[pc] += 1
         if ev.bytes_loaded or ev.bytes_stored or ev.releases:
             self.loaded += ev.bytes_loaded
             self.stored += ev.bytes_stored
@@ -170,14 +176,14 @@ class StatsObserver:
         targets = ev.targets
         if lanes.is_range:
             lo, hi = lanes.lo, lanes.hi
-            self.lanes += hi - lo
+            self.lanes += (hi - lo) * count
             if self.aligned:
-                self.warps += ((hi - 1) >> 5) - (lo >> 5) + 1
+                self.warps += (((hi - 1) >> 5) - (lo >> 5) + 1) * count
             else:
-                self.warps += self._warp_id(hi - 1) - self._warp_id(lo) + 1
+                self.warps += (self._warp_id(hi - 1) - self._warp_id(lo) + 1) * count
         else:
-            self.lanes += len(lanes)
-            self.warps += self._warps_of(lanes)
+            self.lanes += len(lanes) * count
+            self.warps += self._warps_of(lanes) * count
         if targets is None or type(targets) is int:
             return
         if isinstance(targets, Branch):

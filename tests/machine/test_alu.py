@@ -1032,29 +1032,46 @@ def functions_for(ty: DType):
     return out
 
 
+def check_scalars_agree(ty: DType, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+    """Every function on scalars, 0-d arrays and mixed operands gives the array path's bits."""
+    for name, fn, arity in functions_for(ty):
+        args = (x, y, z)[:arity]
+        full = np.asarray(fn(ty, *args))
+        assert full.shape == x.shape, name
+        for i in range(x.size):
+            scalars = [a[i] for a in args]
+            one = fn(ty, *scalars)
+            assert isinstance(one, np.generic), name
+            assert one.dtype == full.dtype, name
+            assert one.tobytes() == full[i].tobytes(), (name, i)
+            zero_d = fn(ty, *[np.asarray(s) for s in scalars])
+            assert np.asarray(zero_d).tobytes() == full[i].tobytes(), (name, i)
+            mixed = fn(ty, scalars[0], *[np.full(3, s) for s in scalars[1:]])
+            if arity > 1:
+                assert np.asarray(mixed).shape == (3,), name
+                assert np.asarray(mixed)[0].tobytes() == full[i].tobytes(), (name, i)
+                rest = fn(ty, np.full(3, scalars[0]), *scalars[1:])   # an array beside scalars
+                assert np.asarray(rest)[0].tobytes() == full[i].tobytes(), (name, i)
+
+
 @pytest.mark.parametrize("ty", NUMERIC)
 def test_scalars_broadcast_and_no_warnings(ty):
     x = sample(ty)
-    y = np.roll(x, 1)
-    z = np.roll(x, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, fn, arity in functions_for(ty):
-            args = (x, y, z)[:arity]
-            full = np.asarray(fn(ty, *args))
-            assert full.shape == x.shape, name
-            for i in range(x.size):
-                scalars = [a[i] for a in args]
-                one = fn(ty, *scalars)
-                assert isinstance(one, np.generic), name
-                assert one.dtype == full.dtype, name
-                assert one.tobytes() == full[i].tobytes(), (name, i)
-                zero_d = fn(ty, *[np.asarray(s) for s in scalars])
-                assert np.asarray(zero_d).tobytes() == full[i].tobytes(), (name, i)
-                mixed = fn(ty, scalars[0], *[np.full(3, s) for s in scalars[1:]])
-                if arity > 1:
-                    assert np.asarray(mixed).shape == (3,), name
-                    assert np.asarray(mixed)[0].tobytes() == full[i].tobytes(), (name, i)
+        check_scalars_agree(ty, x, np.roll(x, 1), np.roll(x, 2))
+
+
+@pytest.mark.parametrize("ty", NUMERIC)
+@FAST
+@given(seed=st.integers(0, 2**32))
+def test_scalar_fast_paths_inside_launches_agree_with_arrays(ty, seed):
+    """Inside a launch (``silenced``) uniform operands take NumPy's scalar arithmetic;
+    it must give the array loops' bits, edge values and NaN payloads included."""
+    make = random_ints if ty.is_int else random_floats
+    x = np.concatenate([sample(ty), make(ty, 9, seed)])
+    with alu.silenced():
+        check_scalars_agree(ty, x, np.roll(x, 1), make(ty, x.size, seed + 1))
 
 
 def test_int_limit_tables():

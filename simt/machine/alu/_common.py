@@ -10,7 +10,7 @@ import numpy as np
 from ...isa.types import INT, DType
 
 __all__ = ["INT_MIN", "INT_MAX", "apply", "quiet", "silenced", "storage", "unsigned_of",
-           "result"]
+           "result", "scalars"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -58,6 +58,22 @@ def silenced():
             yield
         finally:
             _silenced.depth -= 1
+
+
+def silenced_now() -> bool:
+    """Whether NumPy's floating-point errors are being ignored (inside a launch)."""
+    return _silenced.depth > 0
+
+
+def scalars(ty: DType, a, b=None) -> bool:
+    """Whether ``a`` (and ``b``) are NumPy scalars of ``ty.storage`` inside a launch.
+
+    Functions then compute with NumPy's scalar arithmetic (Python operators), the
+    same IEEE and wrapping arithmetic as its array loops at a tenth of a ufunc
+    call's cost; it may set floating-point flags, which :func:`silenced` ignores.
+    """
+    t = ty.scalar
+    return type(a) is t and (b is None or type(b) is t) and _silenced.depth > 0
 
 
 def storage(ty: DType, x) -> np.ndarray:

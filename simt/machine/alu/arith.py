@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from ...isa.types import DType
-from ._common import apply, quiet, result, storage, unsigned_of
+from ._common import apply, quiet, result, scalars, silenced_now, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -40,7 +41,14 @@ def mul(ty: DType, a, b):
     return _arith(ty, np.multiply, a, b)
 
 
+_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul}
+
+
 def _arith(ty: DType, ufunc, a, b):
+    if scalars(ty, a, b):
+        out = _OPERATORS[ufunc](a, b)
+        if not ty.is_float or out == out:   # a NaN takes the general path (operand order)
+            return out
     a, b = storage(ty, a), storage(ty, b)
     out = apply(ty, ufunc, a, b)
     return first_nan(ty, a, b, out) if ty.is_float else out
@@ -58,7 +66,7 @@ def first_nan(ty: DType, a, b, out):
             return out
     elif (a.ndim == 0 and a == a) or (b.ndim == 0 and b == b):
         return out                      # a uniform operand that is a number: no lane has two NaNs
-    elif not out.size or not np.isnan(out.max()):
+    elif not has_nan(out):
         return out
     both = np.isnan(a) & np.isnan(b)
     if not np.any(both):
@@ -67,6 +75,15 @@ def first_nan(ty: DType, a, b, out):
     quieted = (np.asarray(a).view(bits) | bits.type(1 << (22 if ty is DType.F32 else 51))
                ).view(ty.storage)
     return result(np.where(both, quieted, out))
+
+
+def has_nan(x: np.ndarray) -> bool:
+    """Whether any element is NaN: a sum of squares is NaN exactly then (one BLAS call,
+    cheaper than ``np.isnan(x).any()`` on short arrays; overflow only gives inf)."""
+    if silenced_now():
+        return math.isnan(x.dot(x))
+    with quiet():
+        return math.isnan(x.dot(x))
 
 
 def div(ty: DType, a, b):
@@ -113,24 +130,49 @@ def minimum(ty: DType, a, b):
     is always one of the operands' exact bit patterns -- ``np.fmin`` is not used
     because its scalar and SIMD paths disagree on signalling NaNs and signed zeros.
     """
+    if not ty.is_float and scalars(ty, a, b):
+        return a if a <= b else b
     a, b = storage(ty, a), storage(ty, b)
     if not ty.is_float:
         return np.minimum(a, b)
     if a.ndim == 0 and b.ndim == 0:     # one value each (uniform operands): decide in Python
         x, y = float(a), float(b)
         return a[()] if y != y or x < y or (x == y and math.copysign(1.0, x) < 0) else b[()]
+    fast = _ordinary(np.minimum, a, b)
+    if fast is not None:
+        return fast
     return _select(a, b, np.less(a, b) | (np.equal(a, b) & np.signbit(a)))
 
 
 def maximum(ty: DType, a, b):
     """Maximum; for floats a NaN operand is ignored and ``max(-0.0, +0.0) = +0.0``."""
+    if not ty.is_float and scalars(ty, a, b):
+        return a if a >= b else b
     a, b = storage(ty, a), storage(ty, b)
     if not ty.is_float:
         return np.maximum(a, b)
     if a.ndim == 0 and b.ndim == 0:
         x, y = float(a), float(b)
         return a[()] if y != y or x > y or (x == y and math.copysign(1.0, x) > 0) else b[()]
+    fast = _ordinary(np.maximum, a, b)
+    if fast is not None:
+        return fast
     return _select(a, b, np.greater(a, b) | (np.equal(a, b) & ~np.signbit(a)))
+
+
+def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """``ufunc(a, b)`` when no lane holds a NaN or has a zero result, else None.
+
+    NumPy's minimum and maximum return one operand exactly for numbers; only NaNs
+    (which operand) and equal zeros (which sign) need the select below.  Both
+    are rare, so three calls (the ufunc, a NaN test, a zero count) usually do.
+    """
+    if a.shape != b.shape or a.ndim != 1:
+        return None
+    out = ufunc(a, b)
+    if np.count_nonzero(out) != out.size or has_nan(a) or has_nan(b):
+        return None
+    return out
 
 
 def _select(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray):
@@ -142,6 +184,8 @@ def abs_(ty: DType, a):
     """Absolute value: signed integers wrap (``abs(MIN) = MIN``); floats clear the sign bit."""
     if ty.is_float:
         return _sign_bit(ty, a, np.bitwise_and, ~_sign_mask(ty))
+    if scalars(ty, a):
+        return abs(a)
     return np.abs(storage(ty, a))
 
 
@@ -149,6 +193,8 @@ def neg(ty: DType, a):
     """Negation: signed integers wrap (``-MIN = MIN``); floats flip the sign bit."""
     if ty.is_float:
         return _sign_bit(ty, a, np.bitwise_xor, _sign_mask(ty))
+    if scalars(ty, a):
+        return -a
     return np.negative(storage(ty, a))
 
 
@@ -158,5 +204,12 @@ def _sign_mask(ty: DType):
 
 def _sign_bit(ty: DType, a, op, mask):
     """Apply ``op(bits, mask)`` to the raw bits of float values (NaN payloads survive)."""
-    bits = storage(ty, a).view(unsigned_of(ty))
-    return result(np.asarray(op(bits, mask)).view(ty.storage))
+    if scalars(ty, a):
+        return _BIT_OPERATORS[op](a.view(unsigned_of(ty)), mask).view(ty.storage)
+    x = storage(ty, a)
+    if x.ndim:
+        return op(x.view(unsigned_of(ty)), mask).view(ty.storage)
+    return result(np.asarray(op(x.view(unsigned_of(ty)), mask)).view(ty.storage))
+
+
+_BIT_OPERATORS = {np.bitwise_and: operator.and_, np.bitwise_xor: operator.xor}

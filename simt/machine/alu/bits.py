@@ -5,28 +5,36 @@ from __future__ import annotations
 import numpy as np
 
 from ...isa.types import DType
-from ._common import result, storage, unsigned_of
+from ._common import result, scalars, storage, unsigned_of
 
 __all__ = ["and_", "or_", "xor", "not_", "shl", "shr"]
 
 
 def and_(ty: DType, a, b):
     """Bitwise and."""
+    if scalars(ty, a, b):
+        return a & b
     return np.bitwise_and(storage(ty, a), storage(ty, b))
 
 
 def or_(ty: DType, a, b):
     """Bitwise or."""
+    if scalars(ty, a, b):
+        return a | b
     return np.bitwise_or(storage(ty, a), storage(ty, b))
 
 
 def xor(ty: DType, a, b):
     """Bitwise exclusive or."""
+    if scalars(ty, a, b):
+        return a ^ b
     return np.bitwise_xor(storage(ty, a), storage(ty, b))
 
 
 def not_(ty: DType, a):
     """Bitwise complement."""
+    if scalars(ty, a):
+        return ~a
     return np.invert(storage(ty, a))
 
 
@@ -47,12 +55,25 @@ def shl(ty: DType, a, amount):
     amount
         ``uint32`` shift amounts (the REF requires a u32 register for every ``ty``).
     """
-    bits = storage(ty, a).view(unsigned_of(ty))
-    shifted = np.left_shift(bits, _count(ty, amount, bits.dtype))
-    return result(np.asarray(shifted).view(ty.storage))
+    bits = unsigned_of(ty)
+    if type(amount) is np.uint32:       # one amount for every lane: a scalar count
+        count = bits.type(int(amount) & (ty.bits - 1))
+        if scalars(ty, a):
+            return (a.view(bits) << count).view(ty.storage)
+    else:
+        count = _count(ty, amount, bits)
+    x = storage(ty, a)
+    if ty.is_unsigned:
+        return np.left_shift(x, count)
+    return result(np.asarray(np.left_shift(x.view(bits), count)).view(ty.storage))
 
 
 def shr(ty: DType, a, amount):
     """Shift right by ``amount mod bits``: arithmetic for signed types, logical for unsigned."""
-    a = storage(ty, a)
-    return np.right_shift(a, _count(ty, amount, a.dtype))
+    if type(amount) is np.uint32:
+        count = ty.scalar(int(amount) & (ty.bits - 1))
+        if scalars(ty, a):
+            return a >> count
+    else:
+        count = _count(ty, amount, ty.storage)
+    return np.right_shift(storage(ty, a), count)

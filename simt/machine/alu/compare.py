@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ...isa.table import BY_NAME, Condition
 from ...isa.types import DType
-from ._common import storage
+from ._common import scalars, storage
 
 __all__ = ["setcc", "cond_supported"]
 
@@ -17,6 +19,10 @@ _COMPARE = {
     Condition.LTU: np.less, Condition.LEU: np.less_equal,
     Condition.GTU: np.greater, Condition.GEU: np.greater_equal,
 }
+_OPERATORS = {np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt,
+              np.less_equal: operator.le, np.greater: operator.gt,
+              np.greater_equal: operator.ge}
+_SCALAR_COMPARE = {cond: _OPERATORS[fn] for cond, fn in _COMPARE.items()}
 _SETCC_TYPES = BY_NAME["SETcc"].types
 
 
@@ -32,4 +38,6 @@ def setcc(ty: DType, cond: Condition, a, b):
     equal their plain forms on unsigned types.  Floats compare IEEE-ordered: any NaN
     makes every condition false except NE, which is true.
     """
+    if scalars(ty, a, b):
+        return _SCALAR_COMPARE[cond](a, b)
     return _COMPARE[cond](storage(ty, a), storage(ty, b))

@@ -4,16 +4,20 @@ comparisons, transcendentals and reductions.
 Each kernel reads its operands (registering tag faults), checks what the REF
 checks, commits, then writes; the value semantics live in :mod:`simt.machine.alu`.
 
+Kernels here are *decoders*: ``decode(ins)`` resolves the instruction's fields,
+types and checks once and returns ``op(step)``, which the executor calls at
+every issue (``KERNELS`` holds the equivalent ``kernel(step, ins)`` forms).
+
 Operands are read compressed where the register file holds them so.  When every
 operand is uniform (one value for all lanes) the instruction is evaluated once,
 on scalars, and the result is uniform too: lane-wise semantics applied to equal
-inputs give equal outputs.  Affine operands go through :mod:`simt.machine.affine`
+inputs give equal outputs.  A uniform operand beside arrays is passed as its
+scalar, which broadcasts.  Affine operands go through :mod:`simt.machine.affine`
 first; anything else is computed on arrays.
 """
 
 from __future__ import annotations
 
-import operator
 from typing import Callable
 
 import numpy as np
@@ -26,13 +30,16 @@ from .. import affine, alu
 from ..step import Step
 from ..values import Affine, Const
 
-__all__ = ["KERNELS", "SPAN_FRAME"]
+__all__ = ["KERNELS", "DECODERS", "SPAN_FRAME"]
+
+Op = Callable[[Step], None]
 
 
-def _require_type(step: Step, ins) -> None:
-    """UnsupportedOperationError for every lane when ``ins.ty`` is outside the spec's types."""
-    if ins.ty not in ins.spec.types:
-        step.fault(None, UnsupportedOperationError, f"{ins.spec.mnemonic} for type {ins.ty.text}")
+def _unsupported(ins) -> str | None:
+    """The fault message when ``ins.ty`` is outside the spec's types, else None."""
+    if ins.ty in ins.spec.types:
+        return None
+    return f"{ins.spec.mnemonic} for type {ins.ty.text}"
 
 
 def _array(step: Step, value) -> np.ndarray:
@@ -50,72 +57,77 @@ def _scalar(value) -> np.generic | None:
     return None
 
 
-def _lanewise(fn: Callable, sources: tuple[tuple[str, DType | None], ...],
-              compressed: Callable | None = None, check: Callable | None = None):
-    """A kernel computing ``dst = fn(ty, *sources)`` lane by lane.
+def _operand(value) -> np.ndarray | np.generic | None:
+    """An array operand, or the scalar of a uniform one; None for other compressed values."""
+    return value if type(value) is np.ndarray else _scalar(value)
 
-    ``sources`` names the operand fields and their types (None: the
-    instruction's ``ty``); ``compressed(ins, values)`` may return a compressed
-    result for affine operands; ``check(step, ins, values)`` registers extra
-    faults (division by zero) before the commit.
+
+def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None = None,
+              check: Callable | None = None, types: tuple[DType | None, ...] = ()):
+    """A decoder of ``dst = fn(ty, *operands)``, computed lane by lane.
+
+    ``fields`` names the operand fields; ``types`` fixes an operand's type
+    (shift amounts are u32; None or missing: the instruction's ``ty``).
+    ``compressed(ins, values)`` may return a compressed result for affine
+    operands; ``check(step, ins, values)`` registers extra faults (division by
+    zero) before the commit.
     """
-    def kernel(step: Step, ins) -> None:
-        if ins.ty not in ins.spec.types:
-            _require_type(step, ins)
-        values = [step.read_lin(getattr(ins, field), ty or ins.ty) for field, ty in sources]
-        if check is not None:
-            check(step, ins, values)
-        step.commit()
-        if all(type(v) is np.ndarray for v in values):
-            result = fn(ins.ty, *values)
-        else:
-            scalars = [_scalar(v) for v in values]
-            if None not in scalars:
-                result = fn(ins.ty, *scalars)
-            else:
+    def decode(ins) -> Op:
+        ty = ins.ty
+        unsupported = _unsupported(ins)
+        sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
+                   for k, f in enumerate(fields)]
+        dst = ins.dst
+
+        def op(step: Step) -> None:
+            if unsupported is not None:
+                step.fault(None, UnsupportedOperationError, unsupported)
+            values = [step.read_lin(reg, t) for reg, t in sources]
+            if check is not None:
+                check(step, ins, values)
+            step.commit()
+            operands = [_operand(v) for v in values]
+            if any(x is None for x in operands):
                 result = None if compressed is None else compressed(ins, values)
                 if result is None:
-                    result = fn(ins.ty, *[_array(step, v) for v in values])
-        step.write(ins.dst, ins.ty, result)
-    return kernel
+                    result = fn(ty, *[_array(step, v) for v in values])
+            else:
+                result = fn(ty, *operands)
+            step.write(dst, ty, result)
+        return op
+    return decode
 
 
 def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DType | None = None):
-    """``dst = fn(ty, a, b)``: :func:`_lanewise` with its dense and uniform cases spelled out.
+    """:func:`_lanewise` for two operands, with the common case spelled out.
 
-    ``fields`` names the two operands; ``second`` fixes the second one's type
-    (shift amounts are u32), else it is the instruction's type.
+    ``second`` fixes the second operand's type (shift amounts are u32).
     """
-    general = _lanewise(fn, ((fields[0], None), (fields[1], second)), compressed, check)
-    operands = operator.attrgetter(*fields)
+    general = _lanewise(fn, fields, compressed, check, (None, second))
 
-    def kernel(step: Step, ins) -> None:
+    def decode(ins) -> Op:
         ty = ins.ty
-        if check is None and ty in ins.spec.types:
-            ra, rb = operands(ins)
-            read = step.read_lin
-            a = read(ra, ty)
-            b = read(rb, second or ty)
-            step.commit()
-            if type(a) is np.ndarray and type(b) is np.ndarray:
-                step.write(ins.dst, ty, fn(ty, a, b))
-                return
-            sa = _scalar(a)
-            sb = None if sa is None else _scalar(b)
-            if sb is not None:      # uniform in, uniform out
-                step.write(ins.dst, ty, fn(ty, sa, sb))
+        if check is not None or _unsupported(ins) is not None:
+            return general(ins)     # extra checks, or an unsupported type
+        ra, rb = getattr(ins, fields[0]), getattr(ins, fields[1])
+        tb = second or ty
+        dst = ins.dst
+
+        def op(step: Step) -> None:
+            a = step.read_lin(ra, ty)
+            b = step.read_lin(rb, tb)
+            if step.faulted:
+                step.commit()
+            xa, xb = _operand(a), _operand(b)
+            if xa is not None and xb is not None:
+                step.write(dst, ty, fn(ty, xa, xb))
                 return
             result = None if compressed is None else compressed(ins, (a, b))
             if result is None:
                 result = fn(ty, _array(step, a), _array(step, b))
-            step.write(ins.dst, ty, result)
-            return
-        general(step, ins)      # extra checks, or an unsupported type
-    return kernel
-
-
-def _unary(fn):
-    return _lanewise(fn, (("src", None),))
+            step.write(dst, ty, result)
+        return op
+    return decode
 
 
 def _affine_arith(ins, values):
@@ -132,86 +144,129 @@ def _nonzero_divisor(step: Step, ins, values) -> None:
         step.fault(None, DivisionByZeroError, "division by zero")
 
 
-def mov(step: Step, ins) -> None:
-    value = step.read_lin(ins.src, ins.ty)
-    step.commit()
-    step.write(ins.dst, ins.ty, value)
+def mov(ins) -> Op:
+    ty, src, dst = ins.ty, ins.src, ins.dst
+
+    def op(step: Step) -> None:
+        value = step.read_lin(src, ty)
+        if step.faulted:
+            step.commit()
+        step.write(dst, ty, value)
+    return op
 
 
-def mov_imm(step: Step, ins) -> None:
-    step.write(ins.dst, ins.ty, alu.mov_imm(ins.ty, ins.value))
+def mov_imm(ins) -> Op:
+    ty, dst = ins.ty, ins.dst
+    value = alu.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
+
+    def op(step: Step) -> None:
+        step.write(dst, ty, value)
+    return op
 
 
-def cvt(step: Step, ins) -> None:
-    src, dst = ins.src_ty, ins.dst_ty
-    if not alu.cvt_supported(src, dst):     # REF: rejected before any register is read
-        step.fault(None, UnsupportedOperationError, f"CVT from {src.text} to {dst.text}")
+def cvt(ins) -> Op:
+    src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
+    supported = alu.cvt_supported(src, dst)
+
+    def op(step: Step) -> None:
+        if not supported:       # REF: rejected before any register is read
+            step.fault(None, UnsupportedOperationError, f"CVT from {src.text} to {dst.text}")
+            step.commit()
+        value = step.read_lin(rs, src)
+        if step.faulted:
+            step.commit()
+        one = _scalar(value)
+        if one is not None:
+            result = alu.cvt(src, dst, one)
+        else:
+            result = affine.convert(src, dst, value, step.regs.n)
+            if result is None:
+                result = alu.cvt(src, dst, _array(step, value))
+        step.write(rd, dst, result)
+    return op
+
+
+def setcc(ins) -> Op:
+    ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
+    unsupported = _unsupported(ins)
+    supported = alu.cond_supported(ty, cond)
+
+    def op(step: Step) -> None:
+        if unsupported is not None:
+            step.fault(None, UnsupportedOperationError, unsupported)
+        a = step.read_lin(ra, ty)
+        b = step.read_lin(rb, ty)
+        if not supported:       # the REF fails when comparing, after reading both sources
+            step.fault(None, UnsupportedOperationError,
+                       f"unsigned condition {cond.text} on {ty.text}")
+        if step.faulted:
+            step.commit()
+        xa, xb = _operand(a), _operand(b)
+        if xa is not None and xb is not None:
+            result = alu.setcc(ty, cond, xa, xb)
+        else:
+            result = affine.compare(ty, cond, a, b, step.lanes)
+            if result is None:
+                result = alu.setcc(ty, cond, _array(step, a), _array(step, b))
+        step.write_pred(dst, result)
+    return op
+
+
+def sel(ins) -> Op:
+    ty, pred, rt, rf, dst = ins.ty, ins.pred, ins.src_true, ins.src_false, ins.dst
+    unsupported = _unsupported(ins)
+
+    def op(step: Step) -> None:
+        if unsupported is not None:
+            step.fault(None, UnsupportedOperationError, unsupported)
+        p = step.read_pred(pred)
+        a = step.read(rt, ty, where=p)
+        b = step.read(rf, ty, where=~p)
         step.commit()
-    value = step.read_lin(ins.src, src)
-    step.commit()
-    one = _scalar(value)
-    if one is not None:
-        result = alu.cvt(src, dst, one)
-    else:
-        result = affine.convert(src, dst, value, step.regs.n)
-        if result is None:
-            result = alu.cvt(src, dst, _array(step, value))
-    step.write(ins.dst, dst, result)
+        step.write(dst, ty, np.where(p, a, b))
+    return op
 
 
-def setcc(step: Step, ins) -> None:
-    _require_type(step, ins)
-    a = step.read_lin(ins.src1, ins.ty)
-    b = step.read_lin(ins.src2, ins.ty)
-    if not alu.cond_supported(ins.ty, ins.cond):    # the REF fails when comparing, after reads
-        step.fault(None, UnsupportedOperationError,
-                   f"unsigned condition {ins.cond.text} on {ins.ty.text}")
-    step.commit()
-    sa, sb = _scalar(a), _scalar(b)
-    if sa is not None and sb is not None:
-        result = alu.setcc(ins.ty, ins.cond, sa, sb)
-    else:
-        result = affine.compare(ins.ty, ins.cond, a, b, step.lanes)
-        if result is None:
-            result = alu.setcc(ins.ty, ins.cond, _array(step, a), _array(step, b))
-    step.write_pred(ins.dst, result)
+def _reduction(name: str):
+    def decode(ins) -> Op:
+        ty, dst = ins.ty, ins.dst
+        regs = range(ins.src_base, ins.src_base + ins.count)
+        unsupported = _unsupported(ins)
+
+        def op(step: Step) -> None:
+            if unsupported is not None:
+                step.fault(None, UnsupportedOperationError, unsupported)
+            rows = [step.read(reg, ty) for reg in regs]
+            step.commit()
+            step.write(dst, ty, alu.reduce(name, ty, rows, step.n))
+        return op
+    return decode
 
 
-def sel(step: Step, ins) -> None:
-    _require_type(step, ins)
-    p = step.read_pred(ins.pred)
-    a = step.read(ins.src_true, ins.ty, where=p)
-    b = step.read(ins.src_false, ins.ty, where=~p)
-    step.commit()
-    step.write(ins.dst, ins.ty, np.where(p, a, b))
-
-
-def _reduction(op: str):
+def _kernel(decode) -> Callable:
+    """The ``kernel(step, ins)`` form of a decoder (for callers that do not decode)."""
     def kernel(step: Step, ins) -> None:
-        _require_type(step, ins)
-        rows = [step.read(ins.src_base + i, ins.ty) for i in range(ins.count)]
-        step.commit()
-        step.write(ins.dst, ins.ty, alu.reduce(op, ins.ty, rows, step.n))
+        return decode(ins)(step)
     return kernel
 
 
-KERNELS = {
+DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
     "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
     "MUL": _binary(alu.mul, _affine_arith), "DIV": _binary(alu.div, check=_nonzero_divisor),
     "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
     "AND": _binary(alu.and_), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
-    "ABS": _unary(alu.abs_), "NEG": _unary(alu.neg), "NOT": _unary(alu.not_),
-    "MAD": _lanewise(alu.mad, (("a", None), ("b", None), ("c", None))),
-    "FMA": _lanewise(alu.fma, (("a", None), ("b", None), ("c", None))),
     "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
     "SHR": _binary(alu.shr, fields=("src", "amount"), second=DType.U32),
+    "ABS": _lanewise(alu.abs_, ("src",)), "NEG": _lanewise(alu.neg, ("src",)),
+    "NOT": _lanewise(alu.not_, ("src",)),
+    "MAD": _lanewise(alu.mad, ("a", "b", "c")), "FMA": _lanewise(alu.fma, ("a", "b", "c")),
 }
-KERNELS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x),
-                              (("src", None),))
-            for s in SPECS if s.category is Category.TRANSCENDENTAL}
-KERNELS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
-            if s.category is Category.REDUCTION}
+DECODERS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x), ("src",))
+             for s in SPECS if s.category is Category.TRANSCENDENTAL}
+DECODERS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
+             if s.category is Category.REDUCTION}
+KERNELS = {name: _kernel(decode) for name, decode in DECODERS.items()}
 #: Every kernel here is lane-wise: computing inactive lanes of a span is harmless
 #: (no instruction raises for any value) and their results are never written.
 SPAN_FRAME = frozenset(KERNELS)
