@@ -15,6 +15,7 @@ from ..observe.stats import Stats, StatsObserver
 from .events import Observer
 from .executor import DEFAULT_MAX_STEPS, Launch, run
 from .launch import Dim3, Geometry
+from .allocator import retain_freed_memory
 from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
 
@@ -98,6 +99,7 @@ class Device:
         self.piece_lanes = piece_lanes
         self._memory = DeviceMemory(limit)
         self.boundary = Buffer(0, BOUNDARY_BYTES, self)
+        retain_freed_memory()       # see simt.machine.allocator
 
     @property
     def memory_limit(self) -> int:

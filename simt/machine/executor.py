@@ -102,28 +102,29 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
     while issue is not None:
         first, lanes = issue
         pc = first
+        if steps >= max_steps:
+            raise _located(StepLimitError(f"step limit of {max_steps} instructions reached; "
+                                          "next instruction not issued"),
+                           piece, pc, lanes.first, len(lanes))
+        # converged straight-line code: while no other lanes wait, the same lanes simply
+        # run the next instruction, up to the end of the program or of the step budget
+        last = pc if groups else min(end, pc + max_steps - steps) - 1
         masked = type(lanes) is Masked
         step.start(pc, lanes)
         try:
             while True:
-                if steps >= max_steps:
-                    raise StepLimitError(f"step limit of {max_steps} instructions reached; "
-                                         "next instruction not issued")
-                steps += 1
                 if masked:  # a kernel that cannot compute over a mask's span gets it compacted
                     step.use(lanes if spans[pc] else lanes.compact)
                 flow = ops[pc](step)
-                # converged straight-line code: the same lanes simply run the next instruction
-                if flow is not None or groups or pc + 1 >= end:
+                if flow is not None or pc >= last:
                     break
                 pc += 1
                 step.pc = pc
-        except (Fault, StepLimitError) as stop:
+        except Fault as fault:
             if afters and pc > first:       # observers see the instructions that ran
                 _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0)
-            if isinstance(stop, StepLimitError):
-                raise _located(stop, piece, pc, lanes.first, len(lanes)) from None
-            raise _located(stop.error, piece, pc, step.lanes.at(stop.pos), stop.count) from None
+            raise _located(fault.error, piece, pc, step.lanes.at(fault.pos), fault.count) from None
+        steps += pc - first + 1
         targets = scheduler.targets(pc, flow)
         try:   # per-lane targets are in the step's frame
             releases = scheduler.advance(

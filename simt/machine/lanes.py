@@ -41,8 +41,6 @@ MASK_MIN_DENSITY = 0.25
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
-_SIGNED = {1: np.dtype(np.int8), 2: np.dtype(np.int16), 4: np.dtype(np.int32),
-           8: np.dtype(np.int64)}
 
 
 class LaneSet:
@@ -162,7 +160,13 @@ class LaneSet:
 
     def split(self, cond: np.ndarray) -> tuple["LaneSet", "LaneSet"]:
         """``(lanes where cond, lanes where not cond)``."""
-        return self.take(cond), self.take(~cond)
+        yes, no = self.take(cond), self.take(~cond)
+        if type(yes) is Masked and type(no) is Masked:
+            # remember the split: reuniting the two parts (or covering one with the
+            # other) is then decided without a pass over the masks
+            yes.split_from = no.split_from = self
+            yes.other, no.other = no, yes
+        return yes, no
 
     def covers(self, other: "LaneSet") -> bool:
         """Whether every lane of ``other`` is in this set, decided cheaply (False: unknown)."""
@@ -291,7 +295,7 @@ class Masked(LaneSet):
     :meth:`LaneSet.where`, which picks this form only for dense masks.
     """
 
-    __slots__ = ("mask", "count", "_idx", "_compact", "_wide")
+    __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "split_from", "other")
 
     def __init__(self, lo: int, hi: int, mask: np.ndarray, count: int) -> None:
         self.lo, self.hi, self.memo = lo, hi, None
@@ -301,6 +305,8 @@ class Masked(LaneSet):
         self._idx: np.ndarray | None = None
         self._compact: LaneSet | None = None
         self._wide: dict[int, np.ndarray] = {}
+        self.split_from: LaneSet | None = None    # with ``other``: the set split into both
+        self.other: Masked | None = None
 
     @property
     def idx(self) -> np.ndarray:
@@ -337,12 +343,10 @@ class Masked(LaneSet):
         return self.lo + pos
 
     def wide(self, itemsize: int) -> np.ndarray:
-        """The mask as unsigned integers of ``itemsize`` bytes: all ones or zero."""
+        """The mask as unsigned integers of ``itemsize`` bytes: 1 or 0."""
         wide = self._wide.get(itemsize)
         if wide is None:
-            wide = np.negative(self.mask.view(np.int8), dtype=_SIGNED[itemsize]).view(
-                _UNSIGNED[itemsize])
-            self._wide[itemsize] = wide
+            wide = self._wide[itemsize] = self.mask.view(np.uint8).astype(_UNSIGNED[itemsize])
         return wide
 
     def read(self, arr: np.ndarray) -> np.ndarray:
@@ -358,12 +362,16 @@ class Masked(LaneSet):
     def covers(self, other: LaneSet) -> bool:
         if other is self:
             return True
+        if other is self.other or len(other) > self.count:
+            return False
         if type(other) is Masked and other.lo >= self.lo and other.hi <= self.hi:
             mine = self.mask[other.lo - self.lo:other.hi - self.lo]
             return not np.any(other.mask & ~mine)
         return False
 
     def _join(self, other: LaneSet) -> LaneSet | None:
+        if other is self.other:         # the two parts of one split: the set split
+            return self.split_from
         if type(other) is not Masked or (other.lo, other.hi) != (self.lo, self.hi):
             return None
         mask = self.mask | other.mask
@@ -376,15 +384,19 @@ class Masked(LaneSet):
 def blend(dst: np.ndarray, values, lanes: Masked) -> None:
     """``dst[i] = values[i]`` where ``lanes.mask[i]``, in place, bit for bit.
 
+    ``dst`` (any view, one entry per lane of the span, in order) and ``values``
+    (span frame, or a scalar) may have any shape holding the span's lanes in
+    row-major order.
+
     ``np.copyto(..., where=)`` and ``np.where`` branch per element and run
-    several times slower on random masks than this select by bit operations,
-    ``dst ^= (dst ^ values) & wide_mask``.
+    several times slower on random masks than this select by integer operations
+    on the bit patterns, ``dst ^= (dst ^ values) * mask`` with a 0/1 mask.
     """
     size = dst.dtype.itemsize
     bits = _UNSIGNED[size]
     d = dst.view(bits)
     v = np.asarray(values, dst.dtype)
-    v = v.view(bits) if v.ndim else v.reshape(1).view(bits)[0]
+    v = v.reshape(dst.shape).view(bits) if v.ndim else v.reshape(1).view(bits)[0]
     diff = np.bitwise_xor(d, v)
-    np.bitwise_and(diff, lanes.wide(size), out=diff)
+    np.multiply(diff, lanes.wide(size).reshape(dst.shape), out=diff)
     np.bitwise_xor(d, diff, out=d)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lanes import LaneSet, Tiles
+from .lanes import LaneSet, Masked, Tiles
 from .step import EXIT, Branch, Jump, Park
 
 __all__ = ["MinPC"]
@@ -35,7 +35,7 @@ class MinPC:
         self.sites: set[tuple[int, int]] = set()    # (barrier id, pc) where lanes wait
         blocks = n // lanes_per_block
         self.parked_per_block = np.zeros(blocks, np.int64)
-        self.exited_per_block = np.zeros(blocks, np.int64)
+        self.exited_per_block = np.zeros(blocks, np.int64)  # kept from the first barrier on
         self._add(0, LaneSet.range(0, n))
 
     # ------------------------------------------------------------------ choosing
@@ -107,8 +107,14 @@ class MinPC:
     def _exit(self, lanes: LaneSet) -> int:
         if self.exited is None:
             self.exited = np.zeros(self.n, bool)
-        lanes.compact.write(self.exited, True)
+        if type(lanes) is Masked:       # one pass over the span, no index array
+            span = self.exited[lanes.lo:lanes.hi]
+            np.logical_or(span, lanes.mask, out=span)
+        else:
+            lanes.write(self.exited, True)
         self.live -= len(lanes)
+        if self.park_id is None:    # no lane has waited at a barrier yet: count exits then
+            return 0
         blocks = self._count_blocks(lanes)
         self.exited_per_block += blocks
         return self._release(np.flatnonzero(blocks))
@@ -117,6 +123,8 @@ class MinPC:
         if self.park_id is None:
             self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
             self.park_pc = np.zeros(self.n, np.int64)
+            if self.exited is not None:
+                self.exited_per_block = _per_block(self.exited, self.bpl)
         lanes = lanes.compact
         lanes.write(self.park_id, barrier)
         lanes.write(self.park_pc, pc)
@@ -141,6 +149,14 @@ class MinPC:
         if type(lanes) is Tiles and lanes.period == self.bpl:
             counts = np.zeros(nblocks, np.int64)
             counts[lanes.b0:lanes.b1] = lanes.t1 - lanes.t0
+            return counts
+        if type(lanes) is Masked:       # count the mask block by block
+            bpl = self.bpl
+            b0, b1 = lanes.lo // bpl, -(-lanes.hi // bpl)
+            rows = np.zeros((b1 - b0) * bpl, bool)
+            rows[lanes.lo - b0 * bpl:lanes.hi - b0 * bpl] = lanes.mask
+            counts = np.zeros(nblocks, np.int64)
+            counts[b0:b1] = _per_block(rows, bpl)
             return counts
         return np.bincount(lanes.idx // self.bpl, minlength=nblocks)
 
@@ -182,6 +198,14 @@ class MinPC:
         waiting = self.park_id[block * self.bpl: (block + 1) * self.bpl] != _NOT_PARKED
         local = block * self.bpl + int(np.argmax(waiting))
         raise _Deadlock(local, int(self.park_pc[local]), int(np.count_nonzero(waiting)))
+
+
+def _per_block(flags: np.ndarray, bpl: int) -> np.ndarray:
+    """How many of each block's ``bpl`` consecutive flags are set."""
+    if bpl % 8 == 0:    # eight flag bytes per word: a word's popcount counts its set flags
+        words = np.bitwise_count(flags.view(np.uint64)).reshape(-1, bpl // 8)
+        return words.sum(axis=1, dtype=np.int64)
+    return flags.reshape(-1, bpl).view(np.uint8).sum(axis=1, dtype=np.int64)
 
 
 class _Deadlock(Exception):

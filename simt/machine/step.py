@@ -177,7 +177,10 @@ class Step:
         return row.values(self.lanes, ty.storage)
 
     def read_lin(self, reg: int, ty: DType):
-        """Like :meth:`read`, but a compressed row comes back compressed (see ``values``)."""
+        """Like :meth:`read`, but a compressed row comes back compressed (see ``values``).
+
+        Arrays returned may be the register file's own storage: read-only for kernels.
+        """
         row = self.regs.regs[reg]
         lanes = self.lanes
         # the common case, inlined: one tag over a range holding every executing lane
@@ -189,6 +192,10 @@ class Step:
             return lin
         data = row.data
         if data is not None and data.dtype is ty.storage and lanes.sliced:
+            # every lane of the piece: the row's own array (kernels never modify operands,
+            # and MOV, which writes one back unchanged, copies it)
+            if lanes.lo == 0 and lanes.hi == data.shape[0]:
+                return data
             return data[lanes.lo:lanes.hi]
         return row.values(lanes, ty.storage)
 

@@ -44,6 +44,22 @@ def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(np.array(value, dtype), (n,), (0,), writeable=False)
 
 
+_RAMPS: dict[np.dtype, np.ndarray] = {}
+_RAMP_CACHE_LIMIT = 1 << 20
+
+
+def _ramp(n: int, dtype: np.dtype) -> np.ndarray:
+    """``0, 1, ..., n - 1`` as a read-only ``dtype`` array (short ones cached)."""
+    ramp = _RAMPS.get(dtype)
+    if ramp is None or ramp.size < n:
+        if n > _RAMP_CACHE_LIMIT:
+            return np.arange(n, dtype=dtype)
+        ramp = np.arange(max(n, 1024), dtype=dtype)
+        ramp.flags.writeable = False
+        _RAMPS[dtype] = ramp
+    return ramp[:n]
+
+
 def _on_tiles(lanes: Tiles, base: int, inner: int, outer: int, dtype: np.dtype
               ) -> np.ndarray | None:
     """``wrap(base + inner * t + outer * b)`` over the tiles' (block, lane-in-block) grid.
@@ -101,21 +117,25 @@ class Affine:
                                self.dtype)
             if values is not None:
                 return values
-        if lanes.is_range and self.exact_on(lanes.lo, lanes.hi):
-            first = self.raw(lanes.lo)
+        if lanes.is_range:
             if self.stride == 0:    # a read-only broadcast view: no per-lane work at all
                 key = ("uniform", n)
                 if self._view is None or self._view[0] != key:
-                    self._view = (key, _broadcast(first, self.dtype, n))
+                    self._view = (key, _broadcast(self.scalar(), self.dtype, n))
                 return self._view[1]
-            if max(first, self.raw(lanes.hi - 1)) < (1 << 63):
-                key = (lanes.lo, lanes.hi)
-                if self._view is None or self._view[0] != key:
-                    values = np.arange(first, first + self.stride * n, self.stride,
-                                       dtype=np.int64).astype(self.dtype, copy=False)
-                    values.flags.writeable = False
-                    self._view = (key, values)
-                return self._view[1][:]     # a view: never adopted as a row's storage
+            key = (lanes.lo, lanes.hi)
+            if self._view is None or self._view[0] != key:
+                # base + stride * lane in the type's own unsigned arithmetic, which wraps
+                # exactly as the value does (wrapping is a ring homomorphism)
+                bits = _UNSIGNED[self.dtype.itemsize]
+                mod = (1 << (8 * bits.itemsize)) - 1
+                values = _ramp(n, bits)
+                if self.stride != 1:
+                    values = values * bits.type(self.stride & mod)
+                values = np.add(values, bits.type(self.raw(lanes.lo) & mod)).view(self.dtype)
+                values.flags.writeable = False
+                self._view = (key, values)
+            return self._view[1][:]     # a view: never adopted as a row's storage
         idx = lanes.indices().astype(np.uint64)
         wide = np.uint64(self.base & _M64) + np.uint64(self.stride & _M64) * idx
         return wide.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)

@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
-from ._common import apply, quiet, result, scalars, silenced_now, storage, unsigned_of
+from ._common import _silenced, apply, quiet, result, scalars, silenced_now, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -45,10 +45,18 @@ _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: oper
 
 
 def _arith(ty: DType, ufunc, a, b):
-    if scalars(ty, a, b):
-        out = _OPERATORS[ufunc](a, b)
-        if not ty.is_float or out == out:   # a NaN takes the general path (operand order)
-            return out
+    if _silenced.depth:     # inside a launch: no warnings to keep quiet, operands are storage
+        ta, tb = type(a), type(b)
+        if ta is tb and ta is ty.scalar:
+            out = _OPERATORS[ufunc](a, b)
+            if not ty.is_float or out == out:   # a NaN takes the general path (operand order)
+                return out
+        elif ta is np.ndarray and tb is np.ndarray and a.dtype is ty.storage \
+                and b.dtype is ty.storage and a.ndim and b.ndim:
+            out = ufunc(a, b)
+            if not ty.is_float or not math.isnan(out.dot(out)):    # see has_nan
+                return out
+            return first_nan(ty, a, b, out)
     a, b = storage(ty, a), storage(ty, b)
     out = apply(ty, ufunc, a, b)
     return first_nan(ty, a, b, out) if ty.is_float else out

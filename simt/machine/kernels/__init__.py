@@ -22,7 +22,7 @@ __all__ = ["KERNELS", "DECODERS", "SPAN_FRAME", "decoded"]
 
 KERNELS = {**data.KERNELS, **memory.KERNELS, **control.KERNELS, **atlas.KERNELS, **pool.KERNELS}
 DECODERS = {**data.DECODERS}
-SPAN_FRAME = data.SPAN_FRAME | control.SPAN_FRAME
+SPAN_FRAME = data.SPAN_FRAME | control.SPAN_FRAME | memory.SPAN_FRAME
 
 Op = Callable[[Step], object]
 

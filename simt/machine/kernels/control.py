@@ -101,6 +101,7 @@ def memfence(step: Step, ins) -> None:
     return None     # lanes run in lockstep over one memory: nothing to order
 
 
-SPAN_FRAME = frozenset({"BRA", "LOOP"})     # lane-wise: they split a mask's span directly
+#: BRA and LOOP split a mask's span directly; EXIT, bar.sync and memfence touch no lanes.
+SPAN_FRAME = frozenset({"BRA", "LOOP", "EXIT", "BarSync", "MemFence"})
 KERNELS = {"BRA": bra, "CALL": call, "RET": ret, "LOOP": loop, "EXIT": exit_,
            "BarSync": bar_sync, "MemFence": memfence}

@@ -151,6 +151,8 @@ def mov(ins) -> Op:
         value = step.read_lin(src, ty)
         if step.faulted:
             step.commit()
+        if type(value) is np.ndarray and value.base is None:
+            value = value.copy()    # the source row's own array: the rows must not share it
         step.write(dst, ty, value)
     return op
 

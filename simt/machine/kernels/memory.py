@@ -8,13 +8,13 @@ from ...errors import InvalidHandleError, OutOfBoundsError
 from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
                             RegisterIndirectComputed, Shared, SharedIndirect)
 from ...isa.types import DType
-from ..lanes import LaneSet
+from ..lanes import LaneSet, Masked, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
                       scatter)
 from ..values import Affine, Tiled, grid, grid_bounds, tiled
 from ..step import Step
 
-__all__ = ["KERNELS", "segments_for", "shared_segments", "load", "store", "positions",
+__all__ = ["KERNELS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store", "positions",
            "read_address", "locate"]
 
 _PAGES = 48
@@ -56,7 +56,7 @@ def _grid_segment(step: Step, region, offsets, size: int) -> Segment | None:
     """
     if region is None or region.per_class:
         return None
-    g = grid(offsets, step.lanes)
+    g = grid(offsets, step.lanes.domain)
     if g is None:
         return None
     low, high = grid_bounds(g)
@@ -128,7 +128,7 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
         step.fault(bad, OutOfBoundsError,
                    f"out of bounds: {size}-byte shared access at offset {first} "
                    f"(shared_bytes={limit})")
-    pos = _positions(off, bad, piece.block_of(step.lanes.indices()) * limit)
+    pos = _positions(off, bad, piece.block_of(step.lanes.domain.indices()) * limit)
     return [Segment(piece.shared, pos, slice(None))]
 
 
@@ -142,7 +142,7 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
     come from the exact bounds of the offsets; a possible fault returns None for
     the checked per-lane path.
     """
-    lanes, piece = step.lanes, step.launch
+    lanes, piece = step.lanes.domain, step.launch
     period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
     if len(lanes) == 0 or (isinstance(offsets, Tiled) and offsets.period != period):
         return None
@@ -169,8 +169,12 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
 
 
 def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
-    """Gather one value per lane (call after ``step.commit()``)."""
-    step.bytes_loaded += step.n * dtype.itemsize
+    """Gather one value per lane (call after ``step.commit()``).
+
+    In a Masked step's span frame inactive lanes read in-bounds garbage: their
+    positions are valid (faulting ones were replaced) and their values unused.
+    """
+    step.bytes_loaded += len(step.lanes) * dtype.itemsize
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
     out = np.empty(step.n, dtype)
@@ -180,22 +184,42 @@ def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
 
 
 def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
-    """Scatter one value per lane; colliding bytes keep the highest lane's value."""
+    """Scatter one value per lane; colliding bytes keep the highest lane's value.
+
+    In a Masked step's span frame only active lanes store: a strided run of
+    every lane of the span is blended, other positions are filtered.
+    """
     values = np.broadcast_to(values, (step.n,))
-    step.bytes_stored += step.n * values.dtype.itemsize
+    size = values.dtype.itemsize
+    lanes = step.lanes
+    active = lanes.mask if type(lanes) is Masked else None
+    step.bytes_stored += len(lanes) * size
     by_mem: dict[int, list[Segment]] = {}
     for seg in segs:
         by_mem.setdefault(id(seg.mem), []).append(seg)
     for group in by_mem.values():
-        if len(group) == 1:
+        if len(group) == 1 and active is None:
             seg = group[0]
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
             continue
-        lanes = np.concatenate([np.arange(step.n)[s.where] for s in group])
-        pos = np.concatenate([s.pos.indices(values.dtype.itemsize)
-                              if isinstance(s.pos, (Run, Lattice)) else s.pos for s in group])
-        order = np.argsort(lanes, kind="stable")
-        scatter(group[0].mem, pos[order], np.ascontiguousarray(values[lanes[order]]))
+        if len(group) == 1 and isinstance(group[0].where, slice) and (
+                isinstance(group[0].pos, Run) or (isinstance(group[0].pos, Lattice)
+                                                  and group[0].pos.disjoint(size))):
+            pos = group[0].pos
+            view = (group[0].mem[pos.start: pos.start + pos.count * size].view(values.dtype)
+                    if isinstance(pos, Run) else pos.view(group[0].mem, values.dtype))
+            blend(view, values, lanes)
+            continue
+        order = np.concatenate([np.arange(step.n)[s.where] for s in group])
+        pos = np.concatenate([s.pos.indices(size) if isinstance(s.pos, (Run, Lattice))
+                              else s.pos for s in group])
+        if active is not None:
+            keep = active[order]
+            order, pos = order[keep], pos[keep]
+        if len(group) > 1:
+            ranked = np.argsort(order, kind="stable")
+            order, pos = order[ranked], pos[ranked]
+        scatter(group[0].mem, pos, np.ascontiguousarray(values[order]))
 
 
 def read_address(step: Step, addr) -> tuple:
@@ -247,3 +271,5 @@ def _store_kernel(step: Step, ins) -> None:
 
 KERNELS = {"LDG": _load_kernel, "LDS": _load_kernel, "STG": _store_kernel,
            "STS": _store_kernel}
+#: Loads and stores run a Masked step over its span (see :func:`load` and :func:`store`).
+SPAN_FRAME = frozenset(KERNELS)
