@@ -20,8 +20,9 @@ import simt
 from simt.demo import IF_ELSE, TREE_REDUCTION, VECTOR_ADD
 
 __all__ = [
-    "VECTOR_ADD", "IF_ELSE", "TREE_REDUCTION", "VECTOR_ADD_VARIANTS", "DIVERGENCE",
-    "NEIGHBOUR_EXCHANGE", "OPCODES", "straight_line_alu", "opcode_kernel", "program",
+    "VECTOR_ADD", "IF_ELSE", "TREE_REDUCTION", "VECTOR_ADD_VARIANTS", "IF_ELSE_VARIANTS",
+    "TREE_REDUCTION_VARIANTS", "DIVERGENCE", "NEIGHBOUR_EXCHANGE", "OPCODES",
+    "straight_line_alu", "opcode_kernel", "program",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -71,6 +72,90 @@ VECTOR_ADD_VARIANTS: dict[str, str] = {
     "mul": VECTOR_ADD_MUL,
     "cvt": VECTOR_ADD_CVT,
 }
+
+# --------------------------------------------------------------------------------------
+# If/else and tree reduction written other ways: the fast paths follow properties of
+# values and lane sets, so each variant must be served like the gallery kernel.
+# --------------------------------------------------------------------------------------
+
+IF_ELSE_STORES = """
+; c[i] = 2 a[i] if a[i] > 0 else -a[i], each path storing its own result
+; args: r0=a r1=c r2=n (u64)
+    setlt.u64 p0, r255, r2
+    bra.p0 @work
+    exit
+work:
+    mov_imm.u64 r3, 4
+    mul.u64 r4, r255, r3
+    ldg.f32 r5, [r0 + r4]
+    mov_imm.f32 r6, 0.0
+    setle.f32 p1, r5, r6
+    bra.p1 @negative
+    add.f32 r7, r5, r5
+    stg.f32 [r1 + r4], r7
+    exit
+negative:
+    neg.f32 r8, r5
+    stg.f32 [r1 + r4], r8
+    exit
+"""
+
+#: The if/else kernel as in the gallery (paths join, then one store) and with a store
+#: in each path (the lanes of each path store through a mask).
+IF_ELSE_VARIANTS: dict[str, str] = {"join": IF_ELSE, "stores": IF_ELSE_STORES}
+
+TREE_REDUCTION_CUDA = """
+; partials[block] = sum of the block's a[i] (0 past n), written as in CUDA:
+;   s[tid] = i < n ? a[i] : 0; for (k = blockDim/2; k > 0; k >>= 1) {
+;     if (tid < k) s[tid] += s[tid + k]; sync }   if (tid == 0) partials[bid] = s[0]
+; args: r0=a r1=partials r2=n (u64); block size a power of two; shared = 4 * block
+    cvt.u64.u32 r3, r252            ; tid
+    mov_imm.u64 r4, 4
+    mul.u64 r5, r3, r4              ; tid * 4
+    mov_imm.f32 r6, 0.0
+    setlt.u64 p0, r255, r2
+    bra.p0 @load
+    bra @stored
+load:
+    mul.u64 r7, r255, r4
+    ldg.f32 r6, [r0 + r7]
+stored:
+    sts.f32 [shared + r5], r6
+    bar.sync 0
+    cvt.u64.u32 r8, r254
+    mov_imm.u32 r9, 1               ; shift amounts are u32
+    shr.u64 r8, r8, r9              ; k = blockDim / 2
+    mov_imm.u64 r10, 0
+level:
+    setlt.u64 p1, r3, r8
+    bra.p1 @add
+    bra @sync
+add:
+    add.u64 r11, r3, r8
+    mul.u64 r11, r11, r4
+    lds.f32 r12, [shared + r11]
+    lds.f32 r13, [shared + r5]
+    add.f32 r13, r13, r12
+    sts.f32 [shared + r5], r13
+sync:
+    bar.sync 0
+    shr.u64 r8, r8, r9
+    setne.u64 p2, r8, r10
+    bra.p2 @level
+    seteq.u64 p3, r3, r10
+    bra.p3 @write
+    exit
+write:
+    lds.f32 r14, [shared]
+    cvt.u64.u32 r15, r253
+    mul.u64 r15, r15, r4
+    stg.f32 [r1 + r15], r14
+    exit
+"""
+
+#: The tree reduction as in the gallery and written CUDA-style (u64 lane index, the
+#: adding lanes branch into the level's body, ``tid == 0`` writes).
+TREE_REDUCTION_VARIANTS: dict[str, str] = {"gallery": TREE_REDUCTION, "cuda": TREE_REDUCTION_CUDA}
 
 # --------------------------------------------------------------------------------------
 # Divergence: the same two-path kernel; which path a lane takes comes from the data, so
@@ -161,6 +246,19 @@ _ALU_PROLOGUE = (
     "mov_imm.u32 r3, 0x9e3779b9",
     "mov_imm.u32 r4, 7",
 )
+# The same registers, but holding a different value in every lane (r1 = 1 + lane * 1e-6,
+# r3 = lane xor 7): every instruction then computes on arrays.
+_ALU_PROLOGUE_LANES = (
+    "cvt.u32.u64 r3, r255",
+    "cvt.f32.u32 r1, r3",
+    "mov_imm.f32 r2, 0.000001",
+    "mul.f32 r1, r1, r2",
+    "mov_imm.f32 r2, 1.0",
+    "add.f32 r1, r1, r2",
+    "mov_imm.f32 r2, 0.5",
+    "mov_imm.u32 r4, 7",
+    "xor.u32 r3, r3, r4",
+)
 _ALU_CYCLE = (
     "add.f32 r2, r2, r1",
     "mul.f32 r5, r2, r1",
@@ -173,28 +271,32 @@ _ALU_CYCLE = (
 )
 
 
-def straight_line_alu(length: int = 1000) -> str:
+def straight_line_alu(length: int = 1000, operands: str = "uniform") -> str:
     """Return a branch-free kernel of exactly ``length`` instructions.
 
-    Four ``mov_imm`` set up f32 and u32 operands, a cycle of eight f32/u32 ALU
-    instructions (add, mul, sub, max, xor, shl, and) fills the middle, and ``exit`` ends
-    it, so every lane issues ``length`` instructions and time per instruction is the
-    launch time divided by ``length``.
+    A prologue sets up f32 and u32 operands, a cycle of eight f32/u32 ALU instructions
+    (add, mul, sub, max, xor, shl, and) fills the middle, and ``exit`` ends it, so every
+    lane issues ``length`` instructions and time per instruction is the launch time
+    divided by ``length``.
 
     Parameters
     ----------
     length : int
-        Number of instructions, at least 6.
+        Number of instructions, at least 11.
+    operands : {"uniform", "lanes"}
+        Operands equal in every lane (immediates), or different in every lane (derived
+        from the lane id), so that instructions compute on arrays.
 
     Returns
     -------
     str
         Assembly text with one instruction per line.
     """
-    if length < len(_ALU_PROLOGUE) + 2:
-        raise ValueError(f"length must be >= {len(_ALU_PROLOGUE) + 2}, got {length}")
-    body = length - len(_ALU_PROLOGUE) - 1
-    lines = ["; straight-line ALU kernel, no arguments", *_ALU_PROLOGUE]
+    prologue = {"uniform": _ALU_PROLOGUE, "lanes": _ALU_PROLOGUE_LANES}[operands]
+    if length < len(_ALU_PROLOGUE_LANES) + 2:
+        raise ValueError(f"length must be >= {len(_ALU_PROLOGUE_LANES) + 2}, got {length}")
+    body = length - len(prologue) - 1
+    lines = [f"; straight-line ALU kernel ({operands} operands), no arguments", *prologue]
     lines += [_ALU_CYCLE[i % len(_ALU_CYCLE)] for i in range(body)]
     lines.append("exit")
     return "\n".join("    " + line if not line.startswith(";") else line for line in lines) + "\n"

@@ -95,29 +95,41 @@ def vector_add_rows(repeat: int, repeat_large: int) -> list[Row]:
 
 
 def if_else_rows(repeat: int, repeat_large: int) -> list[Row]:
-    """If/else on random-sign data vs the same kernel on all-positive data."""
-    dev = simt.Device()
-    t_random, _, ok_random = _measure(w.if_else(dev, MILLION, "random"), repeat)
-    t_positive, _, ok_positive = _measure(w.if_else(dev, MILLION, "positive"), repeat)
-    return [Row("if/else kernel, 1e6 lanes, random-sign data", _ms(t_random),
-                f"{_ms(t_positive)} same kernel, all-positive data", t_random / t_positive,
-                "<= 3x", 3, ok=ok_random and ok_positive)]
+    """If/else on random-sign data vs the same kernel on all-positive data, per variant."""
+    rows = []
+    for variant, how in (("join", ""), ("stores", ", a store in each path")):
+        dev = simt.Device()
+        t_random, _, ok_random = _measure(w.if_else(dev, MILLION, "random", variant=variant),
+                                          repeat)
+        t_positive, _, ok_positive = _measure(w.if_else(dev, MILLION, "positive",
+                                                        variant=variant), repeat)
+        rows.append(Row(f"if/else kernel, 1e6 lanes, random-sign data{how}", _ms(t_random),
+                        f"{_ms(t_positive)} same kernel, all-positive data",
+                        t_random / t_positive, "<= 3x", 3, ok=ok_random and ok_positive))
+    return rows
 
 
 def tree_reduction_rows(repeat: int, repeat_large: int) -> list[Row]:
-    """Shared-memory tree reduction of 1e6 f32 vs ``a.sum()``."""
-    t, base, ok = _measure(w.tree_reduction(simt.Device(), MILLION), repeat)
-    return [Row("shared-memory tree reduction of 1e6 f32, block 256, partials per block",
-                _ms(t), f"{_ms(base)} `a.sum()`", t / base, "<= 250x", 250, ok=ok)]
+    """Shared-memory tree reduction of 1e6 f32 vs ``a.sum()``, per variant."""
+    rows = []
+    for variant, how in (("gallery", ""), ("cuda", ", written CUDA-style")):
+        t, base, ok = _measure(w.tree_reduction(simt.Device(), MILLION, variant=variant), repeat)
+        rows.append(Row(f"shared-memory tree reduction of 1e6 f32, block 256, partials per "
+                        f"block{how}", _ms(t), f"{_ms(base)} `a.sum()`", t / base, "<= 250x",
+                        250, ok=ok))
+    return rows
 
 
 def straight_line_rows(repeat: int, repeat_large: int) -> list[Row]:
     """Straight-line ALU kernel of 1,000 instructions on 32 lanes: time per instruction."""
-    t, _, ok = _measure(w.straight_line(simt.Device(), lanes=32, length=1000), repeat)
-    per_instruction = t / 1000 * 1e6
-    return [Row("straight-line ALU kernel, 1,000 instructions, 32 lanes (ratio = us per "
-                "instruction)", _ms(t), "—", per_instruction, "<= 3 us per instruction", 3,
-                ok=ok)]
+    rows = []
+    for operands, how in (("uniform", "uniform operands"), ("lanes", "operands per lane")):
+        t, _, ok = _measure(w.straight_line(simt.Device(), lanes=32, length=1000,
+                                            operands=operands), repeat)
+        rows.append(Row(f"straight-line ALU kernel, 1,000 instructions, 32 lanes, {how} "
+                        "(ratio = us per instruction)", _ms(t), "—", t / 1000 * 1e6,
+                        "<= 3 us per instruction", 3, ok=ok))
+    return rows
 
 
 def scaling_rows(repeat: int, repeat_large: int) -> list[Row]:

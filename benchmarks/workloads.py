@@ -156,7 +156,8 @@ def vector_add(dev: simt.Device, n: int, variant: str = "shl", seed: int = 0,
     return Workload(dev, run, check, grid * BLOCK, baseline, bufs)
 
 
-def if_else(dev: simt.Device, n: int, data: str = "random", seed: int = 0) -> Workload:
+def if_else(dev: simt.Device, n: int, data: str = "random", seed: int = 0,
+            variant: str = "join") -> Workload:
     """The demo if/else kernel (``c = 2a if a > 0 else -a``) over ``n`` lanes.
 
     Parameters
@@ -164,6 +165,8 @@ def if_else(dev: simt.Device, n: int, data: str = "random", seed: int = 0) -> Wo
     data : {"random", "positive"}
         Random-sign N(0, 1) data (lanes diverge at random) or its absolute value (every
         lane takes the same path).  The baseline is ``np.where(a > 0, a + a, -a)``.
+    variant : str
+        A key of :data:`kernels.IF_ELSE_VARIANTS`.
     """
     (a,) = inputs("branch", n, seed)
     if data == "positive":
@@ -172,7 +175,8 @@ def if_else(dev: simt.Device, n: int, data: str = "random", seed: int = 0) -> Wo
         raise ValueError(f"data must be 'random' or 'positive', got {data!r}")
     bufs = [dev.upload(a), dev.alloc(4 * n)]
     grid = grid_for(n)
-    run = _launcher(dev, kernels.IF_ELSE, grid=grid, block=BLOCK, args=(*bufs, np.uint64(n)))
+    run = _launcher(dev, kernels.IF_ELSE_VARIANTS[variant], grid=grid, block=BLOCK,
+                    args=(*bufs, np.uint64(n)))
 
     def check() -> bool:
         return bool(np.array_equal(dev.download(bufs[1], np.float32), np.where(a > 0, a + a, -a)))
@@ -188,15 +192,17 @@ def block_partials(a: np.ndarray, block: int) -> np.ndarray:
     return padded.reshape(blocks, block).sum(axis=1)
 
 
-def tree_reduction(dev: simt.Device, n: int, block: int = BLOCK, seed: int = 0) -> Workload:
+def tree_reduction(dev: simt.Device, n: int, block: int = BLOCK, seed: int = 0,
+                   variant: str = "gallery") -> Workload:
     """The demo shared-memory tree reduction: per-block partial sums of ``n`` f32.
 
-    The baseline is ``a.sum()``, the one-call NumPy result the issue compares with.
+    The baseline is ``a.sum()``, the one-call NumPy result the issue compares with;
+    ``variant`` is a key of :data:`kernels.TREE_REDUCTION_VARIANTS`.
     """
     (a,) = inputs("reduce", n, seed)
     blocks = grid_for(n, block)
     bufs = [dev.upload(a), dev.alloc(4 * blocks)]
-    run = _launcher(dev, kernels.TREE_REDUCTION, grid=blocks, block=block,
+    run = _launcher(dev, kernels.TREE_REDUCTION_VARIANTS[variant], grid=blocks, block=block,
                     args=(*bufs, np.uint64(n)), shared_bytes=4 * block)
 
     def check() -> bool:
@@ -206,9 +212,11 @@ def tree_reduction(dev: simt.Device, n: int, block: int = BLOCK, seed: int = 0) 
     return Workload(dev, run, check, blocks * block, a.sum, bufs)
 
 
-def straight_line(dev: simt.Device, lanes: int = 32, length: int = 1000) -> Workload:
-    """The straight-line ALU kernel of ``length`` instructions on one block of ``lanes``."""
-    run = _launcher(dev, kernels.straight_line_alu(length), grid=1, block=lanes)
+def straight_line(dev: simt.Device, lanes: int = 32, length: int = 1000,
+                  operands: str = "uniform") -> Workload:
+    """The straight-line ALU kernel of ``length`` instructions on one block of ``lanes``
+    (``operands``: see :func:`kernels.straight_line_alu`)."""
+    run = _launcher(dev, kernels.straight_line_alu(length, operands), grid=1, block=lanes)
 
     def check() -> bool:
         return run().stats.steps == length
