@@ -161,6 +161,47 @@ class Row:
             return got.astype(_UNSIGNED[dtype.itemsize]).view(dtype)
         return np.zeros(lanes.frame, dtype)  # another type throughout: every lane mismatches
 
+    def fast(self, code: int, dtype: np.dtype, lanes: LaneSet):
+        """The value of ``lanes`` (range or Masked) when one tag ``code`` covers them, else None.
+
+        The common case of :meth:`simt.machine.step.Step.read_lin`, with no fault to
+        register: a compressed value, the row's own array (every lane; read-only for
+        kernels) or a slice of it.
+        """
+        if self.tags is None and self.tag == code and self.region is None \
+                and self.lo <= lanes.lo and lanes.hi <= self.hi and lanes.sliced:
+            lin = self.lin
+            if lin is not None:
+                if lin.dtype is dtype:
+                    return lin
+            else:
+                data = self.data
+                if data.dtype is dtype:
+                    if lanes.lo == 0 and lanes.hi == self.n:
+                        return data
+                    return data[lanes.lo:lanes.hi]
+        return None
+
+    def write_all(self, tag: int, dtype: np.dtype, values) -> bool:
+        """Write a fresh array or a scalar into every lane of the piece; False if neither.
+
+        The converged common case of :meth:`write`: the array becomes the row's
+        storage as is, or the scalar its uniform value.
+        """
+        kind = type(values)
+        if kind is np.ndarray:
+            n = self.n
+            if values.base is None and values.dtype is dtype and values.ndim == 1 \
+                    and values.shape[0] == n:
+                self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
+                self.tags = self.region = None
+                return True
+        elif kind is dtype.type:
+            self.lin, self.data = _uniform(values, dtype), None
+            self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
+            return True
+        return False
+
     def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int,
               waiting: int = 0) -> None:
         """Write ``values`` (frame order, a NumPy scalar or a compressed value) into ``lanes``.
@@ -171,20 +212,10 @@ class Row:
         pcs where the other lanes wait: when this row's bit is clear no other lane
         can read its value again before writing it, so the write may drop them.
         """
+        if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None \
+                and self.write_all(tag, dtype, values):
+            return
         kind = type(values)
-        if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None:
-            if kind is np.ndarray:
-                if values.base is None and values.dtype is dtype and values.ndim == 1 \
-                        and values.shape[0] == n:
-                    # the converged common case: a fresh result for every lane becomes the row
-                    self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
-                    self.tags = self.region = None
-                    return
-            elif kind is dtype.type:
-                # one value for every lane (uniform operands): the row becomes that value
-                self.lin, self.data = _uniform(values, dtype), None
-                self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
-                return
         if kind is np.ndarray and values.ndim == 0:
             values = values[()]
             kind = type(values)

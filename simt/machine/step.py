@@ -73,7 +73,9 @@ class Step:
     pc
         Program counter of the instruction.
     lanes
-        The executing lanes (piece-local, ascending); ``n`` of them.
+        The executing lanes (piece-local, ascending); arrays have ``n`` entries.
+    full
+        Whether the lanes are every lane of the piece (the converged case).
     regs
         The piece's register file.
     launch
@@ -82,8 +84,8 @@ class Step:
         Memory traffic of this issue, for observers.
     """
 
-    __slots__ = ("pc", "lanes", "regs", "launch", "n", "bytes_loaded", "bytes_stored", "_pos",
-                 "_error", "_bad")
+    __slots__ = ("pc", "lanes", "regs", "launch", "n", "full", "bytes_loaded", "bytes_stored",
+                 "_pos", "_error", "_bad")
 
     def __init__(self, regs: RegisterFile, launch) -> None:
         self.regs = regs
@@ -101,6 +103,8 @@ class Step:
         self.pc = pc
         self.lanes = lanes
         self.n = lanes.frame
+        self.full = lanes.__class__ is LaneSet and lanes.idx is None and lanes.lo == 0 \
+            and lanes.hi == self.regs.n
         if self.bytes_loaded or self.bytes_stored:
             self.bytes_loaded = self.bytes_stored = 0
         return self
@@ -110,6 +114,7 @@ class Step:
         if lanes is not self.lanes:
             self.lanes = lanes
             self.n = lanes.frame
+            self.full = False
 
     # ------------------------------------------------------------------ faults
     def fault(self, where: Where, error: type[SimtError] | Callable[[int], SimtError],
@@ -182,22 +187,14 @@ class Step:
         Arrays returned may be the register file's own storage: read-only for kernels.
         """
         row = self.regs.regs[reg]
-        lanes = self.lanes
-        # the common case, inlined: one tag over a range holding every executing lane
-        if not (row.tags is None and row.tag == ty.code and row.region is None
-                and row.lo <= lanes.lo and lanes.hi <= row.hi):
-            self._check(row, ty, reg, None)
+        value = row.fast(ty.code, ty.storage, self.lanes)
+        if value is not None:   # kernels never modify operands; MOV copies what it writes back
+            return value
+        self._check(row, ty, reg, None)
         lin = row.lin
         if lin is not None and lin.dtype == ty.storage:
             return lin
-        data = row.data
-        if data is not None and data.dtype is ty.storage and lanes.sliced:
-            # every lane of the piece: the row's own array (kernels never modify operands,
-            # and MOV, which writes one back unchanged, copies it)
-            if lanes.lo == 0 and lanes.hi == data.shape[0]:
-                return data
-            return data[lanes.lo:lanes.hi]
-        return row.values(lanes, ty.storage)
+        return row.values(self.lanes, ty.storage)
 
     def _check(self, row, ty: DType, reg: int, where: np.ndarray | None) -> None:
         found = row.check(self.lanes, ty.code)

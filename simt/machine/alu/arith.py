@@ -169,17 +169,23 @@ def maximum(ty: DType, a, b):
 
 
 def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """``ufunc(a, b)`` when no lane holds a NaN or has a zero result, else None.
+    """``ufunc(a, b)`` (np.minimum or np.maximum) made exact, when no lane holds a NaN.
 
     NumPy's minimum and maximum return one operand exactly for numbers; only NaNs
-    (which operand) and equal zeros (which sign) need the select below.  Both
-    are rare, so three calls (the ufunc, a NaN test, a zero count) usually do.
+    (which operand: the select below) and equal zeros (which sign) need more.
+    Equal operands give the AND (max) or OR (min) of their bit patterns: the same
+    number, and for -0 and +0 the right zero.  No NaN and no zero result (the
+    usual case) costs four calls.
     """
-    if a.shape != b.shape or a.ndim != 1:
+    if a.shape != b.shape or a.ndim != 1 or has_nan(a) or has_nan(b):
         return None
     out = ufunc(a, b)
-    if np.count_nonzero(out) != out.size or has_nan(a) or has_nan(b):
-        return None
+    if np.count_nonzero(out) != out.size:
+        equal = np.equal(a, b)
+        if equal.any():
+            bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64
+            join = np.bitwise_and if ufunc is np.maximum else np.bitwise_or
+            out = np.where(equal, join(a.view(bits), b.view(bits)).view(a.dtype), out)
     return out
 
 

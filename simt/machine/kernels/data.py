@@ -68,7 +68,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
 
     ``fields`` names the operand fields; ``types`` fixes an operand's type
     (shift amounts are u32; None or missing: the instruction's ``ty``).
-    ``compressed(ins, values)`` may return a compressed result for affine
+    ``compressed(step, ins, values)`` may return a compressed result for affine
     operands; ``check(step, ins, values)`` registers extra faults (division by
     zero) before the commit.
     """
@@ -88,7 +88,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
             step.commit()
             operands = [_operand(v) for v in values]
             if any(x is None for x in operands):
-                result = None if compressed is None else compressed(ins, values)
+                result = None if compressed is None else compressed(step, ins, values)
                 if result is None:
                     result = fn(ty, *[_array(step, v) for v in values])
             else:
@@ -111,26 +111,36 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
             return general(ins)     # extra checks, or an unsupported type
         ra, rb = getattr(ins, fields[0]), getattr(ins, fields[1])
         tb = second or ty
-        dst = ins.dst
+        code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
+        dst, code, dtype = ins.dst, ty.code, ty.storage
 
         def op(step: Step) -> None:
-            a = step.read_lin(ra, ty)
-            b = step.read_lin(rb, tb)
-            if step.faulted:
-                step.commit()
-            xa, xb = _operand(a), _operand(b)
+            rows = step.regs.regs
+            a = rows[ra].fast(code_a, dtype_a, step.lanes)
+            b = rows[rb].fast(code_b, dtype_b, step.lanes)
+            if a is None or b is None:      # a check to make: the general read
+                a = step.read_lin(ra, ty) if a is None else a
+                b = step.read_lin(rb, tb) if b is None else b
+                if step.faulted:
+                    step.commit()
+            ka, kb = type(a), type(b)
+            xa = a if ka is np.ndarray else a.value if ka is Const else _scalar(a)
+            xb = b if kb is np.ndarray else b.value if kb is Const else _scalar(b)
             if xa is not None and xb is not None:
-                step.write(dst, ty, fn(ty, xa, xb))
-                return
-            result = None if compressed is None else compressed(ins, (a, b))
-            if result is None:
-                result = fn(ty, _array(step, a), _array(step, b))
-            step.write(dst, ty, result)
+                result = fn(ty, xa, xb)
+            else:
+                result = None if compressed is None else compressed(step, ins, (a, b))
+                if result is None:
+                    result = fn(ty, _array(step, a), _array(step, b))
+            if not (step.full and rows[dst].write_all(code, dtype, result)):
+                step.write(dst, ty, result)
         return op
     return decode
 
 
-def _affine_arith(ins, values):
+def _affine_arith(step: Step, ins, values):
+    if step.regs.n < affine.COMPRESS_MIN_LANES:
+        return None
     return affine.arith(ins.spec.name, ins.ty, *values)
 
 
@@ -181,7 +191,8 @@ def cvt(ins) -> Op:
         if one is not None:
             result = alu.cvt(src, dst, one)
         else:
-            result = affine.convert(src, dst, value, step.regs.n)
+            result = (None if step.regs.n < affine.COMPRESS_MIN_LANES
+                      else affine.convert(src, dst, value, step.regs.n))
             if result is None:
                 result = alu.cvt(src, dst, _array(step, value))
         step.write(rd, dst, result)
