@@ -101,6 +101,17 @@ def div(ty: DType, a, b):
     get an unspecified value (the caller faults them before writing anything).
     Floats follow IEEE (``x / 0`` is ``±inf`` or NaN).
     """
+    if scalars(ty, a, b):
+        if ty.is_float:
+            out = a / b
+            if out == out:      # a NaN takes the general path (operand order)
+                return out
+        elif b:
+            if ty.is_unsigned:
+                return a // b
+            x, y = int(a), int(b)      # truncate toward zero, then wrap (MIN / -1)
+            q = abs(x) // abs(y)
+            return _wrap(ty, q if (x < 0) == (y < 0) else -q)
     a, b = storage(ty, a), storage(ty, b)
     with quiet():
         if ty.is_float:
@@ -118,10 +129,21 @@ def _signed_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b == -1, np.negative(a), q)
 
 
+def _wrap(ty: DType, x: int) -> np.generic:
+    """The integer ``x`` wrapped to ``ty``, as a NumPy scalar."""
+    bits = ty.bits
+    x &= (1 << bits) - 1
+    if ty.is_signed_int and x >= 1 << (bits - 1):
+        x -= 1 << bits
+    return ty.scalar(x)
+
+
 def mad(ty: DType, a, b, c):
     """``a * b + c`` rounded twice for floats (the product is rounded to ``ty`` first)."""
     if ty.is_float:
         return add(ty, mul(ty, a, b), c)
+    if scalars(ty, a, b) and type(c) is ty.scalar:
+        return a * b + c
     return apply(ty, _mad, storage(ty, a), storage(ty, b), storage(ty, c))
 
 
@@ -213,7 +235,10 @@ def neg(ty: DType, a):
 
 
 def _sign_mask(ty: DType):
-    return unsigned_of(ty).type(1 << (ty.bits - 1))
+    return _SIGN_MASKS[ty]
+
+
+_SIGN_MASKS = {t: unsigned_of(t).type(1 << (t.bits - 1)) for t in (DType.F32, DType.F64)}
 
 
 def _sign_bit(ty: DType, a, op, mask):

@@ -59,6 +59,8 @@ def shl(ty: DType, a, amount):
     if type(amount) is np.uint32:       # one amount for every lane: a scalar count
         count = bits.type(int(amount) & (ty.bits - 1))
         if scalars(ty, a):
+            if ty.is_unsigned:
+                return a << count
             return (a.view(bits) << count).view(ty.storage)
     else:
         count = _count(ty, amount, bits)

@@ -11,13 +11,14 @@ even).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from ...isa.table import CVT_PAIRS
 from ...isa.types import BFLOAT16, DType
-from ._common import INT_MAX, INT_MIN, quiet, result, silenced_now, storage, unsigned_of
+from ._common import INT_MAX, INT_MIN, quiet, result, scalars, silenced_now, storage, unsigned_of
 
 __all__ = ["cvt", "cvt_supported", "mov_imm"]
 
@@ -40,6 +41,15 @@ def cvt(src_ty: DType, dst_ty: DType, a):
     convert = _CONVERTERS.get((src_ty, dst_ty))
     if convert is None:
         raise ValueError(f"CVT from {src_ty.text} to {dst_ty.text} is not supported")
+    if convert is _cast and scalars(src_ty, a):
+        return a.astype(dst_ty.storage)     # a NumPy scalar casts with the arrays' loops
+    if convert is _float_to_int and scalars(src_ty, a):
+        x = float(a)
+        if x != x:
+            return dst_ty.scalar(0)
+        return dst_ty.scalar(min(max(math.trunc(x) if abs(x) != math.inf else
+                                     (INT_MAX[dst_ty] if x > 0 else INT_MIN[dst_ty]),
+                                     INT_MIN[dst_ty]), INT_MAX[dst_ty]))
     x = storage(src_ty, a)
     if (src_ty.is_int and dst_ty.is_int) or silenced_now():  # integer casts never warn
         return result(convert(src_ty, dst_ty, x))

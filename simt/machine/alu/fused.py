@@ -2,7 +2,8 @@
 
 f32
     ``a * b`` is exact in float64 (48-bit significand, exponent far from the
-    float64 limits).  The exact sum ``p + c`` is formed as ``s + e`` with TwoSum,
+    float64 limits).  Usually ``RN32(RN64(p + c))`` is already right (see
+    ``_fma32_ordinary``); otherwise the exact sum ``p + c`` is formed as ``s + e`` with TwoSum,
     rounded to odd at 53 bits, then rounded to nearest even at 24 bits.  Rounding
     to odd with at least two extra bits followed by round-to-nearest equals one
     round-to-nearest of the exact value (Boldo & Melquiond), so the result is
@@ -43,10 +44,12 @@ Both paths are tested against exact ``fractions.Fraction`` results.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...isa.types import DType
-from ._common import quiet, result, storage, unsigned_of
+from ._common import quiet, result, silenced_now, storage, unsigned_of
 
 __all__ = ["fma"]
 
@@ -79,9 +82,19 @@ def fma(ty: DType, a, b, c):
     """
     if ty is not DType.F32 and ty is not DType.F64:
         raise ValueError(f"fma is defined for f32 and f64, not {ty.text}")
-    a, b, c = (storage(ty, x) for x in (a, b, c))
+    if ty is DType.F32 and silenced_now():     # inside a launch operands are f32 already
+        fast = _fma32_ordinary(a, b, c)
+        if fast is not None:
+            return result(fast)
+    a, b, c = storage(ty, a), storage(ty, b), storage(ty, c)
     with quiet():
-        out = _fma32(a, b, c) if ty is DType.F32 else _fma64(*np.broadcast_arrays(a, b, c))
+        if ty is DType.F32:
+            fast = _fma32_ordinary(a, b, c)
+            if fast is not None:
+                return result(fast)
+            out = _fma32(a, b, c)
+        else:
+            out = _fma64(*np.broadcast_arrays(a, b, c))
         return result(_nan_operands(ty, a, b, c, out))
 
 
@@ -136,6 +149,36 @@ def _round_odd(s: np.ndarray, e: np.ndarray) -> np.ndarray:
     even = (np.asarray(s).view(np.int64) & 1) == 0
     step = np.nextafter(s, np.copysign(np.inf, e))
     return np.where((e != 0) & even, step, s)
+
+
+_F64_FRACTION_BELOW_F32 = (1 << 29) - 1    # the float64 fraction bits a float32 lacks
+_F32_MIDPOINT = 1 << 28                     # ... and their pattern half-way between floats
+_F32_NORMAL_IN_F64 = (1023 - 126) << 52     # |x| bits of 2**-126, the smallest f32 normal
+_MAGNITUDE = (1 << 63) - 1
+
+
+def _fma32_ordinary(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray | None:
+    """``RN32(a * b + c)`` by two float64 operations, when that is exact; else None.
+
+    ``a * b`` is exact in float64 and ``s = RN64(a*b + c)``.  Rounding ``s`` to
+    float32 gives ``RN32(a*b + c)`` unless ``s`` lies exactly half-way between two
+    float32 values: every such midpoint is a float64 number, so no midpoint lies
+    strictly between the exact value and ``s`` (``s`` is the nearest float64).
+    Infinite results round as they should; midpoints, float32-subnormal results
+    (whose midpoints sit elsewhere) and NaNs (whose payload the REF's rules
+    choose) return None.
+    """
+    wide = np.float64
+    s = np.add(np.multiply(a, b, dtype=wide), c, dtype=wide)
+    if math.isnan(s.dot(s) if s.ndim else s * s):   # which NaN: the REF's rules, below
+        return None
+    bits = s.view(np.uint64)
+    magnitude = bits & _MAGNITUDE
+    tricky = ((bits & _F64_FRACTION_BELOW_F32) == _F32_MIDPOINT) | (
+        (magnitude < _F32_NORMAL_IN_F64) & (magnitude != 0))
+    if tricky.any():
+        return None
+    return s.astype(np.float32)
 
 
 def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

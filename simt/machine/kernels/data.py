@@ -77,23 +77,36 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
                    for k, f in enumerate(fields)]
-        dst = ins.dst
+        fast = [(reg, t.code, t.storage) for reg, t in sources]
+        dst, code, dtype = ins.dst, ty.code, ty.storage
 
         def op(step: Step) -> None:
-            if unsupported is not None:
-                step.fault(None, UnsupportedOperationError, unsupported)
-            values = [step.read_lin(reg, t) for reg, t in sources]
-            if check is not None:
-                check(step, ins, values)
-            step.commit()
-            operands = [_operand(v) for v in values]
-            if any(x is None for x in operands):
-                result = None if compressed is None else compressed(step, ins, values)
-                if result is None:
-                    result = fn(ty, *[_array(step, v) for v in values])
+            rows, lanes = step.regs.regs, step.lanes
+            values = [rows[reg].fast(c, d, lanes) for reg, c, d in fast]
+            checked = unsupported is None and check is None
+            if checked:
+                for v in values:
+                    if v is None:   # a check to make: the general reads below
+                        checked = False
+                        break
+            if not checked:
+                if unsupported is not None:
+                    step.fault(None, UnsupportedOperationError, unsupported)
+                values = [step.read_lin(reg, t) for reg, t in sources]
+                if check is not None:
+                    check(step, ins, values)
+                step.commit()
+            operands = list(map(_operand, values))
+            for x in operands:
+                if x is None:       # a compressed operand that is not uniform
+                    result = None if compressed is None else compressed(step, ins, values)
+                    if result is None:
+                        result = fn(ty, *[_array(step, v) for v in values])
+                    break
             else:
                 result = fn(ty, *operands)
-            step.write(dst, ty, result)
+            if not (step.full and rows[dst].write_all(code, dtype, result)):
+                step.write(dst, ty, result)
         return op
     return decode
 
@@ -232,7 +245,16 @@ def sel(ins) -> Op:
     def op(step: Step) -> None:
         if unsupported is not None:
             step.fault(None, UnsupportedOperationError, unsupported)
-        p = step.read_pred(pred)
+        p = step.read_pred(pred, compressed=True)
+        if type(p) is Const:        # one choice for every lane: only that source is read
+            value = step.read_lin(rt if p.value else rf, ty)
+            step.commit()
+            if type(value) is np.ndarray and value.base is None:
+                value = value.copy()    # a row's own array: rows must not share it
+            step.write(dst, ty, value)
+            return
+        if not isinstance(p, np.ndarray):
+            p = p.at(step.lanes)
         a = step.read(rt, ty, where=p)
         b = step.read(rf, ty, where=~p)
         step.commit()
