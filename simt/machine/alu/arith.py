@@ -74,15 +74,13 @@ def first_nan(ty: DType, a, b, out):
             return out
     elif (a.ndim == 0 and a == a) or (b.ndim == 0 and b == b):
         return out                      # a uniform operand that is a number: no lane has two NaNs
-    elif not has_nan(out):
-        return out
-    both = np.isnan(a) & np.isnan(b)
-    if not np.any(both):
-        return out
+    elif not has_nan(out) or (a.ndim and not has_nan(a)):
+        return out          # with no NaN in a, a NaN result has its one right source already
+    # a NaN a gives a quieted, whatever b is (and one NaN operand gives that one anyway)
     bits = unsigned_of(ty)
     quieted = (np.asarray(a).view(bits) | bits.type(1 << (22 if ty is DType.F32 else 51))
                ).view(ty.storage)
-    return result(np.where(both, quieted, out))
+    return result(np.where(np.isnan(a), quieted, out))
 
 
 def has_nan(x: np.ndarray) -> bool:
@@ -191,17 +189,21 @@ def maximum(ty: DType, a, b):
 
 
 def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """``ufunc(a, b)`` (np.minimum or np.maximum) made exact, when no lane holds a NaN.
+    """``ufunc(a, b)`` (np.minimum or np.maximum) made exact, for two arrays of one shape.
 
-    NumPy's minimum and maximum return one operand exactly for numbers; only NaNs
-    (which operand: the select below) and equal zeros (which sign) need more.
-    Equal operands give the AND (max) or OR (min) of their bit patterns: the same
-    number, and for -0 and +0 the right zero.  No NaN and no zero result (the
-    usual case) costs four calls.
+    NumPy's minimum and maximum return one operand exactly for numbers; NaN lanes
+    take the other operand (``b`` NaN: ``a``, so two NaNs give ``a``), and equal
+    operands the AND (max) or OR (min) of their bit patterns: the same number, and
+    for -0 and +0 the right zero.  No NaN and no zero result (the usual case)
+    costs four calls.
     """
-    if a.shape != b.shape or a.ndim != 1 or has_nan(a) or has_nan(b):
+    if a.shape != b.shape or a.ndim != 1:
         return None
     out = ufunc(a, b)
+    if has_nan(a):
+        out = np.where(np.isnan(a), b, out)
+    if has_nan(b):
+        out = np.where(np.isnan(b), a, out)
     if np.count_nonzero(out) != out.size:
         equal = np.equal(a, b)
         if equal.any():
