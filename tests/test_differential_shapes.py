@@ -215,6 +215,30 @@ done:
 """
 
 
+# the lane index in its block and the block index derived from the global lane id
+# (gid & (block - 1), gid / block): tiled values again, so the levels still run as tiles
+TREE_GID = TREE.replace("""have:
+    cvt.u64.u32 r6, r252
+""", """have:
+    cvt.u64.u32 r20, r254
+    mov_imm.u64 r21, 1
+    sub.u64 r22, r20, r21
+    and.u64 r6, r255, r22           ; tid from the global id
+""").replace("""    setge.u32 p1, r252, r8
+    bra.p1 @sync""", """    cvt.u64.u32 r23, r8
+    setge.u64 p1, r6, r23
+    bra.p1 @sync""").replace("""    setne.u32 p3, r252, r14
+    bra.p3 @done
+    lds.f32 r15, [shared]
+    cvt.u64.u32 r16, r253
+""", """    mov_imm.u64 r24, 0
+    setne.u64 p3, r6, r24
+    bra.p3 @done
+    lds.f32 r15, [shared]
+    div.u64 r16, r255, r20          ; the block from the global id
+""")
+
+
 def _small_floats(seed: int, lanes: int) -> bytes:
     """f32 data: small integers (sums stay exact), 8 lanes + 8 bytes."""
     vals = np.random.default_rng(seed).integers(-100, 100, 2 * lanes + 2).astype(np.float32)
@@ -271,6 +295,24 @@ def test_tree_reduction_any_block_size(block, grid, seed, partial) -> None:
     want = _block_sums(data, np.int32, grid, block, n)
     live = np.arange(grid) * block < n
     np.testing.assert_array_equal(got[live], want[live])
+
+
+@FAST
+@given(block=st.sampled_from([2, 8, 32, 64]), grid=st.integers(1, 5), seed=st.integers(0, 99))
+def test_tree_reduction_from_the_global_lane_id(block, grid, seed) -> None:
+    data = _small_floats(seed, grid * block)
+    ref = agree(make_case(TREE_GID, grid, block, data=data, shared_bytes=4 * block))
+    assert ref.error is None
+    np.testing.assert_array_equal(out_words(ref, np.float32, grid, stride=4),
+                                  _block_sums(data, np.float32, grid, block, grid * block))
+
+
+def test_tree_reduction_from_the_global_lane_id_issues_tiles(issued) -> None:
+    grid, block = 4, 32
+    dev = run_device(make_case(TREE_GID, grid, block, data=_small_floats(2, grid * block),
+                               shared_bytes=4 * block))
+    assert dev.error is None
+    assert "Tiles" in issued
 
 
 def test_tree_reduction_issues_tiles(issued) -> None:

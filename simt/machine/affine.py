@@ -28,7 +28,7 @@ from ..isa.types import DType
 from .lanes import LaneSet
 from .values import Affine, Cut, Tiled, tiled
 
-__all__ = ["arith", "convert", "compare", "COMPRESS_MIN_LANES"]
+__all__ = ["arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
 
 #: Pieces with fewer lanes compute affine values as arrays instead: on a few dozen
 #: lanes one NumPy call costs less than the Python arithmetic on a compressed value and
@@ -87,6 +87,34 @@ def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
         count = (pb[0] % (1 << 32)) % ty.bits
         return tiled(*(x << count for x in pa), period, dtype)
     return None
+
+
+def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | None:
+    """DIV, SHR and AND of the lane-like value ``base + lane`` by a uniform power of two
+    (any divisor for DIV): the value's tile index or index in its tile.
+
+    For ``a = base + lane`` with ``base`` a multiple of ``d`` and no lane of the piece
+    (``n`` lanes) negative or wrapping, ``a // d = base/d + lane // d`` and
+    ``a mod d = lane mod d``, which are :class:`Tiled` with period ``d``: how a
+    global lane id becomes a block index and a lane index in its block.
+    """
+    if not (ty.is_int and type(a) is Affine and a.stride == 1 and type(b) is Affine
+            and b.stride == 0 and a.base >= 0 and a.exact_on(0, n)):
+        return None
+    c = b.base % (1 << (32 if name == "SHR" else ty.bits))
+    if name == "SHR":
+        d = 1 << (c % ty.bits)
+    elif name == "AND":
+        d = c + 1
+        if d & c:               # not a mask of low bits
+            return None
+    else:
+        d = c if not ty.is_signed_int or c < (1 << (ty.bits - 1)) else 0
+    if d <= 0 or a.base % d:
+        return None
+    if name == "AND":
+        return tiled(0, 1, 0, d, a.dtype)
+    return tiled(a.base // d, 0, 1, d, a.dtype)
 
 
 def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | None:

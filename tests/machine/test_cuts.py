@@ -410,3 +410,61 @@ def test_grid_shapes() -> None:
     assert grid(off, LaneSet.of(np.array([1, 3]))) is None
     assert grid(Affine(0, 1, np.dtype(np.uint8)), LaneSet.range(250, 260)) is None   # wraps
     assert grid(off, LaneSet.range(0, 0)) is None
+
+
+# --------------------------------------------------------------------------- affine.split
+
+SPLIT_TYPES = [DType.U32, DType.U64, DType.I32, DType.I64, DType.U16, DType.I8]
+
+
+def _true_split(name: str, ty: DType, values: list[int], c: int) -> list[int]:
+    """DIV / SHR / AND of exact integers by the (wrapped) uniform operand, then wrapped."""
+    bits = ty.bits
+    if name == "SHR":
+        count = (c % (1 << 32)) % bits
+        return [v >> count for v in values]
+    c %= 1 << bits
+    if ty.is_signed_int and c >= 1 << (bits - 1):
+        c -= 1 << bits
+    if name == "AND":
+        return [v & c for v in values]
+    return [v // c for v in values]     # values are nonnegative and c positive here
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=st.sampled_from(["DIV", "SHR", "AND"]), ty=st.sampled_from(SPLIT_TYPES),
+       base=st.integers(-600, 1 << 40), c=st.integers(-5, 600), n=st.integers(1, 700))
+def test_split_is_exact_whenever_it_answers(name, ty, base, c, n) -> None:
+    """Whenever ``split`` returns a compressed value, it equals the operation on every
+    lane of the piece; it answers for base + lane with an aligned base."""
+    a = Affine(base, 1, ty.storage)
+    b = Affine(c, 0, (DType.U32 if name == "SHR" else ty).storage)
+    got = affine.split(name, ty, a, b, n)
+    lanes = LaneSet.range(0, n)
+    if got is None:
+        return
+    values = [base + k for k in range(n)]
+    assert all(v >= 0 for v in values) and a.exact_on(0, n)
+    want = np.array(_true_split(name, ty, values, c)).astype(ty.storage)
+    np.testing.assert_array_equal(got.at(lanes), want)
+
+
+def test_split_turns_the_global_lane_id_into_block_and_lane_indices() -> None:
+    gid = Affine(4 * 256, 1, np.dtype(np.uint64))       # a piece starting at block 4
+    n = 3 * 256
+    block = affine.split("SHR", DType.U64, gid, Affine(8, 0, np.dtype(np.uint32)), n)
+    tid = affine.split("AND", DType.U64, gid, Affine(255, 0, np.dtype(np.uint64)), n)
+    div = affine.split("DIV", DType.U64, gid, Affine(256, 0, np.dtype(np.uint64)), n)
+    assert isinstance(block, Tiled) and (block.base, block.inner, block.outer, block.period) \
+        == (4, 0, 1, 256)
+    assert isinstance(tid, Tiled) and (tid.base, tid.inner, tid.outer, tid.period) \
+        == (0, 1, 0, 256)
+    assert isinstance(div, Tiled) and (div.base, div.period) == (4, 256)
+    # unaligned bases, masks that are not low bits, negative or wrapping values: no answer
+    assert affine.split("AND", DType.U64, Affine(3, 1, np.dtype(np.uint64)),
+                        Affine(255, 0, np.dtype(np.uint64)), n) is None
+    assert affine.split("AND", DType.U64, gid, Affine(254, 0, np.dtype(np.uint64)), n) is None
+    assert affine.split("DIV", DType.I32, Affine(-256, 1, np.dtype(np.int32)),
+                        Affine(256, 0, np.dtype(np.int32)), n) is None
+    assert affine.split("DIV", DType.U8, Affine(0, 1, np.dtype(np.uint8)),
+                        Affine(16, 0, np.dtype(np.uint8)), 300) is None

@@ -157,6 +157,16 @@ def _affine_arith(step: Step, ins, values):
     return affine.arith(ins.spec.name, ins.ty, *values)
 
 
+def _affine_split(step: Step, ins, values):
+    if step.regs.n < affine.COMPRESS_MIN_LANES:
+        return None
+    a, b = values
+    got = affine.split(ins.spec.name, ins.ty, a, b, step.regs.n)
+    if got is None and ins.spec.name == "AND":      # and is commutative
+        got = affine.split("AND", ins.ty, b, a, step.regs.n)
+    return got
+
+
 def _nonzero_divisor(step: Step, ins, values) -> None:
     if not ins.ty.is_int:
         return
@@ -288,11 +298,12 @@ def _kernel(decode) -> Callable:
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
     "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
-    "MUL": _binary(alu.mul, _affine_arith), "DIV": _binary(alu.div, check=_nonzero_divisor),
+    "MUL": _binary(alu.mul, _affine_arith),
+    "DIV": _binary(alu.div, _affine_split, check=_nonzero_divisor),
     "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
-    "AND": _binary(alu.and_), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
+    "AND": _binary(alu.and_, _affine_split), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
     "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
-    "SHR": _binary(alu.shr, fields=("src", "amount"), second=DType.U32),
+    "SHR": _binary(alu.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
     "ABS": _lanewise(alu.abs_, ("src",)), "NEG": _lanewise(alu.neg, ("src",)),
     "NOT": _lanewise(alu.not_, ("src",)),
     "MAD": _lanewise(alu.mad, ("a", "b", "c")), "FMA": _lanewise(alu.fma, ("a", "b", "c")),
