@@ -10,11 +10,12 @@ issue-5 workload                           benchmark
 =========================================  ==========================================
 guarded f32 vector add, 1e6 lanes          ``VectorAdd.time_launch`` (shl, mul, cvt)
                                            vs ``VectorAddNumPy.time_np_add``
-if/else, random-sign vs all-positive data  ``IfElse.time_launch`` (random, positive)
-tree reduction of 1e6 f32, block 256       ``TreeReduction.time_launch`` vs
-                                           ``TreeReduction.time_np_sum``
-straight-line ALU, 1,000 instr., 32 lanes  ``StraightLine.time_launch``; per
-                                           instruction = time / 1000
+if/else, random-sign vs all-positive data  ``IfElse.time_launch`` (random, positive;
+                                           join, stores)
+tree reduction of 1e6 f32, block 256       ``TreeReduction.time_launch`` (gallery,
+                                           cuda) vs ``TreeReduction.time_np_sum``
+straight-line ALU, 1,000 instr., 32 lanes  ``StraightLine.time_launch`` (uniform,
+                                           lanes); per instruction = time / 1000
 time per lane-instruction, 1e5 vs 1e7      ``Scaling.track_ns_per_lane_instruction``
 guarded vector add over 1e8 lanes, memory  ``LargeVectorAdd.peakmem_launch`` (whole
                                            process; ``rss_probe.py`` measures the
@@ -64,54 +65,64 @@ class VectorAddNumPy:
 
 
 class IfElse:
-    """The demo if/else kernel on 1e6 lanes: random-sign data vs all-positive data."""
+    """The if/else kernel on 1e6 lanes: random-sign data vs all-positive data, as in the
+    gallery (paths join, one store) and with a store in each path."""
 
-    params = ["random", "positive"]
-    param_names = ["data"]
+    params = (["random", "positive"], ["join", "stores"])
+    param_names = ["data", "variant"]
 
-    def setup(self, data):
-        self.work = w.prepared(w.if_else(simt.Device(), MILLION, data))
+    def setup(self, data, variant):
+        self.work = w.prepared(w.if_else(simt.Device(), MILLION, data, variant=variant))
 
-    def teardown(self, data):
+    def teardown(self, data, variant):
         self.work.free()
 
-    def time_launch(self, data):
+    def time_launch(self, data, variant):
         self.work.run()
 
-    def time_np_where(self, data):
+    def time_np_where(self, data, variant):
         self.work.baseline()
 
 
 class TreeReduction:
-    """Shared-memory tree reduction of 1e6 f32, block 256, one partial per block."""
+    """Shared-memory tree reduction of 1e6 f32, block 256, one partial per block (the
+    gallery kernel and the same written CUDA-style)."""
 
-    def setup(self):
-        self.work = w.prepared(w.tree_reduction(simt.Device(), MILLION))
+    params = ["gallery", "cuda"]
+    param_names = ["variant"]
 
-    def teardown(self):
+    def setup(self, variant):
+        self.work = w.prepared(w.tree_reduction(simt.Device(), MILLION, variant=variant))
+
+    def teardown(self, variant):
         self.work.free()
 
-    def time_launch(self):
+    def time_launch(self, variant):
         self.work.run()
 
-    def peakmem_launch(self):
+    def peakmem_launch(self, variant):
         self.work.run()
 
-    def time_np_sum(self):
+    def time_np_sum(self, variant):
         self.work.baseline()
 
 
 class StraightLine:
-    """A straight-line ALU kernel of 1,000 instructions on one 32-lane block.
+    """A straight-line ALU kernel of 1,000 instructions on one 32-lane block, with operands
+    equal in every lane or different per lane.
 
     The time per launch divided by 1000 is the dispatch cost per instruction (issue-5
     target: <= 3 us).
     """
 
-    def setup(self):
-        self.work = w.prepared(w.straight_line(simt.Device(), lanes=32, length=1000))
+    params = ["uniform", "lanes"]
+    param_names = ["operands"]
 
-    def time_launch(self):
+    def setup(self, operands):
+        self.work = w.prepared(w.straight_line(simt.Device(), lanes=32, length=1000,
+                                               operands=operands))
+
+    def time_launch(self, operands):
         self.work.run()
 
 

@@ -112,6 +112,8 @@ def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | None:
         d = c if not ty.is_signed_int or c < (1 << (ty.bits - 1)) else 0
     if d <= 0 or a.base % d:
         return None
+    if d >= n:      # one tile holds every lane: the lane itself, or one value
+        return Affine(0, 1, a.dtype) if name == "AND" else Affine(a.base // d, 0, a.dtype)
     if name == "AND":
         return tiled(0, 1, 0, d, a.dtype)
     return tiled(a.base // d, 0, 1, d, a.dtype)

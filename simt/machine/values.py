@@ -186,9 +186,15 @@ class Tiled:
             if self._view is None or self._view[0] != key:
                 # one row per tile: an outer column plus an inner row, then the lanes' slice
                 b0, b1 = lanes.lo // p, (lanes.hi - 1) // p + 1
-                grid = (np.arange(p, dtype=np.int64) * self.inner)[None, :] + (
-                    np.arange(b0, b1, dtype=np.int64) * self.outer + self.base)[:, None]
-                values = grid.ravel()[lanes.lo - b0 * p: lanes.hi - b0 * p].astype(self.dtype)
+                if b1 - b0 == 1:    # inside one tile (whose period may exceed the piece)
+                    first = lanes.lo - b0 * p
+                    values = (np.arange(first, first + len(lanes), dtype=np.int64) * self.inner
+                              + (self.outer * b0 + self.base)).astype(self.dtype)
+                else:
+                    grid = (np.arange(p, dtype=np.int64) * self.inner)[None, :] + (
+                        np.arange(b0, b1, dtype=np.int64) * self.outer + self.base)[:, None]
+                    values = grid.ravel()[lanes.lo - b0 * p: lanes.hi - b0 * p].astype(
+                        self.dtype)
                 values.flags.writeable = False
                 self._view = (key, values)
             return self._view[1][:]         # a view: never adopted as a row's storage

@@ -468,3 +468,34 @@ def test_split_turns_the_global_lane_id_into_block_and_lane_indices() -> None:
                         Affine(256, 0, np.dtype(np.int32)), n) is None
     assert affine.split("DIV", DType.U8, Affine(0, 1, np.dtype(np.uint8)),
                         Affine(16, 0, np.dtype(np.uint8)), 300) is None
+
+
+def test_split_by_a_mask_wider_than_the_piece_is_the_lane_itself() -> None:
+    """Regression (asv's per-opcode suite): ``lane & 0xffffffff`` on 1e4 lanes was a tiled
+    value of period 2**32, and materializing it allocated 32 GiB."""
+    n = 10_000
+    lane = Affine(0, 1, np.dtype(np.uint32))
+    mask = Affine(0xFFFFFFFF, 0, np.dtype(np.uint32))
+    got = affine.split("AND", DType.U32, lane, mask, n)
+    assert isinstance(got, Affine) and (got.base, got.stride) == (0, 1)
+    block = affine.split("DIV", DType.U32, lane, Affine(1 << 20, 0, np.dtype(np.uint32)), n)
+    assert isinstance(block, Affine) and (block.base, block.stride) == (0, 0)
+    big = Tiled(5, 2, 7, 1 << 40, np.dtype(np.int64))      # one tile holds every lane
+    np.testing.assert_array_equal(big.at(LaneSet.range(3, 9)), 5 + 2 * np.arange(3, 9))
+
+
+def test_lane_id_masked_by_all_ones_on_a_device() -> None:
+    import simt
+    dev = simt.Device()
+    n = 10_000
+    out = dev.alloc(4 * n)
+    prog = simt.assemble("""
+        cvt.u32.u64 r6, r255
+        mov_imm.u32 r11, 0xffffffff
+        and.u32 r11, r11, r6
+        mov_imm.u32 r3, 2
+        shl.u64 r4, r255, r3
+        stg.u32 [r0 + r4], r11
+    """)
+    dev.launch(prog, grid=n // 100, block=100, args=(out,))
+    np.testing.assert_array_equal(dev.download(out, np.uint32), np.arange(n))
