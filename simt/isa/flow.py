@@ -22,7 +22,7 @@ from __future__ import annotations
 from .program import Instruction, Program
 from .table import Kind
 
-__all__ = ["PRED_BIT", "successors", "reads", "writes", "live_in"]
+__all__ = ["PRED_BIT", "successors", "reads", "writes", "live_in", "used"]
 
 PRED_BIT = 256
 
@@ -55,6 +55,20 @@ def writes(ins: Instruction) -> int:
         if field.name == "dst":
             return _bit(field.kind, getattr(ins, "dst"))
     return 0
+
+
+def used(program: Program) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The registers and the predicates the program names, ascending (cached)."""
+    return program.derived("flow.used", _used)
+
+
+def _used(program: Program) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    bits = 0
+    for ins in program:
+        bits |= reads(ins) | writes(ins)
+    named = [k for k in range(PRED_BIT + 16) if bits >> k & 1]
+    return (tuple(k for k in named if k < PRED_BIT),
+            tuple(k - PRED_BIT for k in named if k >= PRED_BIT))
 
 
 def successors(program: Program) -> list[tuple[int, ...]]:

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import BarrierDeadlockError, SimtError, StepLimitError
-from ..isa.flow import live_in
+from ..isa.flow import live_in, used
 from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
@@ -85,7 +85,8 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
     program = piece.program
     instructions = program.instructions
     n = piece.lanes
-    regs = RegisterFile(n)
+    named_regs, named_preds = used(program)
+    regs = RegisterFile(n, set(named_regs) | _SPECIAL, named_preds)
     everyone = LaneSet.range(0, n)
     for reg, value in piece.special_registers(program.registers() & _SPECIAL).items():
         regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)

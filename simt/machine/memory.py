@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,8 +35,7 @@ def default_memory_limit() -> int:
         return 8 << 30
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     """Where a handle's bytes live: ``mem[base : base + limit]``."""
 
     mem: np.ndarray
@@ -54,8 +54,8 @@ class PoolBlock:
     alive: np.ndarray           # bool [count]
 
 
-@dataclass(frozen=True)
-class Run:
+# Run, Lattice and Segment are made at every memory access: tuples build fastest.
+class Run(NamedTuple):
     """Byte positions of ``count`` consecutive elements starting at byte ``start``."""
 
     start: int
@@ -65,8 +65,7 @@ class Run:
         return np.arange(self.start, self.start + self.count * size, size, dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class Lattice:
+class Lattice(NamedTuple):
     """Byte positions ``start + row_step * i + col_step * j`` (``i < rows``, ``j < cols``).
 
     Lanes map to ``(i, j)`` in row-major order: a strided run per block, for
@@ -97,8 +96,7 @@ class Lattice:
         return (rows[:, None] + np.arange(self.cols, dtype=np.int64) * self.col_step).ravel()
 
 
-@dataclass
-class Segment:
+class Segment(NamedTuple):
     """Lanes ``where`` (positions in the step's lane order) access ``mem`` at byte ``pos``."""
 
     mem: np.ndarray
@@ -114,6 +112,7 @@ class DeviceMemory:
         self.used = 0
         self.boundary = np.zeros(BOUNDARY_BYTES, np.uint8)
         self.buffers: dict[int, np.ndarray] = {}
+        self._regions: dict[int, Region] = {}
         self.next_buffer = 1
         self.pools: list[PoolBlock] = []
         self.next_pool = 1
@@ -142,6 +141,7 @@ class DeviceMemory:
     def free(self, handle: int) -> None:
         if handle == 0 or handle >= CLASS_HANDLE_BASE:
             raise InvalidHandleError(f"cannot free the boundary pool (handle {handle})")
+        self._regions.pop(handle, None)
         try:
             data = self.buffers.pop(handle)
         except KeyError:
@@ -150,12 +150,21 @@ class DeviceMemory:
 
     def region(self, handle: int) -> Region | None:
         """The bytes a buffer handle names (0: whole pool, 2^64-96+c: class c), or None."""
+        region = self._regions.get(handle)
+        if region is not None:
+            return region
         if handle == 0:
-            return Region(self.boundary, 0, BOUNDARY_BYTES, per_class=True)
-        if handle >= CLASS_HANDLE_BASE:
-            return Region(self.boundary, (handle - CLASS_HANDLE_BASE) * CLASS_BYTES, CLASS_BYTES)
-        data = self.buffers.get(handle)
-        return None if data is None else Region(data, 0, data.size)
+            region = Region(self.boundary, 0, BOUNDARY_BYTES, per_class=True)
+        elif handle >= CLASS_HANDLE_BASE:
+            region = Region(self.boundary, (handle - CLASS_HANDLE_BASE) * CLASS_BYTES,
+                            CLASS_BYTES)
+        else:
+            data = self.buffers.get(handle)
+            if data is None:
+                return None
+            region = Region(data, 0, data.size)
+        self._regions[handle] = region      # forgotten when the buffer is freed
+        return region
 
     def host_view(self, handle: int, offset: int, nbytes: int) -> np.ndarray:
         """``nbytes`` bytes of a buffer at ``offset`` for host copies (whole pool for handle 0)."""
@@ -229,7 +238,7 @@ def _byte_positions(pos: np.ndarray, size: int) -> np.ndarray:
 def _contiguous(pos: np.ndarray, size: int) -> bool:
     n = pos.size
     return n > 0 and int(pos[-1]) - int(pos[0]) == (n - 1) * size and (
-        n < 3 or bool((np.diff(pos) == size).all()))
+        n < 3 or bool(((pos[1:] - pos[:-1]) == size).all()))
 
 
 def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -13,6 +13,8 @@ patterns.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from ..isa.flow import PRED_BIT
@@ -277,20 +279,32 @@ class Row:
 
 
 class RegisterFile:
-    """Registers, predicates and control state of the ``n`` lanes of one piece."""
+    """Registers, predicates and control state of the ``n`` lanes of one piece.
 
-    def __init__(self, n: int) -> None:
+    Rows exist for the registers and predicates a program names (``regs`` and
+    ``preds``; None: all of them); the others are None, and writes to them
+    (kernel arguments the program never reads) are dropped.
+    """
+
+    def __init__(self, n: int, regs: Iterable[int] | None = None,
+                 preds: Iterable[int] | None = None) -> None:
         self.n = n
         self.live = n
         self.waiting = 0          # liveness bit set where non-executing lanes wait
-        self.regs = [Row(n, r) for r in range(256)]
-        self.preds = [Row(n, PRED_BIT + p) for p in range(16)]
+        self.regs: list[Row | None] = [None] * 256
+        self.preds: list[Row | None] = [None] * 16
+        for r in range(256) if regs is None else regs:
+            self.regs[r] = Row(n, r)
+        for p in range(16) if preds is None else preds:
+            self.preds[p] = Row(n, PRED_BIT + p)
         self.depth: np.ndarray | None = None      # call depth per lane
         self.stack: np.ndarray | None = None      # return PCs, [depth, lane]
         self.phase: np.ndarray | None = None      # phase counter per lane
 
     def write(self, reg: int, ty: DType, lanes: LaneSet, values) -> None:
-        self.regs[reg].write(lanes, ty.code, ty.storage, values, self.n, self.live, self.waiting)
+        row = self.regs[reg]
+        if row is not None:
+            row.write(lanes, ty.code, ty.storage, values, self.n, self.live, self.waiting)
 
     def write_pred(self, pred: int, lanes: LaneSet, values) -> None:
         self.preds[pred].write(lanes, PRED_TAG, np.dtype(bool), values, self.n, self.live,

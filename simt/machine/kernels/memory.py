@@ -18,6 +18,7 @@ __all__ = ["KERNELS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "
            "read_address", "locate"]
 
 _PAGES = 48
+_U64 = np.dtype(np.uint64)
 
 
 def positions(where, bad: np.ndarray) -> np.ndarray:
@@ -56,13 +57,34 @@ def _grid_segment(step: Step, region, offsets, size: int) -> Segment | None:
     """
     if region is None or region.per_class:
         return None
-    g = grid(offsets, step.lanes.domain)
+    lanes = step.lanes.domain
+    if type(offsets) is Affine and offsets.stride == size and lanes.is_range and len(lanes) \
+            and offsets.dtype is _U64:
+        # the usual case spelled out: consecutive elements; the unwrapped offsets rise
+        # from first to last, so both inside [0, limit) means every lane is, exactly
+        first, last = offsets.raw(lanes.lo), offsets.raw(lanes.hi - 1)
+        if 0 <= first and last + size <= region.limit:
+            return Segment(region.mem, Run(region.base + first, len(lanes)), slice(None))
+        return None
+    g = grid(offsets, lanes)
     if g is None:
         return None
     low, high = grid_bounds(g)
     if low < 0 or high + size > region.limit:
         return None
     return _lattice(region.mem, (g[0] + region.base,) + g[1:], size)
+
+
+def _dense_run(region, offsets: np.ndarray, size: int) -> Segment | None:
+    """One contiguous segment for per-lane offsets ``size`` apart, all in bounds."""
+    if region is None or region.per_class:
+        return None
+    first, last = int(offsets[0]), int(offsets[-1])
+    n = offsets.shape[0]
+    if last - first != (n - 1) * size or first < 0 or last + size > region.limit or (
+            n > 2 and not ((offsets[1:] - offsets[:-1]) == size).all()):
+        return None
+    return Segment(region.mem, Run(region.base + first, n), slice(None))
 
 
 def segments_for(step: Step, handles, offsets, size: int,
@@ -79,11 +101,16 @@ def segments_for(step: Step, handles, offsets, size: int,
     if isinstance(handles, Affine):
         handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
     if isinstance(offsets, (Affine, Tiled)):
-        if subset is None and np.ndim(handles) == 0:
+        if subset is None and isinstance(handles, int):
             seg = _grid_segment(step, memory.region(int(handles)), offsets, size)
             if seg is not None:
                 return [seg]
         offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
+    if subset is None and isinstance(handles, int) and type(offsets) is np.ndarray \
+            and count > 1:
+        run = _dense_run(memory.region(handles), offsets, size)
+        if run is not None:
+            return [run]
     offsets = np.broadcast_to(np.asarray(offsets, np.uint64), (count,))
     if _uniform(handles):
         h0 = int(handles) if np.ndim(handles) == 0 else int(handles[0]) if count else 0
