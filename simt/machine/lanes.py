@@ -77,8 +77,12 @@ class LaneSet:
         return cls(lo, hi, idx)
 
     @classmethod
-    def where(cls, lo: int, cond: np.ndarray, count: int | None = None) -> "LaneSet":
-        """The lanes ``lo + i`` where ``cond[i]``: a range, a :class:`Masked` set or indices."""
+    def where(cls, lo: int, cond: np.ndarray, count: int | None = None,
+              owned: bool = False) -> "LaneSet":
+        """The lanes ``lo + i`` where ``cond[i]``: a range, a :class:`Masked` set or indices.
+
+        ``owned``: ``cond`` is a fresh array nobody else holds (a Masked set keeps it).
+        """
         span = cond.size
         if count is None:
             count = int(np.count_nonzero(cond))
@@ -92,7 +96,7 @@ class LaneSet:
             return cls(lo + span - count, lo + span)
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
             # the set owns a copy of its mask: the caller's array may change later
-            return Masked(lo, lo + span, cond.copy(), count)
+            return Masked(lo, lo + span, cond if owned else cond.copy(), count)
         return cls.of(np.flatnonzero(cond) + lo)
 
     # ------------------------------------------------------------------ shape
@@ -160,12 +164,18 @@ class LaneSet:
 
     def split(self, cond: np.ndarray) -> tuple["LaneSet", "LaneSet"]:
         """``(lanes where cond, lanes where not cond)``."""
-        yes, no = self.take(cond), self.take(~cond)
+        if self.is_range:           # the complement is fresh and its count known
+            count = int(np.count_nonzero(cond))
+            yes = LaneSet.where(self.lo, cond, count)
+            no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
+        else:
+            yes, no = self.take(cond), self.take(~cond)
         if type(yes) is Masked and type(no) is Masked:
             # remember the split: reuniting the two parts (or covering one with the
-            # other) is then decided without a pass over the masks
-            yes.split_from = no.split_from = self
-            yes.other, no.other = no, yes
+            # other) is then decided without a pass over the masks.  One shared record,
+            # not references to each other: a cycle would keep both masks alive until
+            # the garbage collector ran
+            yes.parted = no.parted = (self,)
         return yes, no
 
     def covers(self, other: "LaneSet") -> bool:
@@ -295,7 +305,7 @@ class Masked(LaneSet):
     :meth:`LaneSet.where`, which picks this form only for dense masks.
     """
 
-    __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "split_from", "other")
+    __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "parted")
 
     def __init__(self, lo: int, hi: int, mask: np.ndarray, count: int) -> None:
         self.lo, self.hi, self.memo = lo, hi, None
@@ -305,8 +315,7 @@ class Masked(LaneSet):
         self._idx: np.ndarray | None = None
         self._compact: LaneSet | None = None
         self._wide: dict[int, np.ndarray] = {}
-        self.split_from: LaneSet | None = None    # with ``other``: the set split into both
-        self.other: Masked | None = None
+        self.parted: tuple[LaneSet] | None = None   # (the set whose split made this one,)
 
     @property
     def idx(self) -> np.ndarray:
@@ -342,6 +351,11 @@ class Masked(LaneSet):
     def at(self, pos: int) -> int:
         return self.lo + pos
 
+    def sibling(self, other: LaneSet) -> bool:
+        """Whether ``other`` is the other part of the split that made this set."""
+        return self.parted is not None and type(other) is Masked and other.parted is self.parted \
+            and other is not self
+
     def wide(self, itemsize: int) -> np.ndarray:
         """The mask as unsigned integers of ``itemsize`` bytes: 1 or 0."""
         wide = self._wide.get(itemsize)
@@ -362,7 +376,7 @@ class Masked(LaneSet):
     def covers(self, other: LaneSet) -> bool:
         if other is self:
             return True
-        if other is self.other or len(other) > self.count:
+        if len(other) > self.count or self.sibling(other):
             return False
         if type(other) is Masked and other.lo >= self.lo and other.hi <= self.hi:
             mine = self.mask[other.lo - self.lo:other.hi - self.lo]
@@ -370,8 +384,8 @@ class Masked(LaneSet):
         return False
 
     def _join(self, other: LaneSet) -> LaneSet | None:
-        if other is self.other:         # the two parts of one split: the set split
-            return self.split_from
+        if self.sibling(other):         # the two parts of one split: the set split
+            return self.parted[0]
         if type(other) is not Masked or (other.lo, other.hi) != (self.lo, self.hi):
             return None
         mask = self.mask | other.mask

@@ -58,8 +58,8 @@ def _merged(a: LaneSet, b: LaneSet) -> LaneSet | None:
         return a
     if b.covers(a):
         return b
-    if type(a) is Masked and b is a.other:    # the two parts of one split
-        return a.split_from
+    if type(a) is Masked and a.sibling(b):    # the two parts of one split
+        return a.parted[0]
     if type(b) is Masked and (type(a) is not Masked or b.hi - b.lo > a.hi - a.lo):
         a, b = b, a
     if type(a) is Masked and a.lo <= b.lo and b.hi <= a.hi:

@@ -248,8 +248,10 @@ def _sign_bit(ty: DType, a, op, mask):
     if scalars(ty, a):
         return _BIT_OPERATORS[op](a.view(unsigned_of(ty)), mask).view(ty.storage)
     x = storage(ty, a)
-    if x.ndim:
-        return op(x.view(unsigned_of(ty)), mask).view(ty.storage)
+    if x.ndim:      # into a fresh array of the float type, which a row can adopt as is
+        out = np.empty(x.shape, ty.storage)
+        op(x.view(unsigned_of(ty)), mask, out=out.view(unsigned_of(ty)))
+        return out
     return result(np.asarray(op(x.view(unsigned_of(ty)), mask)).view(ty.storage))
 
 
