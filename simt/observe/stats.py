@@ -97,6 +97,9 @@ class OpcodeCounts(dict):
         return dict.get(self, self._key(key), default)
 
 
+_ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
+
+
 def _touched(lanes: LaneSet, lo: int, count: int, warp_ids) -> np.ndarray:
     """Which of the ``count`` warps from warp ``lo`` hold a lane of ``lanes`` (bool per warp)."""
     out = np.zeros(count, bool)
@@ -204,6 +207,9 @@ class StatsObserver:
                 and (a.b0, a.b1) == (b.b0, b.b1) and (a.t1 == b.t0 or b.t1 == a.t0):
             k = max(a.t0, b.t0)     # adjacent windows: the warp at the boundary, per block
             return (a.b1 - a.b0) * int((k - 1) >> 5 == k >> 5)
+        if type(a) is Masked and a.sibling(b) and a.parted[0].is_range and self.aligned \
+                and a.lo % WARP == 0 and a.hi % WARP == 0:
+            return self._sibling_warps(a, b)
         warp_ids = None if self.aligned else self._warp_ids
         lo = min(a.lo, b.lo)
         hi = max(a.hi, b.hi)
@@ -211,6 +217,17 @@ class StatsObserver:
         count = ((hi - 1) >> 5 if warp_ids is None else self._warp_id(hi - 1)) - first + 1
         both = _touched(a, first, count, warp_ids) & _touched(b, first, count, warp_ids)
         return int(np.count_nonzero(both))
+
+    def _sibling_warps(self, a: Masked, b: Masked) -> int:
+        """Mixed warps of a range split into two masks, and each side's warp count (cached),
+        from one pass: a warp is mixed when its flags are neither all clear nor all set."""
+        words = a.mask.view(np.uint64).reshape(-1, 4)
+        w0, w1, w2, w3 = words[:, 0], words[:, 1], words[:, 2], words[:, 3]
+        some = (w0 | w1 | w2 | w3) != 0
+        every = (w0 & w1 & w2 & w3) == _ALL_SET
+        a.memo = int(np.count_nonzero(some))
+        b.memo = some.size - int(np.count_nonzero(every))
+        return int(np.count_nonzero(some & ~every))
 
     def on_finish(self) -> None:
         pass
