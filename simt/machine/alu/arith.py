@@ -57,6 +57,13 @@ def _arith(ty: DType, ufunc, a, b):
             if not ty.is_float or not math.isnan(out.dot(out)):    # see has_nan
                 return out
             return first_nan(ty, a, b, out)
+        elif ((ta is np.ndarray and tb is ty.scalar and a.dtype is ty.storage and a.ndim)
+              or (tb is np.ndarray and ta is ty.scalar and b.dtype is ty.storage and b.ndim)):
+            # an array and one uniform value: a number beside every lane means no lane has
+            # two NaN operands, so the loop's result stands
+            out = ufunc(a, b)
+            if not ty.is_float or (a == a if ta is ty.scalar else b == b):
+                return out
     a, b = storage(ty, a), storage(ty, b)
     out = apply(ty, ufunc, a, b)
     return first_nan(ty, a, b, out) if ty.is_float else out
