@@ -33,6 +33,7 @@ import simt
 from simt.isa import DType
 from simt.machine import lanes as lanes_mod
 from simt.machine import scheduler as scheduler_mod
+from simt.demo import TREE_REDUCTION
 from simt.testing.programs import (OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases,
                                    run_reference)
 from test_differential import assert_agree, run_device
@@ -113,49 +114,19 @@ FAST = settings(max_examples=examples(25))
 
 # --------------------------------------------------------------------------- 1, 2: tree reductions
 
-TREE = """
-; partials[block] = sum of the block's a[i] (0 past n), tree in shared memory
-    mov_imm.u32 r3, 2
-    mov_imm.u32 r9, 1
-    mov_imm.f32 r5, 0.0
-    setge.u64 p0, r255, r2
-    bra.p0 @have
-    shl.u64 r4, r255, r3
-    ldg.f32 r5, [r0 + r4]
-have:
-    cvt.u64.u32 r6, r252
-    shl.u64 r7, r6, r3
-    sts.f32 [shared + r7], r5
-    bar.sync 0
-    shr.u32 r8, r254, r9            ; stride = block / 2
-level:
-    setge.u32 p1, r252, r8
-    bra.p1 @sync
-    cvt.u64.u32 r10, r8
-    shl.u64 r10, r10, r3
-    add.u64 r11, r7, r10
-    lds.f32 r12, [shared + r11]
-    lds.f32 r13, [shared + r7]
-    add.f32 r13, r13, r12
-    sts.f32 [shared + r7], r13
-sync:
-    bar.sync 0
-    shr.u32 r8, r8, r9
-    mov_imm.u32 r14, 0
-    setgt.u32 p2, r8, r14
-    bra.p2 @level
-    setne.u32 p3, r252, r14
-    bra.p3 @done
-    lds.f32 r15, [shared]
-    cvt.u64.u32 r16, r253
-    shl.u64 r16, r16, r3
-    stg.f32 [r1 + r16], r15
-done:
-    exit
-"""
+TREE = TREE_REDUCTION        # the gallery kernel: partials[block] = the block's sum
+
+
+def _variant(text: str, *changes: tuple[str, str]) -> str:
+    """``text`` with each (old, new) replaced; every ``old`` must occur."""
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
 
 # lanes past n exit before the tree; the survivors of the last block are a prefix
-TREE_EXIT = TREE.replace("""    mov_imm.f32 r5, 0.0
+TREE_EXIT = _variant(TREE, ("""    mov_imm.f32 r5, 0.0
     setge.u64 p0, r255, r2
     bra.p0 @have
     shl.u64 r4, r255, r3
@@ -165,7 +136,7 @@ have:
     bra.p0 @done
     shl.u64 r4, r255, r3
     ldg.f32 r5, [r0 + r4]
-""")
+"""))
 
 # any block size: s lanes left, the top floor(s/2) fold onto the bottom, s = ceil(s/2)
 TREE_ANY = """
@@ -217,17 +188,17 @@ done:
 
 # the lane index in its block and the block index derived from the global lane id
 # (gid & (block - 1), gid / block): tiled values again, so the levels still run as tiles
-TREE_GID = TREE.replace("""have:
+TREE_GID = _variant(TREE, ("""have:
     cvt.u64.u32 r6, r252
 """, """have:
     cvt.u64.u32 r20, r254
     mov_imm.u64 r21, 1
     sub.u64 r22, r20, r21
     and.u64 r6, r255, r22           ; tid from the global id
-""").replace("""    setge.u32 p1, r252, r8
+"""), ("""    setge.u32 p1, r252, r8
     bra.p1 @sync""", """    cvt.u64.u32 r23, r8
     setge.u64 p1, r6, r23
-    bra.p1 @sync""").replace("""    setne.u32 p3, r252, r14
+    bra.p1 @sync"""), ("""    setne.u32 p3, r252, r14
     bra.p3 @done
     lds.f32 r15, [shared]
     cvt.u64.u32 r16, r253
@@ -236,7 +207,7 @@ TREE_GID = TREE.replace("""have:
     bra.p3 @done
     lds.f32 r15, [shared]
     div.u64 r16, r255, r20          ; the block from the global id
-""")
+"""))
 
 
 def _small_floats(seed: int, lanes: int) -> bytes:

@@ -589,29 +589,17 @@ def test_a_launch_leaves_no_lane_set_cycles_behind() -> None:
     import gc
 
     import simt
+    from simt.demo import IF_ELSE
     dev = simt.Device()
     n = 4096
     data = dev.upload(np.random.default_rng(0).standard_normal(n).astype(np.float32))
     out = dev.alloc(4 * n)
-    prog = simt.assemble("""
-        mov_imm.u32 r3, 2
-        shl.u64 r4, r255, r3
-        ldg.f32 r5, [r0 + r4]
-        mov_imm.f32 r6, 0.0
-        setgt.f32 p1, r5, r6
-        bra.p1 @positive
-        neg.f32 r7, r5
-        bra @store
-    positive:
-        add.f32 r7, r5, r5
-    store:
-        stg.f32 [r1 + r4], r7
-    """)
+    prog = simt.assemble(IF_ELSE)          # the gallery if/else: r0=a r1=c r2=n
     gc.collect()
     gc.disable()
     try:
         before = {id(o) for o in gc.get_objects() if type(o) is Masked}
-        dev.launch(prog, grid=n // 256, block=256, args=(data, out))
+        dev.launch(prog, grid=n // 256, block=256, args=(data, out, np.uint64(n)))
         alive = [o for o in gc.get_objects() if type(o) is Masked and id(o) not in before]
     finally:
         gc.enable()
