@@ -61,7 +61,7 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     bpl = geometry.lanes_per_block
     blocks_per_piece = max(1, launch.piece_lanes // bpl)
     ops = decoded(program)
-    spans = [ins.spec.name in SPAN_FRAME for ins in program]
+    spans = program.derived("machine.spans", lambda p: [i.spec.name in SPAN_FRAME for i in p])
     for o in observers:
         o.on_launch(geometry, program)
     with silenced():

@@ -389,7 +389,7 @@ class Masked(LaneSet):
         if type(other) is not Masked or (other.lo, other.hi) != (self.lo, self.hi):
             return None
         mask = self.mask | other.mask
-        return LaneSet.where(self.lo, mask, self.count + other.count)
+        return LaneSet.where(self.lo, mask, self.count + other.count, owned=True)
 
     def __repr__(self) -> str:
         return f"Masked({self.count} of [{self.lo}, {self.hi}))"

@@ -7,7 +7,6 @@ warp of a block may be partial).  Counting is O(1) per step for converged
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -116,6 +115,13 @@ def _touched(lanes: LaneSet, lo: int, count: int, warp_ids) -> np.ndarray:
     else:
         out[(lanes.indices() >> 5 if warp_ids is None else warp_ids(lanes.indices())) - lo] = True
     return out
+
+
+def _instruction_names(program: Program) -> tuple[list[str], list[int]]:
+    """The table names in a program, and each pc's index into them."""
+    names: dict[str, int] = {}
+    index = [names.setdefault(ins.spec.name, len(names)) for ins in program]
+    return list(names), index
 
 
 class StatsObserver:
@@ -241,8 +247,8 @@ class StatsObserver:
             opcode_counts=self._opcode_counts())
 
     def _opcode_counts(self) -> dict[str, int]:
-        counts: Counter[str] = Counter()
-        for pc, count in enumerate(self.per_pc):
-            if count:
-                counts[self.program[pc].spec.name] += count
-        return OpcodeCounts(counts)
+        names, index = self.program.derived("stats.names", _instruction_names)
+        totals = [0] * len(names)
+        for k, count in zip(index, self.per_pc):
+            totals[k] += count
+        return OpcodeCounts({name: t for name, t in zip(names, totals) if t})
