@@ -1131,3 +1131,24 @@ def test_min_max_scalars_take_the_same_decisions_as_arrays(ty):
                 one = np.asarray(fn(ty, a, b)).view(bits)
                 many = fn(ty, np.array([a]), np.array([b])).view(bits)[0]
                 assert one == many, (fn.__name__, a, b)
+
+
+@pytest.mark.parametrize("ty", NUMERIC)
+@FAST
+@given(seed=st.integers(0, 2**32))
+def test_array_kernels_give_the_general_functions_bits(ty, seed):
+    """alu.array_kernel (the executor's two-array path) matches the general function."""
+    make = random_ints if ty.is_int else random_floats
+    a = np.concatenate([sample(ty), make(ty, 57, seed)])
+    b = np.concatenate([np.roll(sample(ty), 3), make(ty, 57, seed + 1)])
+    found = 0
+    for fn in (alu.add, alu.sub, alu.mul, alu.and_, alu.or_, alu.xor, alu.div, alu.minimum):
+        kernel = alu.array_kernel(fn, ty)
+        if kernel is None:
+            continue
+        found += 1
+        with alu.silenced():
+            got = kernel(a, b)
+        want = fn(ty, a, b)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), fn.__name__
+    assert found == (6 if ty.is_int else 3)

@@ -17,6 +17,7 @@ Families (one module each):
 ``compare``            setcc cond_supported
 ``convert``            cvt cvt_supported mov_imm
 ``reduction``          reduce identity
+``arrays``             array_kernel (the executor's two-array fast paths)
 =====================  =====================================================
 
 Transcendentals (EXP .. SIGMOID) are defined once, in
@@ -51,6 +52,7 @@ from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
 from ._common import INT_MAX, INT_MIN, silenced
 from .arith import abs_, add, div, mad, maximum, minimum, mul, neg, sub
+from .arrays import array_kernel
 from .bits import and_, not_, or_, shl, shr, xor
 from .compare import cond_supported, setcc
 from .convert import cvt, cvt_supported, mov_imm
@@ -62,7 +64,7 @@ __all__ = [
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
     "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
-    "transcendental", "reduce", "identity",
+    "transcendental", "reduce", "identity", "array_kernel",
 ]
 
 TRANSCENDENTALS: frozenset[str] = frozenset(n.lower() for n in _TRANSCENDENTAL_NAMES)

@@ -126,6 +126,7 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
         tb = second or ty
         code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
         dst, code, dtype = ins.dst, ty.code, ty.storage
+        on_arrays = alu.array_kernel(fn, ty)
 
         def op(step: Step) -> None:
             rows = step.regs.regs
@@ -137,6 +138,11 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
                 if step.faulted:
                     step.commit()
             ka, kb = type(a), type(b)
+            if ka is np.ndarray and kb is np.ndarray and on_arrays is not None:
+                result = on_arrays(a, b)
+                if not (step.full and rows[dst].write_all(code, dtype, result)):
+                    step.write(dst, ty, result)
+                return
             xa = a if ka is np.ndarray else a.value if ka is Const else _scalar(a)
             xb = b if kb is np.ndarray else b.value if kb is Const else _scalar(b)
             if xa is not None and xb is not None:
