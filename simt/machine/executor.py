@@ -17,16 +17,16 @@ from ..isa.flow import live_in, used
 from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
-from .events import Event, Observer
+from .events import Event, LaunchInfo, Listeners, Observer
 from .kernels import SPAN_FRAME, decoded
 from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
-from .scheduler import MinPC, _Deadlock
+from .scheduler import MinPC, _Deadlock, _Hazard
 from .state import RegisterFile
 from .step import Fault, Step
 
-__all__ = ["DEFAULT_MAX_STEPS", "Launch", "run"]
+__all__ = ["DEFAULT_MAX_STEPS", "Launch", "Paused", "run", "steps"]
 
 DEFAULT_MAX_STEPS = 1_000_000
 _SPECIAL = frozenset({252, 253, 254, 255})
@@ -55,15 +55,50 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
     Raises the typed :class:`~simt.errors.SimtError` of the first fault, with
     its location filled in; effects of earlier steps and pieces remain.
     """
+    issues = steps(launch, memory, observers)
+    try:
+        while True:
+            next(issues)
+    except StopIteration as done:
+        return done.value
+
+
+class Paused:
+    """Where a stepped launch stands: the next issue (``pc``, ``lanes``) of a piece.
+
+    ``regs``, ``scheduler`` and ``piece`` are the piece's live state; read them only
+    while the launch is paused here.
+    """
+
+    __slots__ = ("pc", "lanes", "regs", "scheduler", "piece", "issued")
+
+    def __init__(self, regs: RegisterFile, scheduler: MinPC, piece: Piece) -> None:
+        self.regs, self.scheduler, self.piece = regs, scheduler, piece
+        self.pc: int | None = None
+        self.lanes: LaneSet | None = None
+        self.issued = 0
+
+
+def steps(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer],
+          stepping: bool = False):
+    """The step loop as a generator; returns the resonance accumulator.
+
+    With ``stepping`` it yields a :class:`Paused` before every instruction it
+    issues (instructions are then never fused into runs) and keeps every value
+    written, even those no waiting lane can read again; otherwise it yields
+    nothing and simply runs.
+    """
     program = launch.program
     geometry = launch.geometry
     resonance = np.zeros(96, np.float64)
     bpl = geometry.lanes_per_block
     blocks_per_piece = max(1, launch.piece_lanes // bpl)
-    ops = decoded(program)
-    spans = program.derived("machine.spans", lambda p: [i.spec.name in SPAN_FRAME for i in p])
-    for o in observers:
-        o.on_launch(geometry, program)
+    listen = Listeners(observers)
+    listen.per_instruction |= stepping
+    info = LaunchInfo(program, geometry, launch.shared_bytes, launch.piece_lanes, memory)
+    for on_launch in listen.on_launch:
+        on_launch(info)
+    issued = 0
     with silenced():
         for block0 in range(0, geometry.blocks, blocks_per_piece):
             blocks = min(blocks_per_piece, geometry.blocks - block0)
@@ -72,19 +107,23 @@ def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> 
             try:
                 piece = Piece(program, geometry, memory, resonance, block0, blocks,
                               launch.shared_bytes)
-                _run_piece(piece, launch, ops, spans, observers)
+                for on_piece in listen.on_piece:
+                    on_piece(piece)
+                issued = yield from _piece_steps(piece, launch, listen, issued, stepping)
             finally:
                 memory.release(working)
-    for o in observers:
-        o.on_finish()
+    for on_finish in listen.on_finish:
+        on_finish()
     return resonance
 
 
-def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
-               observers: Sequence[Observer]) -> None:
+def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, stepping: bool):
+    """Run one piece (a generator, see :func:`steps`); return the launch's issue count."""
     program = piece.program
     instructions = program.instructions
     n = piece.lanes
+    ops = decoded(program)
+    spans = program.derived("machine.spans", lambda p: [i.spec.name in SPAN_FRAME for i in p])
     named_regs, named_preds = used(program)
     regs = RegisterFile(n, set(named_regs) | _SPECIAL, named_preds)
     everyone = LaneSet.range(0, n)
@@ -93,23 +132,34 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
     scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    if listen.release:
+        scheduler.watch(listen.release, piece)
     live = live_in(program)
     groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
-    afters = [o.after for o in observers]
+    afters, befores = listen.after, listen.before
+    fuse = not listen.per_instruction
     step = Step(regs, piece)
+    if listen.memory:
+        step.listen = listen
     event = Event(0, instructions[0] if instructions else None, everyone, piece, None, 0, 0, 0)
-    steps = 0
+    paused = Paused(regs, scheduler, piece) if stepping else None
+    done = 0            # instructions this piece issued
     issue = scheduler.next()
     while issue is not None:
         first, lanes = issue
         pc = first
-        if steps >= max_steps:
-            raise _located(StepLimitError(f"step limit of {max_steps} instructions reached; "
-                                          "next instruction not issued"),
-                           piece, pc, lanes.first, len(lanes))
+        if paused is not None:
+            paused.pc, paused.lanes, paused.issued = pc, lanes, issued + done
+            yield paused
+        if done >= max_steps:
+            raise _located(StepLimitError(
+                f"step limit of {max_steps} instructions reached; next instruction not issued "
+                "(pass a larger max_steps= to launch)"), piece, pc, lanes.first, len(lanes))
+        if befores:
+            _before(befores, event, pc, instructions, lanes, issued + done)
         # converged straight-line code: while no other lanes wait, the same lanes simply
         # run the next instruction, up to the end of the program or of the step budget
-        last = pc if groups else min(end, pc + max_steps - steps) - 1
+        last = pc if groups or not fuse else min(end, pc + max_steps - done) - 1
         masked = type(lanes) is Masked
         step.start(pc, lanes)
         try:
@@ -123,9 +173,10 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
                 step.pc = pc
         except Fault as fault:
             if afters and pc > first:       # observers see the instructions that ran
-                _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0)
+                _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0,
+                        issued + done, None)
             raise _located(fault.error, piece, pc, step.lanes.at(fault.pos), fault.count) from None
-        steps += pc - first + 1
+        count = pc - first + 1
         targets = scheduler.targets(pc, flow)
         try:   # per-lane targets are in the step's frame
             releases = scheduler.advance(
@@ -134,16 +185,37 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
             raise _located(BarrierDeadlockError(
                 "barrier deadlock: a block's lanes wait at barriers that cannot release"),
                 piece, dead.pc, dead.lane, dead.parked) from None
-        regs.live = scheduler.live
+        except _Hazard as found:
+            raise _located(found.error, piece, pc, found.lane, found.count) from None
+        if paused is None:
+            regs.live = scheduler.live
         issue = scheduler.next()
-        regs.waiting = scheduler.waiting(live)
+        regs.waiting = scheduler.waiting(live) if paused is None else -1
         if afters:
-            _notify(afters, event, first, pc - first + 1, instructions, lanes, targets, step,
-                    releases)
+            _notify(afters, event, first, count, instructions, lanes, targets, step,
+                    releases, issued + done, scheduler.released)
+        done += count
+    return issued + done
+
+
+def _before(befores: list, event: Event, pc: int, instructions, lanes: LaneSet,
+            issued: int) -> None:
+    """Tell the observers that ``lanes`` are about to issue the instruction at ``pc``."""
+    event.pc = pc
+    event.count = 1
+    event.instruction = instructions[pc]
+    event.lanes = lanes
+    event.targets = None
+    event.bytes_loaded = event.bytes_stored = event.releases = 0
+    event.released = None
+    event.step = issued
+    for before in befores:
+        before(event)
 
 
 def _notify(afters: list, event: Event, pc: int, count: int, instructions, lanes: LaneSet,
-            targets, step: Step, releases: int) -> None:
+            targets, step: Step, releases: int, issued: int,
+            released: np.ndarray | None) -> None:
     """Tell the observers that ``lanes`` ran ``count`` instructions from ``pc`` on.
 
     One Event per piece, refilled: observers copy what they keep.
@@ -156,6 +228,8 @@ def _notify(afters: list, event: Event, pc: int, count: int, instructions, lanes
     event.bytes_loaded = step.bytes_loaded
     event.bytes_stored = step.bytes_stored
     event.releases = releases
+    event.released = released if releases else None
+    event.step = issued
     for after in afters:
         after(event)
 

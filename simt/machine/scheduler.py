@@ -36,7 +36,15 @@ class MinPC:
         blocks = n // lanes_per_block
         self.parked_per_block = np.zeros(blocks, np.int64)
         self.exited_per_block = np.zeros(blocks, np.int64)  # kept from the first barrier on
+        self.released: np.ndarray | None = None     # blocks released by the last advance
+        self._watchers: list = []
+        self._piece = None
         self._add(0, LaneSet.range(0, n))
+
+    def watch(self, watchers: list, piece) -> None:
+        """Ask ``watchers`` (observers' ``release`` methods) before any barrier releases."""
+        self._watchers = watchers
+        self._piece = piece
 
     # ------------------------------------------------------------------ choosing
     def next(self) -> tuple[int, LaneSet] | None:
@@ -71,8 +79,9 @@ class MinPC:
 
     def advance(self, pc: int, lanes: LaneSet, flow, targets) -> int:
         """Move ``lanes`` on after executing ``pc``; return the number of barrier releases."""
+        self.released = None
         if flow is EXIT:
-            return self._exit(lanes)
+            return self._exit(lanes, pc)
         if isinstance(flow, Park):
             return self._park(pc, lanes, flow.barrier)
         if isinstance(targets, np.ndarray):
@@ -104,7 +113,9 @@ class MinPC:
         self.groups[pc] = lanes if have is None else have.union(lanes)
         return 0
 
-    def _exit(self, lanes: LaneSet) -> int:
+    def _exit(self, lanes: LaneSet, pc: int = -1) -> int:
+        if self._watchers and self.park_id is not None:
+            self._ask(pc, "exit", lanes, self._count_blocks(lanes))
         if self.exited is None:
             self.exited = np.zeros(self.n, bool)
         if type(lanes) is Masked:       # one pass over the span, no index array
@@ -126,12 +137,30 @@ class MinPC:
             if self.exited is not None:
                 self.exited_per_block = _per_block(self.exited, self.bpl)
         lanes = lanes.compact
+        if self._watchers:
+            self._ask(pc, "park", lanes, self._count_blocks(lanes))
         lanes.write(self.park_id, barrier)
         lanes.write(self.park_pc, pc)
         self.sites.add((barrier, pc))
         blocks = self._count_blocks(lanes)
         self.parked_per_block += blocks
         return self._release(np.flatnonzero(blocks))
+
+    def _ask(self, pc: int, kind: str, lanes: LaneSet, arriving: np.ndarray) -> None:
+        """Let the watchers see the releases ``lanes`` would complete, before any change."""
+        touched = np.flatnonzero(arriving)
+        waiting = self.parked_per_block[touched] + (arriving[touched] if kind == "park" else 0)
+        done = waiting + self.exited_per_block[touched] + (
+            arriving[touched] if kind == "exit" else 0)
+        blocks = touched[(waiting > 0) & (done == self.bpl)]
+        if blocks.size == 0:
+            return
+        from .events import Release     # noqa: PLC0415 (events imports the machine's users)
+        found = [h for h in (w(Release(pc, kind, lanes, blocks, self._piece, self))
+                             for w in self._watchers) if h is not None]
+        if found:
+            hazard = min(found, key=lambda h: (h.pos, h.rank))
+            raise _Hazard(hazard.pos, hazard.error, hazard.count)
 
     def _count_blocks(self, lanes: LaneSet) -> np.ndarray:
         nblocks = self.parked_per_block.size
@@ -182,6 +211,8 @@ class MinPC:
         else:
             idx = (stuck[:, None] * self.bpl + np.arange(self.bpl)).ravel()
             lanes = LaneSet.of(idx[self.park_id[idx] != _NOT_PARKED])
+        self.released = stuck if self.released is None else np.concatenate(
+            (self.released, stuck))
         pcs = {pc for _, pc in self.sites}
         nxt = pcs.pop() + 1 if len(pcs) == 1 else self.park_pc[lanes.sel] + 1
         self.park_id[lanes.sel] = _NOT_PARKED
@@ -206,6 +237,16 @@ def _per_block(flags: np.ndarray, bpl: int) -> np.ndarray:
         words = np.bitwise_count(flags.view(np.uint64)).reshape(-1, bpl // 8)
         return words.sum(axis=1, dtype=np.int64)
     return flags.reshape(-1, bpl).view(np.uint8).sum(axis=1, dtype=np.int64)
+
+
+class _Hazard(Exception):
+    """Internal: a watcher found a hazard at a barrier release, for the piece-local ``lane``."""
+
+    def __init__(self, lane: int, error, count: int) -> None:
+        super().__init__(lane)
+        self.lane = lane
+        self.error = error
+        self.count = count
 
 
 class _Deadlock(Exception):

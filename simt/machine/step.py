@@ -85,11 +85,12 @@ class Step:
     """
 
     __slots__ = ("pc", "lanes", "regs", "launch", "n", "full", "bytes_loaded", "bytes_stored",
-                 "_pos", "_error", "_bad")
+                 "listen", "_pos", "_error", "_bad")
 
     def __init__(self, regs: RegisterFile, launch) -> None:
         self.regs = regs
         self.launch = launch
+        self.listen = None      # Listeners when observers watch memory accesses
         self.bytes_loaded = self.bytes_stored = 0
         self._pos = self._error = self._bad = None
 
@@ -169,6 +170,19 @@ class Step:
         """Raise the registered fault, if any; afterwards the step may write."""
         if self._pos is not None:
             raise Fault(self._pos, self._error, int(np.count_nonzero(self._bad)))
+
+    def observe(self, access) -> None:
+        """Show a memory access to the observers before it takes effect (after ``commit``).
+
+        Raises the hazard of the lowest lane any checker found (ties: the lower rank).
+        """
+        listen = self.listen
+        found = [h for h in (check(access) for check in listen.check) if h is not None]
+        if found:
+            hazard = min(found, key=lambda h: (h.pos, h.rank))
+            raise Fault(hazard.pos, hazard.error, hazard.count)
+        for record in listen.access:
+            record(access)
 
     # ------------------------------------------------------------------ registers
     def read(self, reg: int, ty: DType, where: np.ndarray | None = None) -> np.ndarray:

@@ -13,8 +13,7 @@ import numpy as np
 
 from ..isa.table import SPECS, Condition
 from ..isa.program import Program
-from ..machine.events import Event
-from ..machine.launch import Geometry
+from ..machine.events import Event, LaunchInfo, Observer
 from ..machine.lanes import LaneSet, Masked, Tiles
 from ..machine.step import Branch
 
@@ -124,7 +123,7 @@ def _instruction_names(program: Program) -> tuple[list[str], list[int]]:
     return list(names), index
 
 
-class StatsObserver:
+class StatsObserver(Observer):
     """Accumulates :class:`Stats` over one launch."""
 
     def __init__(self) -> None:
@@ -135,7 +134,8 @@ class StatsObserver:
         self.per_pc: list[int] = []          # instructions issued at each pc
         self.program = None
 
-    def on_launch(self, geometry: Geometry, program: Program) -> None:
+    def on_launch(self, launch: LaunchInfo) -> None:
+        geometry, program = launch.geometry, launch.program
         self.program = program
         self.per_pc = [0] * len(program)
         self.bpl = geometry.lanes_per_block
@@ -234,9 +234,6 @@ class StatsObserver:
         a.memo = int(np.count_nonzero(some))
         b.memo = some.size - int(np.count_nonzero(every))
         return int(np.count_nonzero(some & ~every))
-
-    def on_finish(self) -> None:
-        pass
 
     def result(self) -> Stats:
         return Stats(

@@ -8,6 +8,7 @@ from ...errors import InvalidHandleError, OutOfBoundsError
 from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
                             RegisterIndirectComputed, Shared, SharedIndirect)
 from ...isa.types import DType
+from ..events import Access
 from ..lanes import LaneSet, Masked, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
                       scatter)
@@ -201,6 +202,8 @@ def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     In a Masked step's span frame inactive lanes read in-bounds garbage: their
     positions are valid (faulting ones were replaced) and their values unused.
     """
+    if step.listen is not None:
+        step.observe(Access(False, step.pc, step.lanes, step.launch, segs, dtype.itemsize, None))
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
@@ -219,6 +222,8 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     values = np.broadcast_to(values, (step.n,))
     size = values.dtype.itemsize
     lanes = step.lanes
+    if step.listen is not None:
+        step.observe(Access(True, step.pc, lanes, step.launch, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
     step.bytes_stored += len(lanes) * size
     by_mem: dict[int, list[Segment]] = {}
