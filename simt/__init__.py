@@ -16,10 +16,12 @@
 array([0., 2., 4., 6.], dtype=float32)
 """
 
-from .errors import (AssemblyError, BarrierDeadlockError, CallStackError, DeviceMemoryError,
+from .errors import (AssemblyError, BarrierDeadlockError, BarrierDivergenceError,
+                     CallStackError, CheckError, DataRaceError, DeviceMemoryError,
                      DivisionByZeroError, InvalidClassError, InvalidHandleError,
                      OutOfBoundsError, ProgramError, SimtError, StepLimitError,
-                     TypeMismatchError, UninitializedRegisterError, UnsupportedOperationError)
+                     TypeMismatchError, UninitializedMemoryError, UninitializedRegisterError,
+                     UnsupportedOperationError, WorkerError)
 from .isa.program import Instruction, Program
 from .isa.types import DType
 from .machine.device import Buffer, Device, LaunchResult
@@ -31,7 +33,8 @@ __all__ = [
     "DEFAULT_MAX_STEPS", "SimtError", "ProgramError", "AssemblyError", "TypeMismatchError",
     "UninitializedRegisterError", "OutOfBoundsError", "InvalidHandleError", "InvalidClassError",
     "DivisionByZeroError", "UnsupportedOperationError", "CallStackError", "BarrierDeadlockError",
-    "StepLimitError", "DeviceMemoryError", "ops",
+    "StepLimitError", "DeviceMemoryError", "CheckError", "DataRaceError",
+    "BarrierDivergenceError", "UninitializedMemoryError", "WorkerError", "ops",
 ]
 
 __version__ = "0.1.0"

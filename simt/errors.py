@@ -14,7 +14,8 @@ __all__ = [
     "UninitializedRegisterError", "OutOfBoundsError", "InvalidHandleError",
     "InvalidClassError", "DivisionByZeroError", "UnsupportedOperationError",
     "CallStackError", "BarrierDeadlockError", "StepLimitError",
-    "DeviceMemoryError", "SimtTypeError", "SimtValueError",
+    "DeviceMemoryError", "SimtTypeError", "SimtValueError", "CheckError", "DataRaceError",
+    "BarrierDivergenceError", "UninitializedMemoryError", "WorkerError",
 ]
 
 _WHERE = ("pc", "instruction", "source_line", "lane", "block", "thread", "lanes_faulting")
@@ -143,3 +144,50 @@ class SimtTypeError(SimtError, TypeError):
 
 class SimtValueError(SimtError, ValueError):
     """A wrong Python argument value at the API."""
+
+
+class CheckError(SimtError):
+    """A hazard found by a check a launch asked for (``check=``); see docs/semantics.md.
+
+    Besides the usual location it has ``space`` (``"global"``, ``"shared"``,
+    ``"pool"`` or ``"boundary"``), ``buffer`` (buffer or pool handle, 0 for the
+    boundary pool, ``None`` for shared memory), ``address`` (the lowest byte
+    offset concerned in that buffer, pool or block's shared memory) and, for the
+    other access of a race or a barrier, ``other_pc``, ``other_lane``,
+    ``other_block`` and ``other_instruction``; ``kind`` is ``"RAW"``, ``"WAR"``
+    or ``"WAW"`` for races.  Those that do not apply are ``None``.
+    """
+
+    DETAILS = ("space", "buffer", "address", "kind", "other_pc", "other_lane", "other_block",
+               "other_instruction")
+
+    def __init__(self, message: str, *, space: str | None = None, buffer: int | None = None,
+                 address: int | None = None, kind: str | None = None,
+                 other_pc: int | None = None, other_lane: int | None = None,
+                 other_block: tuple[int, int, int] | None = None,
+                 other_instruction: str | None = None, **where) -> None:
+        self.space = space
+        self.buffer = buffer
+        self.address = address
+        self.kind = kind
+        self.other_pc = other_pc
+        self.other_lane = other_lane
+        self.other_block = other_block
+        self.other_instruction = other_instruction
+        super().__init__(message, **where)
+
+
+class DataRaceError(CheckError):
+    """Two accesses of different lanes to one byte, one a store, that nothing orders."""
+
+
+class BarrierDivergenceError(CheckError):
+    """A barrier released with its block's lanes at different pcs, or after a lane exited."""
+
+
+class UninitializedMemoryError(CheckError):
+    """A load of a byte never written since it was allocated (or since the block began)."""
+
+
+class WorkerError(SimtError):
+    """A worker process or executor task of a parallel launch died or failed."""

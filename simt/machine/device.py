@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from ..errors import InvalidHandleError, OutOfBoundsError, SimtTypeError, SimtVa
 from ..isa import types as isa_types
 from ..isa.program import Program
 from ..isa.types import DType
+from ..observe.checks import checkers, parse_checks
 from ..observe.stats import Stats, StatsObserver
 from .events import Observer
 from .executor import DEFAULT_MAX_STEPS, Launch, run
@@ -194,8 +195,9 @@ class Device:
     # ------------------------------------------------------------------ launches
     def launch(self, program: Program, grid: int | tuple[int, ...] = 1,
                block: int | tuple[int, ...] = 1, args: Sequence[Any] = (),
-               shared_bytes: int = 0, max_steps: int | None = None,
-               observers: Sequence[Observer] = ()) -> LaunchResult:
+               shared_bytes: int = 0, max_steps: int | None = None, check: Any = None,
+               race_model: str = "gpu", observers: Sequence[Observer] = (),
+               progress: bool = False) -> LaunchResult:
         """Run ``program`` on a grid of blocks of lanes.
 
         Parameters
@@ -210,11 +212,30 @@ class Device:
             Zero-filled per-block shared memory, 0 to ``MAX_SHARED_BYTES``.
         max_steps
             Instruction budget per piece; ``None`` means ``simt.DEFAULT_MAX_STEPS``.
+        check
+            Checks to run: ``None``, ``"race"``, ``"sync"``, ``"init"``, ``"all"`` or an
+            iterable of those (docs/semantics.md, "Checks").
+        race_model
+            What orders accesses for the race check: ``"gpu"`` (barriers order a
+            block) or ``"hologram"`` (every lane an independent task).
         observers
-            Extra observers (tracing, checking) that see every step.
+            Extra observers (:class:`simt.Trace`, :class:`simt.Profile`, your own) that
+            see every step.
+        progress
+            Show a progress bar of pieces and steps on stderr.
         """
+        launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
+                                   race_model, observers, progress)
+        stats = StatsObserver()
+        resonance = run(launch, self._memory, [stats, *tools])
+        return LaunchResult(resonance, stats.result())
+
+    def _plan(self, program: Any, grid: Any, block: Any, args: Any, shared_bytes: Any,
+              max_steps: Any, check: Any, race_model: Any, observers: Any,
+              progress: Any) -> tuple[Launch, list[Observer]]:
+        """Validate a launch's arguments; the Launch and the observers it runs with."""
         if not isinstance(program, Program):
-            raise SimtTypeError(f"launch expects a simt.Program, got {type(program).__name__}")
+            raise SimtTypeError(f"program must be a simt.Program, got {type(program).__name__}")
         program.validate()
         geometry = Geometry(Dim3.parse(grid, "grid"), Dim3.parse(block, "block"))
         shared_bytes = _nonneg_int(shared_bytes, "shared_bytes")
@@ -224,12 +245,25 @@ class Device:
         if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
             raise SimtTypeError(f"args must be a sequence, got {type(args).__name__}")
         if len(args) > MAX_ARGS:
-            raise SimtValueError(f"at most {MAX_ARGS} kernel arguments, got {len(args)}")
+            raise SimtValueError(f"args: at most {MAX_ARGS} kernel arguments, got {len(args)}")
+        checks = parse_checks(check, race_model)
+        if isinstance(observers, (str, bytes)) or not isinstance(observers, Iterable):
+            raise SimtTypeError(f"observers must be a sequence of observers, got "
+                                f"{type(observers).__name__}")
+        observers = list(observers)
+        for o in observers:
+            if not isinstance(o, Observer):
+                raise SimtTypeError(f"observers: {o!r} is not a simt observer "
+                                    "(subclass simt.machine.events.Observer)")
+        if not isinstance(progress, (bool, np.bool_)):
+            raise SimtTypeError(f"progress must be a bool, got {progress!r}")
         converted = [self.kernel_argument(a, i) for i, a in enumerate(args)]
-        stats = StatsObserver()
+        tools = checkers(checks, race_model) + observers
+        if progress:
+            from ..observe.progress import Progress
+            tools.append(Progress())
         launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
-        resonance = run(launch, self._memory, [stats, *observers])
-        return LaunchResult(resonance, stats.result())
+        return launch, tools
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:
         """(type, value) a launch argument is written as (contract §2, "Kernel arguments")."""
