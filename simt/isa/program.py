@@ -401,9 +401,10 @@ class Program:
 
 def _safe_text(ins: Instruction) -> str:
     try:
-        return str(ins)
+        text = str(ins)
     except Exception:  # an invalid instruction may not format; show its fields instead
-        return repr(ins)
+        text = repr(ins)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 assert set(INSTRUCTIONS) == set(BY_NAME)
