@@ -458,6 +458,24 @@ def test_step_limit_error_says_how_to_raise_the_budget():
     assert info.value.pc == 0
 
 
+def test_resonance_is_one_running_sum_across_pieces():
+    # 1e16 + 1 rounds back to 1e16 (ties to even): the running sum ends at 1e16, where a
+    # sum of per-piece partial sums (1e16 and 2.0) would end at 1e16 + 2
+    block = 1 << 16
+    values = np.zeros(2 * block)
+    values[[0, block, block + 1]] = [1e16, 1.0, 1.0]
+    prog = simt.assemble("""
+        mov_imm.u32 r1, 3
+        shl.u64 r2, r255, r1
+        ldg.f64 r3, [r0 + r2]
+        mov_imm.u8 r4, 0
+        res.accum r4, r3
+    """)
+    dev = simt.Device(piece_lanes=block)
+    res = dev.launch(prog, grid=2, block=block, args=(dev.upload(values),))
+    assert res.resonance[0] == 1e16 and not res.resonance[1:].any()
+
+
 # ---------------------------------------------------------------------- crossing processes
 
 def _errors() -> list[simt.SimtError]:
