@@ -104,7 +104,7 @@ class SimtError(Exception):
 
 def _rebuild(cls: type, args: tuple, state: dict) -> SimtError:
     """Unpickle a :class:`SimtError`: its class, message and attributes, no constructor call."""
-    error = cls.__new__(cls)
+    error = BaseException.__new__(cls)   # cls.__new__ may be a base such as MemoryError's
     error.args = args
     error.__dict__.update(state)
     return error
