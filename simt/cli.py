@@ -1,7 +1,10 @@
 """The ``simt`` command: ``simt run``, ``simt demo`` and ``simt isa``.
 
-Exit status: 0 on success, 1 on a :class:`~simt.errors.SimtError` (one line on
-stderr saying what and where), 2 on a usage error.
+Exit status: 0 on success, 1 on a :class:`~simt.errors.SimtError` or on an
+input file or output location that cannot be used (one line on stderr saying
+what and where), 2 on a usage error.  ``simt run`` checks its input files and
+``--out`` before the launch, so a launch's results are never lost to a bad
+output path.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """A bad command line (exit status 2)."""
+
+
+class InputError(Exception):
+    """An input file or output location that cannot be used (exit status 1, one line)."""
 
 
 def _dims(text: str) -> tuple[int, ...]:
@@ -90,16 +97,56 @@ def _scalar(ty_name: str, text: str):
     return ty.numpy.type(float(text))
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _check_npy(path: Path, spec: str, limit: int) -> None:
+    """Check a .npy file's header against the file before loading anything.
+
+    A header may claim any shape: the data it announces must be in the file
+    (and fit the device) before ``np.load`` is asked to allocate it.
+    """
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(_NPY_MAGIC))
+            if magic != _NPY_MAGIC:
+                kind = " (it is a zip archive such as .npz)" if magic[:2] == b"PK" else ""
+                raise InputError(f"--arg {spec}: not a .npy file{kind}")
+            f.seek(0)
+            major, _ = fmt.read_magic(f)
+            read = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+            shape, _, dtype = read(f)
+            have = path.stat().st_size - f.tell()
+    except FileNotFoundError:
+        raise UsageError(f"--arg {spec}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--arg {spec}: cannot read the .npy header: {exc}") from None
+    if dtype.hasobject:
+        raise InputError(f"--arg {spec}: object arrays cannot be uploaded")
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if need > have:
+        raise InputError(f"--arg {spec}: the header announces {need} bytes of {dtype} data "
+                         f"(shape {shape}) but the file holds {have}")
+    if need > limit:
+        raise InputError(f"--arg {spec}: {need} bytes of data exceed the device memory "
+                         f"limit of {limit} bytes")
+
+
 def _parse_arg(spec: str, index: int, dev) -> tuple[object, _BufferArg | None]:
     """A launch argument from a --arg SPEC, and its buffer record if it is one."""
     if spec.endswith(".npy"):
         path = Path(spec)
+        _check_npy(path, spec, dev.memory_limit)
         try:
             data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--arg {spec}: cannot load: {exc}") from None
+        except (OSError, ValueError, EOFError, MemoryError) as exc:
+            raise InputError(f"--arg {spec}: cannot load: {exc}") from None
+        if not isinstance(data, np.ndarray):
+            raise InputError(f"--arg {spec}: not a .npy array file")
         rec = _BufferArg(path.stem, data.dtype, data.size, path)
-        rec.buffer = dev.upload(data)
+        rec.buffer = dev.upload(data)       # in native byte order: the buffer knows its dtype
+        rec.dtype = rec.buffer.dtype
         return rec.buffer, rec
     parts = spec.split(":")
     if parts[0] == "zeros" and len(parts) == 3:
@@ -136,6 +183,16 @@ def _load_program(path: Path):
     return Program.from_json(text) if path.suffix == ".json" else assemble(text)
 
 
+def _prepare_out(out: Path) -> None:
+    """Make the --out directory before the launch; a bad path is an error now, not later."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create the directory: {exc}") from None
+
+
 def _cmd_run(args) -> int:
     from .machine.device import Device
     program = _load_program(args.kernel)
@@ -146,13 +203,18 @@ def _cmd_run(args) -> int:
         launch_args.append(value)
         if rec is not None:
             buffers.append(rec)
+    if args.out is not None:
+        _prepare_out(args.out)
     res = dev.launch(program, grid=args.grid, block=args.block, args=launch_args,
                      shared_bytes=args.shared_bytes, max_steps=args.max_steps)
-    outputs = {rec.name: dev.download(rec.buffer, rec.dtype, rec.count) for rec in buffers}
+    outputs = {rec.name: dev.download(rec.buffer) if rec.source is not None
+               else dev.download(rec.buffer, rec.dtype, rec.count) for rec in buffers}
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         for name, data in outputs.items():
-            np.save(args.out / f"{name}.npy", data)
+            try:
+                np.save(args.out / f"{name}.npy", data)
+            except OSError as exc:
+                raise InputError(f"--out {args.out}: cannot write {name}.npy: {exc}") from None
     resonance = res.resonance if res.resonance.any() else None
     if args.json:
         doc = {"stats": res.stats.as_dict(),
@@ -231,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"simt: error: {exc}", file=sys.stderr)
         return 2
+    except InputError as exc:
+        print(f"simt: error: {exc}", file=sys.stderr)
+        return 1
     except SimtError as exc:
         print(f"simt: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -118,3 +118,73 @@ def test_isa_listing_and_markdown(capsys):
     assert main(["isa", "--markdown"]) == 0
     from simt.isa.doc import isa_markdown
     assert capsys.readouterr().out == isa_markdown()
+
+
+# ---------------------------------------------------------------------- bad input files
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("simt:")
+    for needle in needles:
+        assert needle in err
+    return err
+
+
+def test_npy_header_claiming_more_than_the_file_holds(kernel, tmp_path, capsys):
+    path = tmp_path / "huge.npy"
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f8", "fortran_order": False, "shape": (10**13,)})
+    assert main(["run", str(kernel), "--arg", str(path), "--arg", "u64:4"]) == 1
+    _one_line_error(capsys, "huge.npy", "header")
+
+
+def test_npz_named_npy(kernel, tmp_path, capsys):
+    path = tmp_path / "a.npy"
+    with open(path, "wb") as f:
+        np.savez(f, a=np.arange(3, dtype=np.float32))
+    assert main(["run", str(kernel), "--arg", str(path), "--arg", "u64:3"]) == 1
+    _one_line_error(capsys, "a.npy", "not a .npy file")
+
+
+def test_truncated_npy(kernel, tmp_path, capsys):
+    path = tmp_path / "cut.npy"
+    np.save(path, np.arange(100, dtype=np.float32))
+    path.write_bytes(path.read_bytes()[:-8])
+    assert main(["run", str(kernel), "--arg", str(path), "--arg", "u64:100"]) == 1
+    _one_line_error(capsys, "cut.npy")
+
+
+def test_out_naming_a_file_is_refused_before_the_launch(kernel, tmp_path, capsys):
+    a = np.arange(4, dtype=np.float32)
+    np.save(tmp_path / "a.npy", a)
+    out = tmp_path / "taken"
+    out.write_text("not a directory")
+    assert main(["run", str(kernel), "--block", "4", "--arg", str(tmp_path / "a.npy"),
+                 "--arg", "u64:4", "--out", str(out)]) == 1
+    err = _one_line_error(capsys, "--out", "not a directory")
+    assert "steps" not in capsys.readouterr().out and "FileExistsError" not in err
+    assert out.read_text() == "not a directory"
+
+
+def test_big_endian_npy_is_converted_not_reinterpreted(kernel, tmp_path, capsys):
+    np.save(tmp_path / "a.npy", np.array([1.5, -2.0, 3.0], ">f4"))
+    out = tmp_path / "out"
+    assert main(["run", str(kernel), "--block", "4", "--arg", str(tmp_path / "a.npy"),
+                 "--arg", "u64:3", "--out", str(out)]) == 0
+    got = np.load(out / "a.npy")
+    assert got.dtype == np.float32 and got.dtype.isnative
+    np.testing.assert_array_equal(got, [3.0, -4.0, 6.0])
+    capsys.readouterr()
+    assert main(["run", str(kernel), "--block", "4", "--arg", str(tmp_path / "a.npy"),
+                 "--arg", "u64:3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["buffers"]["a"] == [3.0, -4.0, 6.0]
+
+
+def test_npy_keeps_its_shape_in_out(kernel, tmp_path):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.save(tmp_path / "m.npy", a)
+    out = tmp_path / "out"
+    assert main(["run", str(kernel), "--block", "8", "--arg", str(tmp_path / "m.npy"),
+                 "--arg", "u64:6", "--out", str(out)]) == 0
+    np.testing.assert_array_equal(np.load(out / "m.npy"), 2 * a)

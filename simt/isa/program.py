@@ -9,6 +9,7 @@ by bit pattern.
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import struct
 import types as _pytypes
 from dataclasses import dataclass
@@ -87,6 +88,27 @@ SHARED_FORMS = (Shared, SharedIndirect)
 
 # --------------------------------------------------------------------------- instructions
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 40, 40
+
+
+def show(value: Any) -> str:
+    """A short ``repr`` for messages: bounded in length and nesting, whatever the value."""
+    try:
+        return _SHORT.repr(value)
+    except Exception:   # a value whose repr fails or recurses without end
+        return f"<{type(value).__name__}>"
+
+
+def _field_repr(value: Any) -> str:
+    """``repr`` of a field value; :func:`show` for one too deep or too long to print."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return show(value)
+    return text if len(text) <= 200 else show(value)
+
+
 def _eq_key(value: Any) -> Any:
     if isinstance(value, float):
         return ("f64", struct.unpack("<Q", struct.pack("<d", value))[0])
@@ -126,6 +148,10 @@ class Instruction:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("instructions are immutable")
 
+    def __reduce__(self):
+        # the generated classes are not module attributes: rebuild through the table
+        return make, (self.spec.name, *self.values())
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -153,7 +179,7 @@ class Instruction:
         return format_instruction(self)
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.spec.field_names)
+        body = ", ".join(f"{n}={_field_repr(getattr(self, n))}" for n in self.spec.field_names)
         return f"{self.spec.name}({body})"
 
 
@@ -180,7 +206,7 @@ def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
                 labels: Mapping[str, int]) -> str | None:
     """Return what is wrong with one field value, or None."""
     if kind is Kind.TYPE:
-        return None if isinstance(value, DType) else f"{name} must be a DType, got {value!r}"
+        return None if isinstance(value, DType) else f"{name} must be a DType, got {show(value)}"
     if kind is Kind.COND:
         return None if isinstance(value, Condition) else f"{name} must be a Condition"
     if kind is Kind.SCOPE:
@@ -188,7 +214,7 @@ def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
     if kind is Kind.LABEL:
         if not isinstance(value, str):
             return f"{name} must be a label name"
-        return None if value in labels else f"undefined label {value!r}"
+        return None if value in labels else f"undefined label {show(value)}"
     if kind is Kind.ADDR:
         return _check_address(ins, value)
     if kind is Kind.F64:
@@ -196,7 +222,7 @@ def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
     if kind is Kind.OPT_PRED and value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        return f"{name} must be an int, got {value!r}"
+        return f"{name} must be an int, got {show(value)}"
     limit = kind.limit
     if not 0 <= value < limit:
         what = {Kind.REG: "register", Kind.PRED: "predicate", Kind.OPT_PRED: "predicate"}.get(
@@ -208,7 +234,7 @@ def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
 
 def _check_address(ins: Instruction, addr: Any) -> str | None:
     if not isinstance(addr, ADDRESS_CLASSES):
-        return f"addr must be an Address, got {addr!r}"
+        return f"addr must be an Address, got {show(addr)}"
     if isinstance(addr, SHARED_FORMS) and ins.spec.name not in ("LDS", "STS"):
         return f"{ins.spec.name} does not accept a shared-memory address"
     limits = {"handle": 1 << 64, "offset": 1 << 64, "class_": 256, "page": 256, "byte": 256}
@@ -256,7 +282,7 @@ class Program:
         self._derived: dict[str, Any] = {}
         for i, ins in enumerate(self._instructions):
             if not isinstance(ins, Instruction):
-                raise ProgramError(f"instruction {i} is not an Instruction: {ins!r}", pc=i)
+                raise ProgramError(f"instruction {i} is not an Instruction: {show(ins)}", pc=i)
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
@@ -293,6 +319,10 @@ class Program:
     def __hash__(self) -> int:
         return hash((self._instructions, tuple(sorted(self._labels.items()))))
 
+    def __reduce__(self):
+        # instructions, labels and source lines; cached analyses are rebuilt on demand
+        return Program, (self._instructions, dict(self._labels), self._source_lines)
+
     def __repr__(self) -> str:
         return f"<Program: {len(self)} instructions, {len(self._labels)} labels>"
 
@@ -306,9 +336,9 @@ class Program:
         n = len(self._instructions)
         for name, index in self._labels.items():
             if not isinstance(name, str) or not name:
-                raise ProgramError(f"invalid label name {name!r}")
+                raise ProgramError(f"invalid label name {show(name)}")
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= n:
-                raise ProgramError(f"label {name!r} points at {index!r}, outside 0..{n}")
+                raise ProgramError(f"label {show(name)} points at {show(index)}, outside 0..{n}")
         for pc, ins in enumerate(self._instructions):
             for field in ins.spec.fields:
                 problem = check_field(ins, field.name, field.kind, getattr(ins, field.name),
@@ -371,9 +401,10 @@ class Program:
 
 def _safe_text(ins: Instruction) -> str:
     try:
-        return str(ins)
+        text = str(ins)
     except Exception:  # an invalid instruction may not format; show its fields instead
-        return repr(ins)
+        text = repr(ins)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 assert set(INSTRUCTIONS) == set(BY_NAME)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InvalidHandleError, OutOfBoundsError, SimtTypeError, SimtValueError
+from ..errors import (DeviceMemoryError, InvalidHandleError, OutOfBoundsError, SimtError,
+                      SimtTypeError, SimtValueError)
 from ..isa import types as isa_types
 from ..isa.program import Program
 from ..isa.types import DType
@@ -33,22 +36,65 @@ _SCALAR_TYPES = {np.dtype(t.numpy): t for t in DType}
 
 @dataclass(frozen=True, eq=False)
 class Buffer:
-    """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes."""
+    """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes.
+
+    A buffer made by :meth:`Device.upload` remembers the (native byte order)
+    ``dtype`` and ``shape`` it was uploaded with, so ``dev.download(buf)`` gives
+    them back; for other buffers both are ``None``.
+    """
 
     handle: int
     nbytes: int
     device: "Device"
+    dtype: np.dtype | None = None
+    shape: tuple[int, ...] | None = None
 
     def __repr__(self) -> str:
-        return f"Buffer(handle={self.handle}, nbytes={self.nbytes})"
+        if self.dtype is None:
+            return f"Buffer(handle={self.handle}, nbytes={self.nbytes})"
+        return (f"Buffer(handle={self.handle}, nbytes={self.nbytes}, dtype={self.dtype}, "
+                f"shape={self.shape})")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise SimtTypeError(
+            f"{self!r} lives in device memory and is not an array: copy it to the host "
+            "with dev.download(buf) (an uploaded buffer) or dev.download(buf, dtype)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LaunchResult:
-    """What a launch returns: the resonance accumulator and statistics."""
+    """What a launch returns: the resonance accumulator and statistics.
+
+    Results compare equal when their resonance arrays have the same bit
+    patterns (NaNs and signed zeros included) and their statistics are equal;
+    they are hashable, and pickle and copy to equal results.
+    """
 
     resonance: np.ndarray
     stats: Stats
+
+    def _bits(self) -> bytes:
+        return np.ascontiguousarray(self.resonance, np.float64).tobytes()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LaunchResult):
+            return NotImplemented
+        return self._bits() == other._bits() and self.stats == other.stats
+
+    def __hash__(self) -> int:
+        return hash((self._bits(), self.stats))
+
+
+@contextmanager
+def _host_memory(what: str) -> Iterator[None]:
+    """Turn the operating system refusing memory into :class:`DeviceMemoryError`."""
+    try:
+        yield
+    except DeviceMemoryError:
+        raise
+    except MemoryError as exc:
+        raise DeviceMemoryError(f"{what}: the operating system refused memory ({exc})") \
+            from None
 
 
 def _dtype(dtype: Any) -> np.dtype:
@@ -67,6 +113,11 @@ def _dtype(dtype: Any) -> np.dtype:
     if dt.itemsize == 0 or dt.hasobject:
         raise SimtTypeError(f"dtype must be a fixed-size non-object type, got {dt}")
     return dt
+
+
+def _native(dtype: np.dtype) -> np.dtype:
+    """``dtype`` in the machine's byte order (fields of structured dtypes included)."""
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
 
 
 def _nonneg_int(value: Any, what: str) -> int:
@@ -88,6 +139,13 @@ class Device:
     memory_limit
         Bytes the device may hold (buffers, pools, shared memory and a
         launch's working memory); default half of the machine's RAM.
+
+    Notes
+    -----
+    A Device may be shared between threads: every operation (allocation,
+    host copies, freeing and a whole launch) holds the device's lock, so
+    operations on one device run one at a time, each as if alone.  Threads
+    that want to run launches side by side use one Device each.
     """
 
     def __init__(self, piece_lanes: int = DEFAULT_PIECE_LANES,
@@ -98,6 +156,7 @@ class Device:
         limit = default_memory_limit() if memory_limit is None else _nonneg_int(
             memory_limit, "memory_limit")
         self.piece_lanes = piece_lanes
+        self._lock = threading.RLock()
         self._memory = DeviceMemory(limit)
         self.boundary = Buffer(0, BOUNDARY_BYTES, self)
         retain_freed_memory()       # see simt.machine.allocator
@@ -114,14 +173,26 @@ class Device:
     def alloc(self, nbytes: int) -> Buffer:
         """A new zero-filled buffer of ``nbytes`` bytes."""
         nbytes = _nonneg_int(nbytes, "nbytes")
-        return Buffer(self._memory.alloc(nbytes), nbytes, self)
+        with self._lock:
+            return Buffer(self._memory.alloc(nbytes), nbytes, self)
 
     def upload(self, array: Any) -> Buffer:
-        """A new buffer holding a copy of ``np.asarray(array)`` (C order)."""
-        data = self._host_bytes(array)
-        buf = self.alloc(data.size)
-        self._memory.host_view(buf.handle, 0, data.size)[:] = data
-        return buf
+        """A new buffer holding a copy of ``np.asarray(array)`` in C order, native byte order.
+
+        The buffer remembers the dtype (in native byte order) and shape, which
+        ``download(buf)`` returns.  The size is checked against the memory limit
+        before anything is copied.
+        """
+        arr = self._host_array(array)
+        native = _native(arr.dtype)
+        with self._lock:
+            handle = self._memory.alloc(arr.nbytes)
+            try:
+                self._copy_in(handle, 0, arr, native)
+            except BaseException:
+                self._memory.free(handle)
+                raise
+        return Buffer(handle, arr.nbytes, self, native, arr.shape)
 
     def boundary_class(self, c: int) -> Buffer:
         """The Buffer of boundary class ``c`` (handle 2^64 - 96 + c, 12,288 bytes)."""
@@ -140,49 +211,90 @@ class Device:
         return buf.handle
 
     @staticmethod
-    def _host_bytes(array: Any) -> np.ndarray:
-        try:
-            arr = np.asarray(array)
-        except Exception as exc:   # anything np.asarray rejects is a bad argument
-            raise SimtTypeError(f"cannot convert {type(array).__name__} to an array: {exc}") \
-                from None
+    def _host_array(array: Any) -> np.ndarray:
+        """``np.asarray(array)`` without copying views (broadcast views stay small)."""
+        with _host_memory("converting the host data"):
+            try:
+                arr = np.asarray(array)
+            except SimtError:
+                raise
+            except MemoryError:
+                raise
+            except Exception as exc:   # anything np.asarray rejects is a bad argument
+                raise SimtTypeError(f"cannot convert {type(array).__name__} to an array: "
+                                    f"{exc}") from None
         if arr.dtype.hasobject:
             raise SimtTypeError(f"cannot upload an object array ({type(array).__name__})")
-        return np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+        return arr
+
+    def _copy_in(self, handle: int, offset: int, arr: np.ndarray, native: np.dtype) -> None:
+        """Copy ``arr`` into a buffer at ``offset``: bounds first, then element by element.
+
+        Writing through a view of the destination converts non-contiguous and
+        non-native-byte-order inputs on the fly, with no host-side copy.
+        """
+        dest = self._memory.host_view(handle, offset, arr.nbytes)
+        if arr.nbytes:
+            with _host_memory("copying to the device"):
+                dest.view(native).reshape(arr.shape)[...] = arr
 
     def write(self, buf: Buffer, array: Any, offset: int = 0) -> None:
-        """Copy ``array``'s bytes into ``buf`` at byte ``offset``."""
-        handle = self._handle(buf)
-        data = self._host_bytes(array)
+        """Copy ``array``'s elements (C order, native byte order) into ``buf`` at byte ``offset``.
+
+        Bounds are checked before anything is copied.
+        """
         if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
             raise SimtTypeError(f"offset must be an int, got {offset!r}")
-        self._memory.host_view(handle, int(offset), data.size)[:] = data
+        arr = self._host_array(array)
+        with self._lock:
+            handle = self._handle(buf)
+            self._copy_in(handle, int(offset), arr, _native(arr.dtype))
 
-    def download(self, buf: Buffer, dtype: Any, count: int | None = None,
+    def download(self, buf: Buffer, dtype: Any = None, count: int | None = None,
                  offset: int = 0) -> np.ndarray:
-        """A new writable 1-D array of ``count`` elements of ``dtype`` from byte ``offset``."""
-        handle = self._handle(buf)
-        dt = _dtype(dtype)
+        """A new writable array of ``count`` elements of ``dtype`` from byte ``offset``.
+
+        Without ``dtype``, a buffer made by :meth:`upload` comes back with the
+        dtype it was uploaded with (native byte order), and, when ``count`` and
+        ``offset`` are left out, its shape; any other buffer needs ``dtype``.
+        Otherwise the result is 1-D.
+        """
+        if dtype is None:
+            if not isinstance(buf, Buffer) or buf.dtype is None:
+                self._handle(buf)
+                raise SimtTypeError(
+                    f"download: dtype is required for {buf!r}, which was not made by upload; "
+                    "pass dtype=, e.g. dev.download(buf, np.float32)")
+            dt = buf.dtype
+            shape = buf.shape if count is None and not offset else None
+        else:
+            dt = _dtype(dtype)
+            shape = None
         if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
             raise SimtTypeError(f"offset must be an int, got {offset!r}")
         offset = int(offset)
-        size = BOUNDARY_BYTES if handle == 0 else buf.nbytes
-        if offset < 0 or offset > size:
-            raise OutOfBoundsError(f"download offset {offset} is outside buffer {handle} "
-                                   f"({size} bytes)")
-        if count is None:
-            rest = size - offset
-            if rest % dt.itemsize:
-                raise SimtValueError(f"{rest} bytes from offset {offset} are not a whole number "
-                                     f"of {dt} elements; pass count")
-            count = rest // dt.itemsize
-        else:
-            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)):
-                raise SimtTypeError(f"count must be an int or None, got {count!r}")
-            if count < 0:
-                raise OutOfBoundsError(f"download count {count} is negative")
-        view = self._memory.host_view(handle, offset, int(count) * dt.itemsize)
-        return view.copy().view(dt)
+        with self._lock:
+            handle = self._handle(buf)
+            size = BOUNDARY_BYTES if handle == 0 else buf.nbytes
+            if offset < 0 or offset > size:
+                raise OutOfBoundsError(f"download offset {offset} is outside buffer {handle} "
+                                       f"({size} bytes)")
+            if count is None:
+                rest = size - offset
+                if rest % dt.itemsize:
+                    raise SimtValueError(f"{rest} bytes from offset {offset} are not a whole "
+                                         f"number of {dt} elements; pass count")
+                count = rest // dt.itemsize
+            else:
+                if isinstance(count, (bool, np.bool_)) or not isinstance(count,
+                                                                         (int, np.integer)):
+                    raise SimtTypeError(f"count must be an int or None, got {count!r}")
+                if count < 0:
+                    raise OutOfBoundsError(f"download count {count} is negative")
+            view = self._memory.host_view(handle, offset, int(count) * dt.itemsize)
+            with _host_memory("download"):
+                out = view.copy().view(dt)
+        return out if shape is None else out.reshape(shape)
 
     def free(self, buf: Buffer) -> None:
         """Free ``buf``; its handle is never reused."""
@@ -190,7 +302,8 @@ class Device:
             raise SimtTypeError(f"expected a simt.Buffer, got {type(buf).__name__}")
         if buf.device is not self:
             raise SimtValueError(f"{buf!r} belongs to another Device")
-        self._memory.free(buf.handle)
+        with self._lock:
+            self._memory.free(buf.handle)
 
     # ------------------------------------------------------------------ launches
     def launch(self, program: Program, grid: int | tuple[int, ...] = 1,
@@ -224,10 +337,12 @@ class Device:
         progress
             Show a progress bar of pieces and steps on stderr.
         """
-        launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
-                                   race_model, observers, progress)
-        stats = StatsObserver()
-        resonance = run(launch, self._memory, [stats, *tools])
+        with self._lock:
+            launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps,
+                                       check, race_model, observers, progress)
+            stats = StatsObserver()
+            with _host_memory("launch"):
+                resonance = run(launch, self._memory, [stats, *tools])
         return LaunchResult(resonance, stats.result())
 
     def _plan(self, program: Any, grid: Any, block: Any, args: Any, shared_bytes: Any,

@@ -12,13 +12,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import BarrierDeadlockError, SimtError, StepLimitError
+from ..errors import BarrierDeadlockError, DeviceMemoryError, SimtError, StepLimitError
 from ..isa.flow import live_in, used
 from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
 from .events import Event, LaunchInfo, Listeners, Observer
 from .kernels import SPAN_FRAME, decoded
+from .kernels.control import MAX_CALL_DEPTH
 from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
@@ -44,9 +45,37 @@ class Launch:
     piece_lanes: int
 
 
-def _working_bytes(program: Program, lanes: int, shared: int) -> int:
-    """A generous estimate of a piece's register file and scratch, for the memory budget."""
-    return lanes * (len(program.registers() | _SPECIAL) * 9 + 32) + shared
+# A lane's return addresses: int32 rows, doubling up to MAX_CALL_DEPTH (old and new
+# rows held at once while growing), and its int16 depth.
+_STACK_BYTES = MAX_CALL_DEPTH * 4 * 3 // 2 + 2
+
+
+def _working_bytes(program: Program, lanes: int) -> int:
+    """A generous estimate of a piece's register file, call stacks and scratch."""
+    calls = program.derived("machine.calls", lambda p: any(i.spec.name == "CALL" for i in p))
+    return lanes * (len(program.registers() | _SPECIAL) * 9 + 32 + (_STACK_BYTES if calls else 0))
+
+
+def _reserve_working(memory: DeviceMemory, launch: Launch, blocks: int) -> int:
+    """Reserve a piece's working memory; the error says what to change."""
+    bpl = launch.geometry.lanes_per_block
+    lanes = _working_bytes(launch.program, blocks * bpl)
+    shared = blocks * launch.shared_bytes
+    try:
+        memory.reserve(lanes + shared, "launch working memory")
+    except DeviceMemoryError:
+        change = ["fewer lanes per block"] if blocks == 1 else [
+            f"a smaller Device(piece_lanes=...) (now {launch.piece_lanes})"]
+        if shared:
+            change.append(f"a smaller shared_bytes (now {launch.shared_bytes} for each block)")
+        change.append("a larger memory_limit")
+        raise DeviceMemoryError(
+            f"launch working memory of {lanes + shared} bytes for a piece of {blocks} "
+            f"block(s) of {bpl} lanes ({lanes} for registers and call stacks, {shared} for "
+            f"shared memory) exceeds the device memory limit ({memory.used} of "
+            f"{memory.limit} bytes in use); use {', '.join(change[:-1])} or {change[-1]}") \
+            from None
+    return lanes + shared
 
 
 def run(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer]) -> np.ndarray:
@@ -102,8 +131,7 @@ def steps(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer],
     with silenced():
         for block0 in range(0, geometry.blocks, blocks_per_piece):
             blocks = min(blocks_per_piece, geometry.blocks - block0)
-            working = _working_bytes(program, blocks * bpl, blocks * launch.shared_bytes)
-            memory.reserve(working, "launch working memory")
+            working = _reserve_working(memory, launch, blocks)
             try:
                 piece = Piece(program, geometry, memory, resonance, block0, blocks,
                               launch.shared_bytes)
@@ -154,7 +182,8 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
         if done >= max_steps:
             raise _located(StepLimitError(
                 f"step limit of {max_steps} instructions reached; next instruction not issued "
-                "(pass a larger max_steps= to launch)"), piece, pc, lanes.first, len(lanes))
+                "(raise the budget with launch(..., max_steps=N))"),
+                piece, pc, lanes.first, len(lanes))
         if befores:
             _before(befores, event, pc, instructions, lanes, issued + done)
         # converged straight-line code: while no other lanes wait, the same lanes simply

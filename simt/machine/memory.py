@@ -46,12 +46,42 @@ class Region(NamedTuple):
 
 @dataclass
 class PoolBlock:
-    """``count`` pools of ``size`` bytes allocated by one PoolAlloc step (handles first..)."""
+    """The ``count`` pools of ``size`` bytes one PoolAlloc step made (handles ``first``..).
+
+    ``data`` holds the bytes of the pools still alive, one ``size``-byte row each.
+    ``slot`` maps a pool's index in the block to its row (-1 once freed); ``None``
+    while no pool of the block was freed (row = index).  When half the rows are
+    dead the live rows are copied into a smaller array, so freed pools give their
+    memory back; a block whose pools are all freed is dropped.
+    """
 
     first: int
+    count: int
     size: int
-    data: np.ndarray            # uint8 [count * size]
-    alive: np.ndarray           # bool [count]
+    data: np.ndarray            # uint8 [rows * size]
+    live: int
+    slot: np.ndarray | None = None
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """Row in ``data`` of each pool index (-1 for freed pools)."""
+        return index if self.slot is None else self.slot[index]
+
+    def free(self, index: np.ndarray) -> None:
+        """Mark the pools at ``index`` (alive, distinct) freed; compact when half are dead."""
+        if self.slot is None:
+            self.slot = np.arange(self.count, dtype=np.int64)
+        self.slot[index] = -1
+        self.live -= index.size
+        rows = self.data.size // self.size if self.size else 0
+        if self.live == 0 or 2 * self.live > rows:
+            return
+        alive = np.flatnonzero(self.slot >= 0)
+        try:
+            data = self.data.reshape(rows, self.size)[self.slot[alive]].reshape(-1)
+        except MemoryError:     # compaction is an optimization: keep the larger array
+            return
+        self.data = data
+        self.slot[alive] = np.arange(alive.size, dtype=np.int64)
 
 
 # Run, Lattice and Segment are made at every memory access: tuples build fastest.
@@ -114,8 +144,9 @@ class DeviceMemory:
         self.buffers: dict[int, np.ndarray] = {}
         self._regions: dict[int, Region] = {}
         self.next_buffer = 1
-        self.pools: list[PoolBlock] = []
+        self.pools: list[PoolBlock] = []      # live blocks, ascending handles
         self.next_pool = 1
+        self._index_pools()
         self.reserve(BOUNDARY_BYTES)
 
     # ------------------------------------------------------------------ budget
@@ -131,11 +162,22 @@ class DeviceMemory:
         self.used -= nbytes
 
     # ------------------------------------------------------------------ buffers
+    def _zeros(self, nbytes: int, what: str) -> np.ndarray:
+        """A zero-filled byte array, reserved first; nothing is kept counted if it fails."""
+        self.reserve(nbytes, what)
+        try:
+            return np.zeros(nbytes, np.uint8)
+        except MemoryError:
+            self.release(nbytes)
+            raise DeviceMemoryError(
+                f"{what} of {nbytes} bytes: the operating system refused the memory "
+                f"({self.used} of {self.limit} bytes in use on the device)") from None
+
     def alloc(self, nbytes: int) -> int:
-        self.reserve(nbytes, "buffer allocation")
+        data = self._zeros(nbytes, "buffer allocation")
         handle = self.next_buffer
         self.next_buffer += 1
-        self.buffers[handle] = np.zeros(nbytes, np.uint8)
+        self.buffers[handle] = data
         return handle
 
     def free(self, handle: int) -> None:
@@ -183,36 +225,69 @@ class DeviceMemory:
     # ------------------------------------------------------------------ pools
     def pool_alloc(self, count: int, size: int) -> int:
         """Allocate ``count`` pools of ``size`` bytes; return the first handle."""
-        self.reserve(count * size, "PoolAlloc")
-        block = PoolBlock(self.next_pool, size, np.zeros(count * size, np.uint8),
-                          np.ones(count, bool))
+        data = self._zeros(count * size, "PoolAlloc")
+        block = PoolBlock(self.next_pool, count, size, data, count)
         self.pools.append(block)
         self.next_pool += count
+        self._index_pools()
         return block.first
 
-    def pool_lookup(self, handles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(block index, row) of each pool handle; block -1 for unknown or freed handles."""
-        firsts = np.array([b.first for b in self.pools] or [1 << 62], np.uint64)
-        block = np.searchsorted(firsts, handles, side="right").astype(np.int64) - 1
-        row = np.zeros(handles.shape, np.int64)
-        ok = block >= 0
-        for k, pb in enumerate(self.pools):
-            mine = block == k
-            if mine.any():
-                r = (handles[mine] - np.uint64(pb.first)).astype(np.int64)
-                alive = r < pb.alive.size
-                alive[alive] = pb.alive[r[alive]]
-                row[mine] = np.where(alive, r, 0)
-                ok[np.flatnonzero(mine)[~alive]] = False
-        block[~ok] = -1
-        return block, row
+    def _index_pools(self) -> None:
+        self._pool_firsts = np.array([b.first for b in self.pools], np.uint64)
+        self._pool_counts = np.array([b.count for b in self.pools], np.uint64)
 
-    def pool_free(self, block: np.ndarray, row: np.ndarray) -> None:
+    def _pool_index(self, handles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(block index, pool index in the block, inside) of each handle.
+
+        ``inside`` says whether a handle falls in a block's range (the pool may
+        still be freed).  A binary search over the live blocks' first handles,
+        done in u64 so every handle value, 2^63 and above included, is exact.
+        """
+        handles = np.asarray(handles, np.uint64)
+        if not self.pools or handles.size == 0:
+            zero = np.zeros(handles.shape, np.int64)
+            return zero, zero, np.zeros(handles.shape, bool)
+        block = np.searchsorted(self._pool_firsts, handles, side="right").astype(np.int64) - 1
+        inside = block >= 0
+        block[~inside] = 0
+        index = handles - self._pool_firsts[block]      # wraps where not inside: masked
+        inside &= index < self._pool_counts[block]
+        return block, np.where(inside, index, np.uint64(0)).astype(np.int64), inside
+
+    def pool_lookup(self, handles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(block index into ``pools``, row in its data) of each pool handle.
+
+        Block -1 marks a handle that is not a live pool, whatever its value.
+        """
+        block, index, inside = self._pool_index(handles)
+        row = np.zeros(block.shape, np.int64)
+        if not inside.any():
+            return np.full(block.shape, -1, np.int64), row
+        touched = np.unique(block[inside])
+        if touched.size == 1:
+            rows = self.pools[int(touched[0])].rows(index)
+            ok = inside & (rows >= 0)
+            row[ok] = rows[ok]
+        else:
+            ok = inside.copy()
+            for k in touched:
+                mine = np.flatnonzero(inside & (block == k))
+                rows = self.pools[int(k)].rows(index[mine])
+                row[mine] = np.maximum(rows, 0)
+                ok[mine] = rows >= 0
+        return np.where(ok, block, -1), row
+
+    def pool_free(self, handles: np.ndarray) -> None:
+        """Free the pools of ``handles`` (live and distinct: the caller checked)."""
+        block, index, _ = self._pool_index(handles)
         for k in np.unique(block):
             pb = self.pools[int(k)]
-            rows = row[block == k]
-            pb.alive[rows] = False
-            self.release(rows.size * pb.size)
+            mine = index[block == k]
+            pb.free(mine)
+            self.release(mine.size * pb.size)
+        if any(pb.live == 0 for pb in self.pools):
+            self.pools = [pb for pb in self.pools if pb.live]
+            self._index_pools()
 
 
 def check_range(off: np.ndarray, size: int, limit: int) -> np.ndarray:

@@ -58,6 +58,12 @@ class Stats:
     bytes_stored: int = 0
     opcode_counts: dict[str, int] = field(default_factory=lambda: OpcodeCounts())
 
+    def __hash__(self) -> int:
+        return hash((self.steps, self.lane_instructions, self.warp_instructions,
+                     self.simd_efficiency, self.divergent_branches, self.barriers,
+                     self.bytes_loaded, self.bytes_stored,
+                     frozenset(self.opcode_counts.items())))
+
     def as_dict(self) -> dict:
         """A plain dict (``opcode_counts`` as a plain dict of table names)."""
         out = asdict(self)

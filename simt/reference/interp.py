@@ -12,7 +12,8 @@ How a launch runs (contract §2):
 * The grid is cut into *pieces* of whole blocks, at most ``piece_lanes``
   lanes each (at least one block), run one after another in ascending block
   order, each to completion.  ``max_steps`` applies per piece; stats add up;
-  the launch's resonance is the sum of the pieces' resonance arrays.
+  the launch's resonance is one running sum of 96 floats that each piece
+  continues in its own step order (never a sum of per-piece partial sums).
 * Inside a piece, each *step* runs the instruction at the minimum PC among
   the runnable lanes (not exited, not parked at a barrier), for every
   runnable lane at that PC.
@@ -366,14 +367,16 @@ class Piece:
     """Whole blocks run together under one min-PC schedule, to completion."""
 
     def __init__(self, memory: Memory, program: Program, lanes: list[Lane],
-                 blocks: dict[int, list[Lane]], shared_bytes: int, max_steps: int) -> None:
+                 blocks: dict[int, list[Lane]], shared_bytes: int, max_steps: int,
+                 resonance: list[float] | None = None) -> None:
         self.memory = memory
         self.program = program
         self.lanes = lanes
         self.blocks = blocks
         self.shared = {b: bytearray(shared_bytes) for b in blocks}
         self.max_steps = max_steps
-        self.resonance = [0.0] * atlas.CLASSES
+        # the launch's running sum, continued by this piece (a new one if None)
+        self.resonance = [0.0] * atlas.CLASSES if resonance is None else resonance
         self.counters = Counters()
 
     def run(self) -> None:
@@ -590,14 +593,14 @@ class ReferenceDevice:
         for first in range(0, n_blocks, blocks_per_piece):
             block_ids = range(first, min(first + blocks_per_piece, n_blocks))
             piece = self._piece(program, grid3, block3, block_ids, arguments, shared_bytes,
-                                max_steps)
+                                max_steps, resonance)
             piece.run()
             counters.add(piece.counters)
-            resonance = [total + part for total, part in zip(resonance, piece.resonance)]
         return ReferenceResult(resonance, counters.as_dict())
 
     def _piece(self, program: Program, grid: Dim3, block: Dim3, block_ids: range,
-               args: list[tuple[DType, int]], shared_bytes: int, max_steps: int) -> Piece:
+               args: list[tuple[DType, int]], shared_bytes: int, max_steps: int,
+               resonance: list[float]) -> Piece:
         gx, gy, _ = grid
         bx, by, _ = block
         lanes_per_block = block[0] * block[1] * block[2]
@@ -618,7 +621,7 @@ class ReferenceDevice:
                 lane.regs[255] = (DType.U64, lane.gid)
                 lanes.append(lane)
                 blocks[b].append(lane)
-        return Piece(self.memory, program, lanes, blocks, shared_bytes, max_steps)
+        return Piece(self.memory, program, lanes, blocks, shared_bytes, max_steps, resonance)
 
 
 def _check_args(args: Sequence[tuple[DType, int]]) -> list[tuple[DType, int]]:

@@ -147,3 +147,22 @@ def test_program_strategy_reaches_end_labels_shared_indices_and_shared_memory():
     find(programs(), lambda p: len(set(p.labels.values())) < len(p.labels), settings=quick)
     find(programs(), lambda p: any(isinstance(getattr(i, "addr", None), (Shared, SharedIndirect))
                                    for i in p), settings=quick)
+
+
+@relaxed
+@given(programs())
+def test_programs_pickle_and_copy_to_equal_programs(program):
+    import copy
+    import pickle
+    for twin in (pickle.loads(pickle.dumps(program)), copy.deepcopy(program),
+                 copy.copy(program)):
+        assert twin == program and hash(twin) == hash(program)
+        assert twin.to_text() == program.to_text()
+
+
+def test_assembled_programs_keep_source_lines_through_pickle():
+    import pickle
+    program = assemble("; header\nmov_imm.f32 r1, nan\n\nunity.test p0, -0.0\nL:\nbra @L")
+    twin = pickle.loads(pickle.dumps(program))
+    assert twin == program and twin.source_lines == program.source_lines == (2, 4, 6)
+    assert twin[0] == program[0] and twin.labels == program.labels

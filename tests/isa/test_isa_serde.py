@@ -177,3 +177,48 @@ def test_errors_name_the_instruction_index():
                            "labels": {}})
     assert info.value.pc == 2
     assert "instructions[2].ADD.ty" in str(info.value) and "at pc 2" in str(info.value)
+
+
+def _nested(depth: int, leaf=0, wrap=lambda v: [v]):
+    for _ in range(depth):
+        leaf = wrap(leaf)
+    return leaf
+
+
+DEEP = _nested(5000)
+DEEP_DICT = _nested(5000, wrap=lambda v: {"a": v})
+DEEP_TUPLE = _nested(5000, wrap=lambda v: (v,))
+
+
+@pytest.mark.parametrize("data", [
+    bad({"ADD": {**ADD, "src2": DEEP}}),
+    bad({"ADD": {**ADD, "src2": DEEP_DICT}}),
+    bad({"ADD": {**ADD, "ty": DEEP}}),
+    bad(DEEP),
+    bad({"BRA": {"target": DEEP, "pred": None}}),
+    bad({"UnityTest": {"dst": 0, "epsilon": DEEP}}),
+    ldg({"BufferOffset": {"handle": DEEP_DICT, "offset": 0}}),
+    ldg({"RegisterIndirect": {"base": 0, "offset": DEEP}}),
+    {"instructions": DEEP, "labels": {}},
+    {"instructions": [], "labels": {"a": DEEP}},
+    {"instructions": [], "labels": {DEEP_TUPLE: 0}},
+    json.dumps(bad({"ADD": {**ADD, "src2": _nested(900)}})),
+], ids=lambda d: type(d).__name__)
+def test_values_nested_thousands_deep_are_program_errors(data):
+    with pytest.raises(ProgramError) as info:
+        Program.from_json(data)
+    assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("value", [DEEP, DEEP_DICT, DEEP_TUPLE])
+def test_validate_reports_deeply_nested_fields(value):
+    from simt.isa.program import BufferOffset, make
+    for program in (Program([make("ADD", DType.F32, 0, 1, value)]),
+                    Program([make("LDG", DType.F32, 1, BufferOffset(value, 0))]),
+                    Program([make("BRA", value, None)]),
+                    Program([], {"a": value})):
+        with pytest.raises(ProgramError) as info:
+            program.validate()
+        assert len(str(info.value)) < 400
+    with pytest.raises(ProgramError):
+        Program([value])

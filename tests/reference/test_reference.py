@@ -876,6 +876,27 @@ def test_pieces_give_race_free_results_and_sum_steps():
     assert results[8][1]["steps"] == 3 * (results[8][1]["steps"] // 3)
 
 
+_ACCUMULATE = """
+    mov_imm.u32 r1, 3
+    shl.u64 r2, r255, r1
+    ldg.f64 r3, [r0 + r2]
+    mov_imm.u8 r4, 0
+    res.accum r4, r3
+"""
+
+
+def test_resonance_is_one_running_sum_across_pieces():
+    # 1e16 + 1 rounds back to 1e16 (ties to even): a running sum ends at 1e16, a sum
+    # of per-piece partial sums (1e16 and 2.0) would end at 1e16 + 2
+    values = struct.pack("<4d", 1e16, 0.0, 1.0, 1.0)
+    for piece_lanes in (65536, 2):
+        dev = ReferenceDevice(piece_lanes=piece_lanes)
+        h = dev.alloc(len(values))
+        dev.write(h, values)
+        res = dev.launch(assemble(_ACCUMULATE), grid=2, block=2, args=[u64(h)])
+        assert res.resonance[0] == 1e16 and res.resonance[1:] == [0.0] * 95
+
+
 def test_fault_in_a_later_piece_keeps_earlier_pieces():
     text = PROLOGUE + """
     stg.u32 [r0 + r5], r9

@@ -26,7 +26,11 @@ def pool_alloc(step: Step, ins) -> None:
         step.fault(None, DeviceMemoryError,
                    f"PoolAlloc of {step.n} x {ins.size} bytes exceeds the device memory limit")
     step.commit()
-    first = memory.pool_alloc(step.n, ins.size)
+    try:
+        first = memory.pool_alloc(step.n, ins.size)
+    except DeviceMemoryError as exc:    # the operating system refused: nothing was allocated
+        step.fault(None, DeviceMemoryError, exc.reason)
+        step.commit()
     step.write(ins.dst, DType.U64, np.arange(first, first + step.n, dtype=np.uint64))
 
 
@@ -51,7 +55,7 @@ def pool_free(step: Step, ins) -> None:
         step.fault(again, InvalidHandleError, f"invalid pool handle: "
                    f"{int(handles[int(np.argmax(again))])} (freed by a lower lane)")
     step.commit()
-    step.launch.memory.pool_free(block, row)
+    step.launch.memory.pool_free(handles)
 
 
 def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -> list[Segment]:
@@ -64,12 +68,15 @@ def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -
     others = np.flatnonzero(~boundary)
     if others.size == 0:
         return segs
-    block, row = _pool_handles(step, np.where(boundary, np.uint64(1), handles))
+    block, row = step.launch.memory.pool_lookup(handles[others])
+    invalid = block < 0
+    if invalid.any():
+        step.fault(others[invalid], InvalidHandleError,
+                   f"invalid pool handle: {int(handles[others[int(np.argmax(invalid))]])}")
     pools = step.launch.memory.pools
-    for k in np.unique(block[others]):
-        if k < 0:
-            continue
-        where = others[block[others] == k]
+    for k in np.unique(block[~invalid]):
+        mine = block == k
+        where = others[mine]
         pb = pools[int(k)]
         off = offsets[where]
         bad = check_range(off, size, pb.size)
@@ -77,7 +84,7 @@ def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -
             step.fault(positions(where, bad), OutOfBoundsError,
                        f"pool out of bounds: {size}-byte access at offset "
                        f"{int(off[int(np.argmax(bad))])} of a {pb.size}-byte pool")
-        pos = row[where] * pb.size + np.where(bad, 0, off).astype(np.int64)
+        pos = row[mine] * pb.size + np.where(bad, 0, off).astype(np.int64)
         segs.append(Segment(pb.data, pos, where))
     return segs
 
