@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 
 def assemble(text: str) -> Program:
-    """Assemble Atlas text (contract §3) into a :class:`Program`.
+    """Assemble Atlas assembly text into a :class:`Program`.
 
     Raises
     ------

@@ -46,8 +46,10 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="simt", description="A NumPy-vectorized SIMT "
                                      "emulator for the Atlas ISA.")
+    parser.add_argument("--version", action="version", version=f"simt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a kernel (.s text or .json program)")
     run.add_argument("kernel", type=Path)

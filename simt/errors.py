@@ -1,4 +1,4 @@
-"""The ``SimtError`` tree (contract §5).
+"""The ``SimtError`` tree.
 
 Every error a user can cause is a :class:`SimtError`.  Each carries where it
 happened: ``pc``, ``instruction`` (REF Display text), ``source_line`` (1-based,

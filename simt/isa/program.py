@@ -358,7 +358,7 @@ class Program:
         return disassemble(self)
 
     def to_json(self) -> str:
-        """The program as serde JSON text (atlas-isa.md §11.3)."""
+        """The program as serde JSON text (the form docs/isa.md describes)."""
         from .serde import program_to_json
         return program_to_json(self)
 

@@ -1,4 +1,4 @@
-"""The public device: buffers, host copies and launches (contract §4)."""
+"""The public device: buffers, host copies and launches."""
 
 from __future__ import annotations
 
@@ -26,9 +26,6 @@ DEFAULT_PIECE_LANES = 1 << 18
 MIN_PIECE_LANES = 1 << 16
 MAX_SHARED_BYTES = 4 << 20
 MAX_ARGS = 252
-
-_SCALAR_TYPES = {np.dtype(t.numpy): t for t in DType}
-
 
 @dataclass(frozen=True, eq=False)
 class Buffer:
@@ -232,7 +229,7 @@ class Device:
         return LaunchResult(resonance, stats.result())
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:
-        """(type, value) a launch argument is written as (contract §2, "Kernel arguments")."""
+        """(type, value) a launch argument is written as (docs/semantics.md, "Kernel arguments")."""
         if isinstance(value, Buffer):
             return DType.U64, np.uint64(self._handle(value))
         if isinstance(value, (bool, np.bool_)):
@@ -247,7 +244,7 @@ class Device:
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, np.generic):
-            ty = _SCALAR_TYPES.get(value.dtype)
+            ty = isa_types.by_numpy(value.dtype)
             if ty is not None:
                 return ty, np.asarray(value).view(ty.storage)[()]
         raise SimtTypeError(f"argument {index}: unsupported kernel argument {value!r} of type "
