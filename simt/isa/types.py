@@ -50,7 +50,9 @@ class _LazyNumpy:
 class DType(enum.Enum):
     """An ISA type.  ``value`` is the bincode index.
 
-    Attributes (plain attributes, set once, so the executor reads them cheaply)
+    The attributes are plain attributes, set once, so the executor reads them cheaply.
+
+    Attributes
     ----------
     text
         Display name, e.g. ``"f32"``.

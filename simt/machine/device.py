@@ -29,7 +29,20 @@ MAX_ARGS = 252
 
 @dataclass(frozen=True, eq=False)
 class Buffer:
-    """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes."""
+    """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes.
+
+    Made by :meth:`Device.alloc` and :meth:`Device.upload`; pass it in a launch's
+    ``args`` and the kernel receives ``handle`` as a u64.
+
+    Attributes
+    ----------
+    handle : int
+        The buffer's handle (from 1, never reused; 0 is the boundary pool).
+    nbytes : int
+        Its size in bytes.
+    device : Device
+        The device that holds it.
+    """
 
     handle: int
     nbytes: int
@@ -41,7 +54,16 @@ class Buffer:
 
 @dataclass(frozen=True)
 class LaunchResult:
-    """What a launch returns: the resonance accumulator and statistics."""
+    """What a launch returns: the resonance accumulator and statistics.
+
+    Attributes
+    ----------
+    resonance : numpy.ndarray
+        float64, shape (96,): what ``res.accum`` added into each class during the launch.
+    stats : Stats
+        What the launch did: steps, lane and warp instructions, SIMD efficiency,
+        divergent branches, barriers, memory traffic, instructions by name.
+    """
 
     resonance: np.ndarray
     stats: Stats
@@ -84,6 +106,22 @@ class Device:
     memory_limit
         Bytes the device may hold (buffers, pools, shared memory and a
         launch's working memory); default half of the machine's RAM.
+
+    Attributes
+    ----------
+    boundary : Buffer
+        The boundary pool (handle 0): 96 classes x 48 pages x 256 bytes, persisting
+        across launches.
+    piece_lanes : int
+        Lanes per piece.
+
+    Examples
+    --------
+    >>> import numpy as np, simt
+    >>> dev = simt.Device()
+    >>> buf = dev.upload(np.arange(3, dtype=np.int32))
+    >>> dev.download(buf, np.int32)
+    array([0, 1, 2], dtype=int32)
     """
 
     def __init__(self, piece_lanes: int = DEFAULT_PIECE_LANES,
@@ -100,10 +138,12 @@ class Device:
 
     @property
     def memory_limit(self) -> int:
+        """Bytes the device may hold."""
         return self._memory.limit
 
     @property
     def memory_used(self) -> int:
+        """Bytes the device holds now (buffers and pools)."""
         return self._memory.used
 
     # ------------------------------------------------------------------ buffers
@@ -209,6 +249,21 @@ class Device:
             Instruction budget per piece; ``None`` means ``simt.DEFAULT_MAX_STEPS``.
         observers
             Extra observers (tracing, checking) that see every step.
+
+        Returns
+        -------
+        LaunchResult
+            The resonance accumulator and the statistics.
+
+        Raises
+        ------
+        SimtError
+            A subclass naming the instruction, source line and lowest lane for a fault
+            (``OutOfBoundsError``, ``TypeMismatchError``, ...), ``BarrierDeadlockError``
+            or ``StepLimitError``; the faulting instruction has no effect, earlier ones
+            keep theirs, and the device stays usable.
+        TypeError, ValueError
+            For invalid arguments, naming the argument.
         """
         if not isinstance(program, Program):
             raise SimtTypeError(f"launch expects a simt.Program, got {type(program).__name__}")
