@@ -41,12 +41,32 @@ __version__ = "0.1.0"
 
 
 def assemble(text: str) -> Program:
-    """Assemble Atlas text (contract §3) into a :class:`Program`.
+    """Assemble Atlas assembly text into a :class:`Program`.
+
+    The syntax is described in the ISA reference (``docs/isa.md``): one instruction per
+    line, ``name:`` labels and ``@name`` references, comments from ``;``, ``#`` or
+    ``//``.  The program is validated.
+
+    Parameters
+    ----------
+    text : str
+        The assembly source.
+
+    Returns
+    -------
+    Program
+        Its instructions and labels, with each instruction's source line.
 
     Raises
     ------
     AssemblyError
         With 1-based ``line`` and ``column`` for anything wrong in the text.
+
+    Examples
+    --------
+    >>> import simt
+    >>> print(simt.assemble("mov_imm.f32 r1, 1.5   ; a comment").to_text(), end="")
+    mov_imm.f32 r1, 1069547520
     """
     from .isa.text import assemble as _assemble
     return _assemble(text)

@@ -53,8 +53,10 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
     parser = argparse.ArgumentParser(prog="simt", description="A NumPy-vectorized SIMT "
                                      "emulator for the Atlas ISA.")
+    parser.add_argument("--version", action="version", version=f"simt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a kernel (.s text or .json program)")
     run.add_argument("kernel", type=Path)
@@ -69,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="machine-readable output")
     demo = sub.add_parser("demo", help="run the built-in gallery, checked against NumPy")
     demo.add_argument("--size", type=_count, default=1_000_000, help="elements per kernel")
+    demo.add_argument("--repeat", type=_count, default=3,
+                      help="timed launches per kernel, after a warm-up (best is shown)")
     demo.add_argument("--show", metavar="NAME", help="print a gallery kernel's source and exit")
     isa = sub.add_parser("isa", help="print the instruction reference")
     isa.add_argument("--markdown", action="store_true", help="as the docs/isa.md page")
@@ -244,23 +248,31 @@ def _cmd_run(args) -> int:
 
 def _cmd_demo(args) -> int:
     from .demo import GALLERY, run_gallery
+    names = ", ".join(d.name for d in GALLERY)
     if args.show:
         for demo in GALLERY:
             if demo.name == args.show:
                 print(demo.source.strip())
                 return 0
-        raise UsageError(f"no gallery kernel {args.show!r}; have "
-                         f"{', '.join(d.name for d in GALLERY)}")
+        raise UsageError(f"no gallery kernel {args.show!r}; have {names}")
     if args.size < 1:
         raise UsageError("--size must be >= 1")
-    results = run_gallery(args.size)
-    header = f"{'kernel':<16}{'lanes':>10}  {'check':<6}{'time':>10}{'lanes/s':>12}{'SIMD eff':>10}"
+    if args.repeat < 1:
+        raise UsageError("--repeat must be >= 1")
+    results = run_gallery(args.size, repeat=args.repeat)
+    header = (f"{'kernel':<16}{'lanes':>10}  {'check':<6}{'simt':>11}{'NumPy':>11}"
+              f"{'ratio':>9}{'SIMD eff':>10}")
     print(header)
     print("-" * len(header))
     for r in results:
-        rate = r.lanes / r.seconds if r.seconds > 0 else float("inf")
+        numpy_time = "-" if r.numpy_seconds is None else f"{r.numpy_seconds * 1e3:.3f} ms"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.1f}x"
         print(f"{r.name:<16}{r.lanes:>10}  {'ok' if r.ok else 'FAIL':<6}"
-              f"{r.seconds * 1e3:>8.2f}ms{rate:>12.3g}{r.stats.simd_efficiency:>10.3f}")
+              f"{r.seconds * 1e3:>8.3f} ms{numpy_time:>11}{ratio:>9}"
+              f"{r.stats.simd_efficiency:>10.3f}")
+    print(f"simt: best of {args.repeat} warm launches (after one untimed launch); NumPy: "
+          "the same result\ncomputed with NumPy directly, best of the same; ratio = simt / "
+          f"NumPy.\nSee a kernel's source: simt demo --show NAME  (NAME: {names})")
     failed = [r.name for r in results if not r.ok]
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)

@@ -1,7 +1,10 @@
 """The built-in gallery that ``simt demo`` runs: small kernels, each checked against NumPy.
 
-Every entry is a real SIMT program (shown by ``simt demo --show NAME``) and a
-check that recomputes the expected result with NumPy from the same inputs.
+Every entry is a real SIMT program (shown by ``simt demo --show NAME``), a check
+that recomputes the expected result with NumPy from the same inputs, and a NumPy
+baseline computing the same result, timed beside the kernel.  Times are warm: the
+kernel is assembled and launched once before the timed launches, and each time is
+the best of ``repeat`` runs.
 """
 
 from __future__ import annotations
@@ -141,11 +144,37 @@ done:
 
 @dataclass(frozen=True)
 class DemoResult:
+    """One gallery kernel's run.
+
+    Attributes
+    ----------
+    name : str
+        The gallery entry.
+    lanes : int
+        Lanes launched (the grid rounded up to whole blocks).
+    ok : bool
+        Whether the result matched NumPy's.
+    seconds : float
+        Best warm launch time.
+    stats : Stats
+        The statistics of the last launch.
+    numpy_seconds : float or None
+        Best time of NumPy computing the same result (``None``: no baseline).
+    """
+
     name: str
     lanes: int
     ok: bool
     seconds: float
     stats: Stats
+    numpy_seconds: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        """``seconds / numpy_seconds``: how many times NumPy's time the kernel takes."""
+        if self.numpy_seconds is None or self.numpy_seconds <= 0:
+            return None
+        return self.seconds / self.numpy_seconds
 
 
 @dataclass(frozen=True)
@@ -153,13 +182,27 @@ class Case:
     """One gallery launch: buffers in argument order, then ``n`` as u64.
 
     ``inputs`` are uploaded, ``outputs`` (dtype, count) allocated zero-filled;
-    ``check(outputs, resonance)`` recomputes the expected result with NumPy.
+    ``check(outputs, resonance)`` recomputes the expected result with NumPy;
+    ``baseline()`` computes the same result with NumPy directly (timed for the
+    comparison, its value unused).
     """
 
     inputs: tuple[np.ndarray, ...]
     outputs: tuple[tuple[type, int], ...]
     check: Callable[[list[np.ndarray], np.ndarray], bool]
     shared_bytes: int = 0
+    baseline: Callable[[], object] | None = None
+
+
+def _best(run: Callable[[], object], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls, after one untimed call."""
+    run()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 @dataclass(frozen=True)
@@ -171,64 +214,80 @@ class Demo:
     block: int
     case: Callable[[int, int, np.random.Generator], Case]
 
-    def run(self, dev: Device, prog: Program, n: int, rng: np.random.Generator) -> DemoResult:
-        """Upload, launch (timed), download, check against NumPy, free."""
+    def run(self, dev: Device, prog: Program, n: int, rng: np.random.Generator,
+            repeat: int = 3) -> DemoResult:
+        """Upload; launch once, then ``repeat`` timed launches; check against NumPy; free.
+
+        The NumPy baseline is timed the same way (one untimed call, best of ``repeat``).
+        """
         grid = max(1, -(-n // self.block))
         case = self.case(n, grid, rng)
         bufs = [dev.upload(a) for a in case.inputs]
+        results = []
+
+        def launch():
+            results.append(dev.launch(prog, grid=grid, block=self.block,
+                                      args=(*bufs, np.uint64(n)),
+                                      shared_bytes=case.shared_bytes))
         try:
             bufs += [dev.alloc(np.dtype(dt).itemsize * count) for dt, count in case.outputs]
-            start = time.perf_counter()
-            res = dev.launch(prog, grid=grid, block=self.block, args=(*bufs, np.uint64(n)),
-                             shared_bytes=case.shared_bytes)
-            seconds = time.perf_counter() - start
+            seconds = _best(launch, repeat)
             outs = [dev.download(buf, dt, count) for buf, (dt, count)
                     in zip(bufs[len(case.inputs):], case.outputs)]
-            ok = bool(case.check(outs, res.resonance))
+            ok = bool(case.check(outs, results[-1].resonance))
         finally:
             for buf in bufs:
                 dev.free(buf)
-        return DemoResult(self.name, grid * self.block, ok, seconds, res.stats)
+        numpy_seconds = None if case.baseline is None else _best(case.baseline, repeat)
+        return DemoResult(self.name, grid * self.block, ok, seconds, results[-1].stats,
+                          numpy_seconds)
 
 
 def _vector_add(n, grid, rng):
     a, b = rng.standard_normal(n, np.float32), rng.standard_normal(n, np.float32)
-    return Case((a, b), ((np.float32, n),), lambda out, _: np.array_equal(out[0], a + b))
+    c = np.empty_like(a)
+    return Case((a, b), ((np.float32, n),), lambda out, _: np.array_equal(out[0], a + b),
+                baseline=lambda: np.add(a, b, out=c))
 
 
 def _if_else(n, grid, rng):
     a = rng.standard_normal(n, np.float32)
     return Case((a,), ((np.float32, n),),
-                lambda out, _: np.array_equal(out[0], np.where(a > 0, a + a, -a)))
+                lambda out, _: np.array_equal(out[0], np.where(a > 0, a + a, -a)),
+                baseline=lambda: np.where(a > 0, a + a, -a))
 
 
 def _loop_call(n, grid, rng):
     x = rng.integers(0, 1 << 32, n, dtype=np.uint32)
+    trips = (np.arange(n) & 7) + 1
 
-    def check(out, _):
-        trips = (np.arange(n) & 7) + 1
+    def horner():
         acc = np.zeros(n, np.uint32)
         for k in range(8):
             acc = np.where(trips > k, acc * np.uint32(3) + x, acc)
-        return np.array_equal(out[0], acc)
-    return Case((x,), ((np.uint32, n),), check)
+        return acc
+    return Case((x,), ((np.uint32, n),), lambda out, _: np.array_equal(out[0], horner()),
+                baseline=horner)
 
 
 def _tree_reduction(n, grid, rng):
     a = rng.standard_normal(n, np.float32)
+    starts = np.arange(0, n, 256)
 
     def check(out, _):
         padded = np.zeros(grid * 256, np.float64)
         padded[:n] = a
         return np.allclose(out[0], padded.reshape(grid, 256).sum(axis=1), rtol=1e-5, atol=1e-4)
-    return Case((a,), ((np.float32, grid),), check, shared_bytes=4 * 256)
+    return Case((a,), ((np.float32, grid),), check, shared_bytes=4 * 256,
+                baseline=lambda: np.add.reduceat(a, starts))
 
 
 def _resonance(n, grid, rng):
     x = rng.integers(0, 1 << 32, n, dtype=np.uint32)
     w = rng.standard_normal(n)
     expected = np.bincount(x % 96, weights=w, minlength=96)
-    return Case((x, w), (), lambda _, res: np.allclose(res, expected, rtol=1e-12, atol=1e-9))
+    return Case((x, w), (), lambda _, res: np.allclose(res, expected, rtol=1e-12, atol=1e-9),
+                baseline=lambda: np.bincount(x % 96, weights=w, minlength=96))
 
 
 GALLERY: tuple[Demo, ...] = (
@@ -240,9 +299,27 @@ GALLERY: tuple[Demo, ...] = (
 )
 
 
-def run_gallery(size: int, device: Device | None = None, seed: int = 0) -> list[DemoResult]:
-    """Run every gallery kernel over ``size`` elements and check it against NumPy."""
+def run_gallery(size: int, device: Device | None = None, seed: int = 0,
+                repeat: int = 3) -> list[DemoResult]:
+    """Run every gallery kernel over ``size`` elements and check it against NumPy.
+
+    Parameters
+    ----------
+    size : int
+        Elements per kernel (lanes, rounded up to whole blocks).
+    device : Device, optional
+        Where to run (default: a new device).
+    seed : int
+        Seed of the random inputs.
+    repeat : int
+        Timed launches per kernel (after one untimed launch); the best is reported.
+
+    Returns
+    -------
+    list of DemoResult
+        One per gallery entry, in gallery order.
+    """
     from . import assemble
     dev = device or Device()
     rng = np.random.default_rng(seed)
-    return [demo.run(dev, assemble(demo.source), size, rng) for demo in GALLERY]
+    return [demo.run(dev, assemble(demo.source), size, rng, repeat) for demo in GALLERY]

@@ -1,4 +1,4 @@
-"""The ``SimtError`` tree (contract §5).
+"""The ``SimtError`` tree.
 
 Every error a user can cause is a :class:`SimtError`.  Each carries where it
 happened: ``pc``, ``instruction`` (REF Display text), ``source_line`` (1-based,
@@ -31,6 +31,21 @@ class SimtError(Exception):
         arguments are appended to it (``at pc 3 (line 4) `add.f32 ...`, lane 7``).
     pc, instruction, source_line, lane, block, thread, lanes_faulting
         Where it happened; ``None`` when not applicable.
+
+    Attributes
+    ----------
+    pc : int or None
+        Index of the instruction that failed.
+    instruction : str or None
+        Its assembly text.
+    source_line : int or None
+        Its 1-based line in the assembly text, when the program came from text.
+    lane : int or None
+        The lowest failing lane's global id.
+    block, thread : tuple of int or None
+        That lane's block index in the grid and index in its block, (x, y, z).
+    lanes_faulting : int or None
+        How many of the executing lanes failed.
     """
 
     def __init__(self, message: str, *, pc: int | None = None,

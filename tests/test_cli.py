@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -85,6 +86,7 @@ def test_assembly_error_exits_1(tmp_path, capsys):
     ["run", "{kernel}", "--arg", "nope.npy"],
     ["frobnicate"],
     ["demo", "--show", "nonesuch"],
+    ["demo", "--repeat", "0"],
 ])
 def test_usage_errors_exit_2(argv, kernel):
     argv = [a.format(kernel=kernel) for a in argv]
@@ -96,11 +98,32 @@ def test_usage_errors_exit_2(argv, kernel):
 
 
 def test_demo_runs_and_checks(capsys):
-    assert main(["demo", "--size", "2000"]) == 0
+    assert main(["demo", "--size", "2000", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     for entry in demo.GALLERY:
-        assert entry.name in out
+        row = next(line for line in out.splitlines() if line.startswith(entry.name + " "))
+        assert " ok " in row and row.count(" ms") == 2 and re.search(r"\d\.\dx ", row)
     assert "FAIL" not in out
+    assert "simt demo --show NAME" in out
+
+
+def test_demo_results_time_simt_and_numpy():
+    results = demo.run_gallery(1000, repeat=1)
+    assert all(r.ok and r.seconds > 0 and r.numpy_seconds > 0 for r in results)
+    assert all(r.ratio == r.seconds / r.numpy_seconds for r in results)
+
+
+@pytest.mark.parametrize("entry", demo.GALLERY, ids=lambda d: d.name)
+def test_demo_show_prints_the_kernel_source(entry, capsys):
+    assert main(["demo", "--show", entry.name]) == 0
+    assert capsys.readouterr().out == entry.source.strip() + "\n"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"simt {simt.__version__}"
 
 
 def test_demo_exits_1_when_a_check_fails(monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Atlas constants and tables (atlas-isa.md §7, Appendix A).
+"""Atlas constants and tables: classes, pages, the neighbour graph, mirrors.
 
 The 96 resonance classes are labelled ``(e1, e2, e3, d45, e6, e7)`` with
 ``c = 48 e1 + 24 e2 + 12 e3 + 6 e6 + 3 e7 + (d45 + 1)``.  The tables below are

@@ -119,8 +119,17 @@ class Instruction:
     """Base class of the 60 generated instruction classes.
 
     Subclasses have ``spec`` (their :class:`~simt.isa.table.Spec`) and one slot
-    per field.  Construct with keyword or positional fields in serde order,
-    e.g. ``INSTRUCTIONS["ADD"](DType.F32, 0, 1, 2)``.
+    per field, named as in the JSON form (``ins.ty``, ``ins.dst``, ``ins.src1``).
+    Construct with keyword or positional fields in serde order, e.g.
+    ``INSTRUCTIONS["ADD"](DType.F32, 0, 1, 2)``.  ``str(ins)`` is its assembly text.
+    Instructions are immutable and compare by field values (floats by bit pattern).
+
+    Examples
+    --------
+    >>> import simt
+    >>> ins = simt.assemble("add.f32 r0, r1, r2")[0]
+    >>> ins.name, ins.ty, ins.dst, str(ins)
+    ('ADD', DType.F32, 0, 'add.f32 r0, r1, r2')
     """
 
     __slots__ = ()
@@ -154,6 +163,7 @@ class Instruction:
 
     @property
     def name(self) -> str:
+        """The instruction's serde name, e.g. ``"ADD"``."""
         return self.spec.name
 
     def values(self) -> tuple:
@@ -161,6 +171,7 @@ class Instruction:
         return tuple(getattr(self, n) for n in self.spec.field_names)
 
     def replace(self, **changes: Any) -> "Instruction":
+        """A copy with the given fields changed, e.g. ``ins.replace(dst=5)``."""
         values = dict(zip(self.spec.field_names, self.values()))
         values.update(changes)
         return type(self)(**values)
@@ -258,15 +269,28 @@ def _check_address(ins: Instruction, addr: Any) -> str | None:
 class Program:
     """An immutable Atlas program: instructions plus labels.
 
+    Usually made by :func:`simt.assemble` or :meth:`Program.from_json`.  ``len(p)``
+    is the number of instructions, ``p[pc]`` the instruction at ``pc``; iterating
+    gives the instructions in order.  Programs compare equal when their instructions
+    and labels are equal (floats by bit pattern; source lines do not count), and they
+    hash, pickle and copy.
+
     Parameters
     ----------
-    instructions
+    instructions : iterable of Instruction
         The instructions, in order.
-    labels
+    labels : mapping of str to int, optional
         Label name -> instruction index (0 .. len inclusive).
-    source_lines
+    source_lines : iterable of int or None, optional
         Optional 1-based source line of each instruction (set by the assembler;
         not part of equality).
+
+    Examples
+    --------
+    >>> import simt
+    >>> prog = simt.assemble("top: mov_imm.u32 r1, 7")
+    >>> len(prog), dict(prog.labels), str(prog[0])
+    (1, {'top': 0}, 'mov_imm.u32 r1, 7')
     """
 
     __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers",
@@ -286,17 +310,21 @@ class Program:
 
     @property
     def instructions(self) -> tuple[Instruction, ...]:
+        """The instructions, in order (a tuple)."""
         return self._instructions
 
     @property
     def labels(self) -> Mapping[str, int]:
+        """Label name -> instruction index (read-only)."""
         return self._labels
 
     @property
     def source_lines(self) -> tuple[int | None, ...] | None:
+        """The 1-based source line of each instruction, or ``None`` (not from text)."""
         return self._source_lines
 
     def source_line(self, pc: int) -> int | None:
+        """The 1-based source line of the instruction at ``pc``, or ``None``."""
         if self._source_lines is None or not 0 <= pc < len(self._source_lines):
             return None
         return self._source_lines[pc]
@@ -383,18 +411,40 @@ class Program:
         return self._registers
 
     def to_text(self) -> str:
-        """The program in assembly text (REF Display forms plus label lines)."""
+        """The program as assembly text that :func:`simt.assemble` reads back to an equal program.
+
+        One instruction per line in canonical form, each label as ``name:`` on its own
+        line; comments are not kept.
+        """
         from .text import disassemble
         return disassemble(self)
 
     def to_json(self) -> str:
-        """The program as serde JSON text (atlas-isa.md §11.3)."""
+        """The program as serde JSON text (the form docs/isa.md describes).
+
+        :meth:`from_json` reads it back to an equal program.
+
+        Raises
+        ------
+        ProgramError
+            If the program is invalid.
+        """
         from .serde import program_to_json
         return program_to_json(self)
 
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any]) -> "Program":
-        """Load a program from serde JSON text, bytes or the parsed dict."""
+        """Load a program from serde JSON text, bytes or the parsed dict.
+
+        Programs exported by hologram's Rust backends load unchanged; a JSON ``null``
+        epsilon reads as NaN.
+
+        Raises
+        ------
+        ProgramError
+            For invalid JSON, an invalid structure, or an invalid program; the message
+            says where (``instructions[3].ADD.ty: unknown type ...``).
+        """
         from .serde import program_from_json
         return program_from_json(data)
 

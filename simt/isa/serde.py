@@ -1,4 +1,4 @@
-"""serde JSON <-> Program (atlas-isa.md §11.3), driven by the instruction table.
+"""serde JSON <-> Program (the form of docs/isa.md), driven by the instruction table.
 
 The form is what serde_json writes for the Rust reference's ``Program``:
 ``{"instructions": [...], "labels": {name: index}}`` with externally tagged

@@ -6,8 +6,8 @@ types, category, flags and one-line doc.  The assembler, disassembler, JSON
 codec, validator, executor dispatch, reference interpreter and ``docs/isa.md``
 all read :data:`SPECS`; nothing else lists instructions.
 
-Text forms (``head`` and ``operands``) use the REF Display syntax of
-atlas-isa.md §3.2: ``head`` is the mnemonic with ``{field}`` placeholders for
+Text forms (``head`` and ``operands``) use the reference backend's Display
+syntax: ``head`` is the mnemonic with ``{field}`` placeholders for
 the type / condition / scope parts, ``operands`` the fields printed after it,
 in print order (which differs from serde order for NbrCount, NbrGet, BoundMap,
 STG/STS and PoolStore).
@@ -185,7 +185,7 @@ _row(4, "MOV", "mov.{ty}", "ty:type dst:reg src:reg", "dst src", ALL, C.DATA_MOV
 _row(5, "MOV_IMM", "mov_imm.{ty}", "ty:type dst:reg value:u64", "dst value", ALL,
      C.DATA_MOVEMENT, "Load an immediate: the low bits of a u64 (floats as IEEE bits).")
 _row(6, "CVT", "cvt.{dst_ty}.{src_ty}", "src_ty:type dst_ty:type dst:reg src:reg", "dst src",
-     NONE, C.DATA_MOVEMENT, "Convert between types (the 52 REF pairs plus f16/bf16<->f32).")
+     NONE, C.DATA_MOVEMENT, "Convert between types (52 pairs; f16/bf16<->f32 as an extension).")
 for _op, (_n, _d) in enumerate((("ADD", "Add (integers wrap)."), ("SUB", "Subtract src2 from src1."),
                                 ("MUL", "Multiply (integers keep the low bits)."),
                                 ("DIV", "Divide; integers truncate, divisor 0 faults.")), 7):
@@ -280,7 +280,7 @@ MEMORY = frozenset(s.name for s in SPECS if s.flags & Flag.MEMORY)
 
 
 def _cvt_pairs() -> frozenset[tuple[DType, DType]]:
-    """The CVT (src, dst) pairs: the 52 REF pairs plus f16/bf16 <-> f32 (extension)."""
+    """The CVT (src, dst) pairs: the reference backend's 52 plus f16/bf16 <-> f32 (extension)."""
     T = DType
     pairs = {(t, t) for t in DType if t not in (T.F16, T.BF16)}
     signed = (T.I8, T.I16, T.I32, T.I64)

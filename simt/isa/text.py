@@ -6,7 +6,7 @@ in, then the fields named in ``operands``, comma-separated; every field is
 written and read by the syntax of its :class:`~simt.isa.table.Kind`
 (:data:`_KINDS`).  Addresses have one row per form in :data:`_ADDRESS_FORMS`.
 
-The grammar (contract §3):
+The grammar (docs/isa.md states it for users):
 
 * one instruction per line; ASCII whitespace around tokens is free;
 * label definitions ``name:`` (``[A-Za-z_.$][A-Za-z0-9_.$]*``) alone on a line or
@@ -30,6 +30,7 @@ still valid text: they fail only when executed.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import string
@@ -38,7 +39,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
-import ml_dtypes
 import numpy as np
 
 from ..errors import AssemblyError, ProgramError
@@ -46,7 +46,7 @@ from .program import (INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Pr
                       RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect,
                       check_field)
 from .table import SPECS, Condition, Kind, Scope, Spec
-from .types import FLOAT, DType
+from .types import DType
 
 __all__ = ["format_instruction", "format_address", "format_float", "usage", "disassemble",
            "assemble", "LABEL_NAME"]
@@ -115,7 +115,13 @@ def _unsigned(tok: _Token, limit: int, what: str) -> int:
 
 # --------------------------------------------------------------------------- floats
 
-_FINFO = {t: ml_dtypes.finfo(t.numpy) for t in FLOAT}
+@functools.cache
+def _finfo(ty: DType):
+    """Float limits of ``ty`` (bf16's from ml_dtypes, imported only when needed)."""
+    if ty is DType.BF16:
+        import ml_dtypes
+        return ml_dtypes.finfo(ty.numpy)
+    return np.finfo(ty.numpy)
 
 
 def _exact(body: str) -> Fraction:
@@ -149,7 +155,7 @@ def _exact(body: str) -> Fraction:
 
 def _round(q: Fraction, ty: DType) -> float:
     """``q >= 0`` rounded to nearest even in float type ``ty``; ``OverflowError`` past its max."""
-    fi = _FINFO[ty]
+    fi = _finfo(ty)
     if q == 0:
         return 0.0
     if q >= 2 ** fi.maxexp:
@@ -460,7 +466,7 @@ class _Parsed:
 
 
 def assemble(text: str) -> Program:
-    """Assemble Atlas text (contract §3) into a validated :class:`Program`.
+    """Assemble Atlas text (syntax: docs/isa.md) into a validated :class:`Program`.
 
     ``Program.source_lines`` holds each instruction's 1-based line.
 

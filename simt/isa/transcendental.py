@@ -1,10 +1,11 @@
 """The one math routine both engines share: EXP .. SIGMOID.
 
 This is the single permitted exception to the independence of the vectorized
-executor and the scalar reference interpreter (issue 3): transcendental values
+executor and the scalar reference interpreter (docs/testing.md): transcendental values
 are defined as *this* computation, so the two engines agree bit for bit.
 
-Recipe (contract §2, atlas-isa.md §3.2 and REC 29):
+Recipe (f32 computed in float64 and rounded once per step of the reference
+backend's formula, so results do not depend on the platform's libm):
 
 * f64: NumPy's float64 ufunc (``np.exp``, ``np.log`` ...).  ``rsqrt`` is
   ``1 / sqrt(x)`` and ``sigmoid`` is ``1 / (1 + exp(-x))``, each step rounded

@@ -3,7 +3,7 @@
 Each function returns a compressed result or ``None`` when it cannot (the
 kernel then computes on arrays as usual).  Nothing here recognizes programs:
 these are properties of values (uniform, affine in the lane index) that any
-kernel with such values enjoys (contract §8).
+kernel with such values enjoys (docs/performance.md).
 
 Why the results are exact:
 

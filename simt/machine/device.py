@@ -1,4 +1,4 @@
-"""The public device: buffers, host copies and launches (contract §4)."""
+"""The public device: buffers, host copies and launches."""
 
 from __future__ import annotations
 
@@ -31,16 +31,24 @@ MIN_PIECE_LANES = 1 << 16
 MAX_SHARED_BYTES = 4 << 20
 MAX_ARGS = 252
 
-_SCALAR_TYPES = {np.dtype(t.numpy): t for t in DType}
-
-
 @dataclass(frozen=True, eq=False)
 class Buffer:
     """A device buffer: ``handle`` as kernels see it (u64) and its size in bytes.
 
-    A buffer made by :meth:`Device.upload` remembers the (native byte order)
-    ``dtype`` and ``shape`` it was uploaded with, so ``dev.download(buf)`` gives
-    them back; for other buffers both are ``None``.
+    Made by :meth:`Device.alloc` and :meth:`Device.upload`; pass it in a launch's
+    ``args`` and the kernel receives ``handle`` as a u64.
+
+    Attributes
+    ----------
+    handle : int
+        The buffer's handle (from 1, never reused; 0 is the boundary pool).
+    nbytes : int
+        Its size in bytes.
+    device : Device
+        The device that holds it.
+    dtype, shape
+        What :meth:`Device.upload` was given (native byte order), so that
+        ``dev.download(buf)`` gives it back; ``None`` for other buffers.
     """
 
     handle: int
@@ -68,6 +76,14 @@ class LaunchResult:
     Results compare equal when their resonance arrays have the same bit
     patterns (NaNs and signed zeros included) and their statistics are equal;
     they are hashable, and pickle and copy to equal results.
+
+    Attributes
+    ----------
+    resonance : numpy.ndarray
+        float64, shape (96,): what ``res.accum`` added into each class during the launch.
+    stats : Stats
+        What the launch did: steps, lane and warp instructions, SIMD efficiency,
+        divergent branches, barriers, memory traffic, instructions by name.
     """
 
     resonance: np.ndarray
@@ -140,12 +156,28 @@ class Device:
         Bytes the device may hold (buffers, pools, shared memory and a
         launch's working memory); default half of the machine's RAM.
 
+    Attributes
+    ----------
+    boundary : Buffer
+        The boundary pool (handle 0): 96 classes x 48 pages x 256 bytes, persisting
+        across launches.
+    piece_lanes : int
+        Lanes per piece.
+
     Notes
     -----
     A Device may be shared between threads: every operation (allocation,
     host copies, freeing and a whole launch) holds the device's lock, so
     operations on one device run one at a time, each as if alone.  Threads
     that want to run launches side by side use one Device each.
+
+    Examples
+    --------
+    >>> import numpy as np, simt
+    >>> dev = simt.Device()
+    >>> buf = dev.upload(np.arange(3, dtype=np.int32))
+    >>> dev.download(buf, np.int32)
+    array([0, 1, 2], dtype=int32)
     """
 
     def __init__(self, piece_lanes: int = DEFAULT_PIECE_LANES,
@@ -163,10 +195,12 @@ class Device:
 
     @property
     def memory_limit(self) -> int:
+        """Bytes the device may hold."""
         return self._memory.limit
 
     @property
     def memory_used(self) -> int:
+        """Bytes the device holds now (buffers and pools)."""
         return self._memory.used
 
     # ------------------------------------------------------------------ buffers
@@ -336,6 +370,22 @@ class Device:
             see every step.
         progress
             Show a progress bar of pieces and steps on stderr.
+
+        Returns
+        -------
+        LaunchResult
+            The resonance accumulator and the statistics.
+
+        Raises
+        ------
+        SimtError
+            A subclass naming the instruction, source line and lowest lane for a fault
+            (``OutOfBoundsError``, ``TypeMismatchError``, ...), ``BarrierDeadlockError``
+            or ``StepLimitError``, or a :class:`~simt.CheckError` of a check asked for;
+            the failing instruction has no effect, earlier ones keep theirs, and the
+            device stays usable.
+        TypeError, ValueError
+            For invalid arguments, naming the argument.
         """
         with self._lock:
             launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps,
@@ -381,7 +431,7 @@ class Device:
         return launch, tools
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:
-        """(type, value) a launch argument is written as (contract §2, "Kernel arguments")."""
+        """(type, value) a launch argument is written as (docs/semantics.md, "Kernel arguments")."""
         if isinstance(value, Buffer):
             return DType.U64, np.uint64(self._handle(value))
         if isinstance(value, (bool, np.bool_)):
@@ -396,7 +446,7 @@ class Device:
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, np.generic):
-            ty = _SCALAR_TYPES.get(value.dtype)
+            ty = isa_types.by_numpy(value.dtype)
             if ty is not None:
                 return ty, np.asarray(value).view(ty.storage)[()]
         raise SimtTypeError(f"argument {index}: unsupported kernel argument {value!r} of type "

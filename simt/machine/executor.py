@@ -1,7 +1,7 @@
 """The step loop: run a program over a launch, piece by piece.
 
 Each step issues the instruction at the minimum PC among runnable lanes for
-every runnable lane at that PC (contract §2).  Within a step the kernel checks
+every runnable lane at that PC (docs/semantics.md).  Within a step the kernel checks
 every lane, then commits; observers see the step afterwards.
 """
 

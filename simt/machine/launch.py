@@ -1,9 +1,9 @@
 """Launch geometry and the context of one running piece.
 
 A launch is a grid of blocks of lanes (1-3 dimensions each).  Global lane id
-``= block_linear * lanes_per_block + lane_linear`` with x fastest (atlas-isa
-§2).  A large launch runs as *pieces*: consecutive whole blocks, each piece run
-to completion before the next (contract §2, "Pieces").
+``= block_linear * lanes_per_block + lane_linear`` with x fastest.  A large
+launch runs as *pieces*: consecutive whole blocks, each piece run to completion
+before the next (docs/semantics.md, "Pieces").
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Piece:
         return linear % self.geometry.grid.x
 
     def special_registers(self, wanted: frozenset[int]) -> dict[int, "np.ndarray | Affine"]:
-        """Initial values of the ``wanted`` registers among r252..r255 (atlas-isa §2)."""
+        """Initial values of the ``wanted`` registers among r252..r255."""
         g = self.geometry
         bpl = g.lanes_per_block
         out: dict[int, np.ndarray] = {}

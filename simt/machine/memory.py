@@ -5,7 +5,7 @@ executing lanes at once, to *segments*: (array, byte positions, which lanes),
 after vectorized handle and bounds checks that register faults instead of
 raising (see :class:`~simt.machine.step.Step`).  Loads gather, stores scatter;
 a store whose lanes collide on a byte keeps the highest lane's byte
-(contract §2), resolved explicitly rather than by NumPy's unspecified order.
+(docs/semantics.md), resolved explicitly rather than by NumPy's unspecified order.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Runnable lanes are kept grouped by PC (``groups``), so choosing the next step
 is a ``min`` over the few distinct PCs rather than over every lane.  Lanes
 parked at ``bar.sync`` leave the groups; a block's barrier releases when every
 non-exited lane of the block is parked at a ``bar.sync`` with the same id
-(exited lanes count as arrived, contract §2), and a block with no runnable
+(exited lanes count as arrived), and a block with no runnable
 lane that cannot release is a :class:`~simt.errors.BarrierDeadlockError`.
 """
 

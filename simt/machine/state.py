@@ -1,7 +1,7 @@
 """Per-lane state of one piece: typed registers, predicates, call stacks, phases.
 
 Registers of all lanes live in rows, one per register the program touches
-(contract §1: the register file is ``[register, lane]``).  A :class:`Row`
+(the register file is ``[register, lane]``).  A :class:`Row`
 holds its values compressed (:mod:`simt.machine.values`: uniform, affine or
 tiled in the lane) or as an array in the NumPy dtype of the type last written,
 and keeps its type tags compressed too: one tag over a *region* -- a lane set

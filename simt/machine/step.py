@@ -3,7 +3,7 @@
 Instruction kernels receive a :class:`Step`.  Reads (``read``, ``read_pred``)
 and explicit checks (``fault``) only *register* faults; ``commit()`` raises the
 fault of the lowest faulting lane before anything is written, so a faulting
-instruction has no effect for any lane (contract §2, "Faults are precise").
+instruction has no effect for any lane (precise faults, docs/semantics.md).
 For that lane the first registered check wins, so kernels check in the REF's
 order.
 """

@@ -1,7 +1,7 @@
 """Compressed register values: one value for all lanes, or affine in the lane index.
 
-Contract §1 allows a register row to be held as "one value for all lanes, or
-base + stride x lane" as long as nothing observable changes.  These classes are
+A register row may be held as one value for all lanes, or base + stride x
+lane, as long as nothing observable changes.  These classes are
 that: a row holding an :class:`Affine` (integers, including the uniform case
 ``stride == 0``), a :class:`Const` (any type) or a :class:`Cut` (a predicate
 that is true on one side of a lane index) costs O(1) to produce and to reason

@@ -1,4 +1,4 @@
-"""Launch statistics (contract §6), gathered by an observer beside the executor.
+"""Launch statistics (docs/semantics.md), gathered by an observer beside the executor.
 
 A warp is 32 consecutive lanes of one block by linear lane index (the last
 warp of a block may be partial).  Counting is O(1) per step for converged

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..errors import UnsupportedOperationError
 from ..isa.table import BY_NAME, CVT_PAIRS
-from ..isa.types import FL, DType
+from ..isa.types import FL, DType, by_numpy
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..isa.program import Program
@@ -136,16 +136,13 @@ KERNELS: dict[str, KernelSpec] = {
     "softmax": KernelSpec("softmax", _accepts("MAX", "SUB", "EXP", "DIV") & _FLOATS_VIA_F64),
     "matvec": KernelSpec("matvec", _accepts("MUL", "ADD")),
     "gemm": KernelSpec("gemm", _accepts("MUL", "ADD")),
-    # Losses are means, hence float only (hologram-ops §1.5).
+    # Losses are means, hence float only.
     "mse": KernelSpec("mse", _accepts("SUB", "MUL") & FL),
     "cross_entropy": KernelSpec("cross_entropy", _accepts("LOG", "MUL", "NEG")),
     "binary_cross_entropy": KernelSpec("binary_cross_entropy",
                                        _accepts("LOG", "MUL", "SUB", "ADD", "NEG")),
     "mean": KernelSpec("mean", _accepts("DIV") & _converts(frm=DType.F64) & FL),
 }
-
-_BY_NUMPY = {t.numpy: t for t in DType}
-
 
 def isa_type(dtype: Any) -> DType:
     """The ISA type of a NumPy dtype (or dtype-like, or an ISA type name such as ``"bf16"``).
@@ -165,12 +162,12 @@ def isa_type(dtype: Any) -> DType:
         raise UnsupportedOperationError(f"{dtype!r} is not a NumPy dtype") from exc
     if dt.byteorder not in "=|":
         dt = dt.newbyteorder("=")
-    try:
-        return _BY_NUMPY[dt]
-    except KeyError:
+    found = by_numpy(dt)
+    if found is None:
         raise UnsupportedOperationError(
             f"dtype {dt} has no Atlas ISA type (int8..uint64, float16, bfloat16, float32, "
-            f"float64)") from None
+            f"float64)")
+    return found
 
 
 def _numpy_names(types: frozenset[DType]) -> str:

@@ -1,4 +1,4 @@
-"""Losses (hologram-ops §1.5, no clamping): per-element terms, a tree sum, a mean kernel.
+"""Losses (mean squared error, cross entropy, binary cross entropy; no clamping): per-element terms, a tree sum, a mean kernel.
 
 For each chunk, the loss's element-wise kernel writes the loss of every element into a
 device buffer, and the ``sum`` kernel's first pass folds it into block partials; the

@@ -1,4 +1,4 @@
-"""The Atlas graph, computed from its construction rules (atlas-isa.md §7.2).
+"""The Atlas graph, computed from its construction rules.
 
 Class ``c`` in ``[0, 96)`` has the label ``(e1, e2, e3, d45, e6, e7)`` with
 ``c = 48*e1 + 24*e2 + 12*e3 + 6*e6 + 3*e7 + (d45 + 1)``.  The mirror flips

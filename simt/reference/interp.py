@@ -1,13 +1,13 @@
 """The scalar reference interpreter: one lane at a time, in plain Python.
 
-This is the second, independent semantics of the Atlas ISA (style.md,
-principle 3).  It runs the same min-PC schedule as the vectorized executor
+This is the second, independent semantics of the Atlas ISA
+(docs/testing.md).  It runs the same min-PC schedule as the vectorized executor
 but computes every lane with Python ints, ``struct``, ``math`` and
 ``fractions``; it shares only program decoding (:mod:`simt.isa`) and the one
 documented math routine (:mod:`simt.isa.transcendental`) with the executor.
 It never imports :mod:`simt.machine`.  Slow is fine, obvious is required.
 
-How a launch runs (contract §2):
+How a launch runs (docs/semantics.md):
 
 * The grid is cut into *pieces* of whole blocks, at most ``piece_lanes``
   lanes each (at least one block), run one after another in ascending block
@@ -226,7 +226,7 @@ class LaneStep:
     # ------------------------------------------------------------------ memory
 
     def resolve(self, addr) -> Where:
-        """Address resolution (atlas-isa.md §4 and the shared-memory extension)."""
+        """Address resolution (the address forms of docs/isa.md, shared ones included)."""
         if isinstance(addr, BufferOffset):
             return Where("global", addr.handle, addr.offset)
         if isinstance(addr, PhiCoordinate):
@@ -327,7 +327,7 @@ class LaneStep:
 
 @dataclass
 class Counters:
-    """The statistics of contract §6, summed over steps and pieces."""
+    """The statistics of docs/semantics.md, summed over steps and pieces."""
 
     steps: int = 0
     lane_instructions: int = 0
@@ -471,7 +471,7 @@ class ReferenceResult:
     resonance
         96 Python floats: the launch's resonance accumulator.
     stats
-        Contract §6 statistics: ``steps``, ``lane_instructions``,
+        The statistics of :class:`simt.Stats`: ``steps``, ``lane_instructions``,
         ``warp_instructions``, ``simd_efficiency``, ``divergent_branches``,
         ``barriers``, ``bytes_loaded``, ``bytes_stored`` and
         ``opcode_counts`` (serde name -> instructions issued).

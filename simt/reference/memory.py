@@ -1,7 +1,7 @@
 """Memory of the reference device: buffers, the boundary pool, pools.
 
 Plain ``bytearray`` objects in dicts.  Every access is checked here in the
-REF's order (atlas-isa.md §4 and §9) and raises the contract's error; the
+reference backend's order and raises the error docs/semantics.md names; the
 caller applies writes only after all lanes of a step passed their checks.
 
 Spaces and handles:

@@ -342,7 +342,7 @@ _FLOAT_PAIRS = {
 def convert(bits: int, src: DType, dst: DType) -> int:
     """CVT of raw ``bits`` from ``src`` to ``dst`` (the pair must be supported).
 
-    Rules of Rust ``as`` (atlas-isa.md §3.4): identity copies the bits;
+    Rules of Rust ``as``: identity copies the bits;
     integer to integer keeps the low bits of the (sign- or zero-extended)
     value; integer to float rounds to nearest even; float to integer truncates
     toward zero and saturates, NaN -> 0; f32 <-> f64 and the f16/bf16 <-> f32

@@ -7,8 +7,8 @@ and records its effects on ``x``.  Nothing is written until the whole step
 has passed its checks for every lane, so a function may simply raise at the
 first failing check.
 
-The order of reads and checks inside each function IS the contract's "first
-failing check in the REF's order" (atlas-isa.md §3, §4, §9; read from the
+The order of reads and checks inside each function IS the "first failing
+check in the reference backend's order" of docs/semantics.md (read from the
 Rust reference): the type check first (``_accept``), then source registers in
 field order, then value checks (division by zero, class range, bounds).
 Exceptions to that pattern are spelled out where they occur: SEL reads its

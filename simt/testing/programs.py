@@ -7,7 +7,7 @@ the scalar reference interpreter and returns an :class:`Outcome` (final
 memory, resonance, statistics or the error); a test runs the same case on
 another engine and compares outcomes.
 
-What the generated programs contain (issue 3, §2):
+What the generated programs contain:
 
 * straight-line code over all 12 types and every instruction: CVT (valid
   pairs and, in "chaotic" cases, invalid ones), shifts by any amount, DIV with

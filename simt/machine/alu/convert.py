@@ -17,12 +17,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ...isa.table import CVT_PAIRS
-from ...isa.types import BFLOAT16, DType
+from ...isa.types import DType
 from ._common import INT_MAX, INT_MIN, quiet, result, scalars, silenced_now, storage, unsigned_of
 
 __all__ = ["cvt", "cvt_supported", "mov_imm"]
 
-_HALF = {DType.F16: np.dtype(np.float16), DType.BF16: BFLOAT16}
+_HALF = frozenset((DType.F16, DType.BF16))     # their .numpy: float16, bfloat16
 
 
 def cvt_supported(src_ty: DType, dst_ty: DType) -> bool:
@@ -63,11 +63,11 @@ def _cast(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
 
 
 def _from_half(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
-    return x.view(_HALF[src]).astype(dst.storage)
+    return x.view(src.numpy).astype(dst.storage)
 
 
 def _to_half(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:
-    return x.astype(_HALF[dst]).view(np.uint16)
+    return x.astype(dst.numpy).view(np.uint16)
 
 
 def _float_to_int(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ __all__ = ["KERNELS"]
 
 
 def _classes(step: Step) -> np.ndarray:
-    """The lanes' resonance class: blockIdx.x mod 96 (REC 5)."""
+    """The lanes' resonance class: blockIdx.x mod 96 (docs/semantics.md)."""
     return (step.launch.block_x(step.lanes.indices()) % atlas.CLASSES).astype(np.uint8)
 
 

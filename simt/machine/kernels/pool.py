@@ -1,4 +1,4 @@
-"""PoolAlloc, PoolFree, PoolLoad, PoolStore (atlas-isa.md §9, without the REF deadlock).
+"""PoolAlloc, PoolFree, PoolLoad, PoolStore (pools work inside launches; docs/semantics.md).
 
 Each executing lane of a PoolAlloc gets its own pool; the lanes of one step
 are allocated together, in ascending lane order, as one block of equally
