@@ -1,7 +1,8 @@
 """The step loop: run a program over a launch, piece by piece.
 
-Each step issues the instruction at the minimum PC among runnable lanes for
-every runnable lane at that PC (contract §2).  Within a step the kernel checks
+Each step issues the instruction the scheduler chooses (the minimum PC among
+the runnable lanes of the deepest call depth) for every runnable lane at that
+PC (docs/semantics.md).  Within a step the kernel checks
 every lane, then commits; observers see the step afterwards.
 """
 
@@ -22,7 +23,7 @@ from .kernels import SPAN_FRAME, decoded
 from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
-from .scheduler import MinPC, _Deadlock
+from .scheduler import _Deadlock, scheduler_for
 from .state import RegisterFile
 from .step import Fault, Step
 
@@ -92,7 +93,7 @@ def _run_piece(piece: Piece, launch: Launch, ops: list, spans: list[bool],
         regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
-    scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    scheduler = scheduler_for(program, n, piece.geometry.lanes_per_block, regs)
     live = live_in(program)
     groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
     afters = [o.after for o in observers]
