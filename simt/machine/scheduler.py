@@ -228,14 +228,16 @@ class DeepestMinPC(MinPC):
     """The scheduler of programs with CALL: the deepest call depth first, then the minimum PC.
 
     Beside each group of lanes at one PC it keeps bounds ``(lo, hi, exact)`` on
-    the call depths of those lanes: every depth lies in ``[lo, hi]``, and
-    ``exact`` says that some lane is at depth ``hi``.  The bounds follow the
-    lanes without looking at them: a step keeps its lanes' depths, except CALL
-    (+1) and RET (-1); lanes that part ways keep the bounds of the group they
-    left (only ``exact`` may be lost), lanes that meet merge them.  Only when a
-    group whose ``hi`` is not known to be reached could be the deepest are its
-    lanes' depths read (:meth:`_measure`), so in the common case -- every lane of
-    a group at one depth -- choosing costs a pass over the group bounds only.
+    the call depths of those lanes (``depths``): every depth lies in
+    ``[lo, hi]``, and ``exact`` says that some lane is at depth ``hi``.  The
+    bounds follow the lanes without looking at them: a step keeps its lanes'
+    depths, except CALL (+1) and RET (-1); lanes that part ways keep the bounds
+    of the group they left (only ``exact`` may be lost), lanes that meet merge
+    them.  Only when a group whose ``hi`` is not known to be reached could be
+    the deepest are its lanes' depths read (:meth:`_measure`).  ``by_depth``
+    indexes the groups by ``hi`` and ``vague`` holds those whose ``hi`` is not
+    exact, so in the common case -- every lane of a group at one depth --
+    choosing is a ``max`` over the few depths and a ``min`` over one set of PCs.
     """
 
     def __init__(self, n: int, lanes_per_block: int, program: Program,
@@ -244,6 +246,8 @@ class DeepestMinPC(MinPC):
         self.shift = [1 if ins.spec.name == "CALL" else -1 if ins.spec.name == "RET" else 0
                       for ins in program]
         self.depths: dict[int, tuple[int, int, bool]] = {}
+        self.by_depth: dict[int, set[int]] = {}
+        self.vague: set[int] = set()
         self._carry: tuple[int, int, bool] | None = (0, 0, True)   # bounds of lanes being added
         self._issued = 0                    # how many lanes the current step issued
         super().__init__(n, lanes_per_block, len(program))
@@ -251,25 +255,24 @@ class DeepestMinPC(MinPC):
     def next(self) -> tuple[int, LaneSet] | None:
         """The lowest PC with runnable lanes of the deepest call depth, and every runnable
         lane at that PC (removed from the groups)."""
-        groups = self.groups
-        if not groups:
+        if not self.groups:
             return None
-        depths = self.depths
-        if len(groups) == 1:
-            pc = next(iter(groups))
-        else:
-            while True:
-                top = max(bounds[1] for bounds in depths.values())
-                vague = [pc for pc, bounds in depths.items() if bounds[1] == top and not bounds[2]]
-                if not vague:
-                    break
-                for pc in vague:
-                    depths[pc] = self._measure(groups[pc])
-            pc = min(pc for pc, bounds in depths.items() if bounds[1] == top)
-        lanes = groups.pop(pc)
-        lo, hi, exact = depths.pop(pc)
+        by_depth, vague = self.by_depth, self.vague
+        top = max(by_depth)
+        while vague and not vague.isdisjoint(by_depth[top]):
+            for pc in vague & by_depth[top]:
+                self._set(pc, self._measure(self.groups[pc]))
+            top = max(by_depth)
+        pcs = by_depth[top]
+        pc = min(pcs)
+        pcs.discard(pc)
+        if not pcs:
+            del by_depth[top]
+        if vague:
+            vague.discard(pc)
+        lanes = self.groups.pop(pc)
+        self._carry = self.depths.pop(pc)
         self._issued = len(lanes)
-        self._carry = (lo, hi, exact)
         return pc, lanes
 
     def advance(self, pc: int, lanes: LaneSet, flow, targets) -> int:
@@ -280,22 +283,52 @@ class DeepestMinPC(MinPC):
         return super().advance(pc, lanes, flow, targets)
 
     def _add(self, pc: int, lanes: LaneSet) -> int:
-        if len(lanes) == 0:
+        count = len(lanes)
+        if count == 0:
             return 0
-        if pc >= self.end:
+        if pc >= self.end:      # running off the end ends the lane like EXIT
             return self._exit(lanes)
         carry = self._carry
         if carry is None:
-            bounds = self._measure(lanes)
+            lo, hi, exact = self._measure(lanes)
         else:
             lo, hi, exact = carry
-            bounds = (lo, hi, lo == hi or (exact and len(lanes) == self._issued))
-        have = self.depths.get(pc)
-        if have is not None:
-            bounds = (min(have[0], bounds[0]), max(have[1], bounds[1]),
-                      (have[2] and have[1] >= bounds[1]) or (bounds[2] and bounds[1] >= have[1]))
+            exact = lo == hi or (exact and count == self._issued)
+        have = self.groups.get(pc)
+        if have is None:
+            self.groups[pc] = lanes
+        else:
+            self.groups[pc] = have.union(lanes)
+            was_lo, was_hi, was_exact = self.depths[pc]
+            if was_hi > hi:
+                hi, exact = was_hi, was_exact
+            elif was_hi == hi:
+                exact = exact or was_exact
+            lo = min(lo, was_lo)
+        self._set(pc, (lo, hi, exact))
+        return 0
+
+    def _set(self, pc: int, bounds: tuple[int, int, bool]) -> None:
+        """Record the depth bounds of the group at ``pc`` (new or changed)."""
+        old = self.depths.get(pc)
+        hi = bounds[1]
+        if old is None or old[1] != hi:
+            if old is not None:
+                pcs = self.by_depth[old[1]]
+                pcs.discard(pc)
+                if not pcs:
+                    del self.by_depth[old[1]]
+            pcs = self.by_depth.get(hi)
+            if pcs is None:
+                self.by_depth[hi] = {pc}
+            else:
+                pcs.add(pc)
+        if bounds[2]:
+            if self.vague:
+                self.vague.discard(pc)
+        else:
+            self.vague.add(pc)
         self.depths[pc] = bounds
-        return super()._add(pc, lanes)
 
     def _release(self, touched: np.ndarray) -> int:
         carry, self._carry = self._carry, None    # released lanes: read their depths

@@ -35,8 +35,8 @@ Validity and termination by construction: register types are tracked while
 generating (a read names a register known to hold that type at that point;
 after a branch only registers typed alike on every path stay known; loop
 bodies and functions never retype a register), loops run at most 4 times,
-recursion ends when the lane's budget does.  "Chaotic" cases (about half) deliberately break
-these rules with a small probability per instruction: mistyped or
+recursion ends when the lane's budget does.  "Chaotic" cases (about half)
+deliberately break these rules with a small probability per instruction: mistyped or
 uninitialized reads, unsupported types, pairs and conditions, out-of-bounds
 addresses, classes >= 96, RET with an empty stack, tiny step budgets.
 
