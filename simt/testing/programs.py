@@ -493,7 +493,7 @@ class _Gen:
         if scope.if_depth + scope.loop_depth < 2:
             kinds += ["if"] * 3 + ["loop"] * 2
         if self.callable:
-            kinds += ["call"] * (1 if scope.in_function else 2)
+            kinds += ["call"] * 2
         if scope.in_function and scope.if_depth > 0:
             kinds += ["ret"]
         if scope.if_depth > 0:
@@ -1001,7 +1001,7 @@ class _Gen:
             self.budget = self.draw(st.integers(1, 4))
             self.callable = list(range(k + 1, self.n_functions))   # no cycles but recursion
             self.block(fn, self.budget)
-            if self.callable and self.chance(400):
+            if self.callable and self.chance(600):
                 self.emit("CALL", f"f{self.pick(self.callable)}")   # a nested call at the end
             self.dump(fn, DUMP_FUNCTIONS + 96 * k, with_preds=False)
             self.emit("RET")
