@@ -1,7 +1,8 @@
 """The step loop: run a program over a launch, piece by piece.
 
-Each step issues the instruction at the minimum PC among runnable lanes for
-every runnable lane at that PC (docs/semantics.md).  Within a step the kernel checks
+Each step issues the instruction the scheduler chooses (the minimum PC among
+the runnable lanes of the deepest call depth) for every runnable lane at that
+PC (docs/semantics.md).  Within a step the kernel checks
 every lane, then commits; observers see the step afterwards.
 """
 
@@ -23,7 +24,7 @@ from .kernels.control import MAX_CALL_DEPTH
 from .lanes import LaneSet, Masked
 from .launch import Geometry, Piece
 from .memory import DeviceMemory
-from .scheduler import MinPC, _Deadlock, _Hazard
+from .scheduler import _Deadlock, _Hazard, scheduler_for
 from .state import RegisterFile
 from .step import Fault, Step
 
@@ -159,7 +160,7 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
         regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
-    scheduler = MinPC(n, piece.geometry.lanes_per_block, len(program))
+    scheduler = scheduler_for(program, n, piece.geometry.lanes_per_block, regs)
     if listen.release:
         scheduler.watch(listen.release, piece)
     live = live_in(program)

@@ -1,27 +1,51 @@
-"""The min-PC scheduling policy, barrier parking and deadlock detection.
+"""The scheduling policy, barrier parking and deadlock detection.
+
+At each step the scheduler chooses the PC: the minimum PC among the runnable
+lanes of the deepest call depth; the instruction there then runs for every
+runnable lane at that PC, whatever its depth (docs/semantics.md).  A program
+without CALL keeps every lane at depth 0, where this is the minimum PC among
+all runnable lanes: :func:`scheduler_for` gives such programs :class:`MinPC`,
+which never looks at depths, and programs with CALL :class:`DeepestMinPC`.
 
 Runnable lanes are kept grouped by PC (``groups``), so choosing the next step
 is a ``min`` over the few distinct PCs rather than over every lane.  Lanes
 parked at ``bar.sync`` leave the groups; a block's barrier releases when every
 non-exited lane of the block is parked at a ``bar.sync`` with the same id
-(exited lanes count as arrived), and a block with no runnable
-lane that cannot release is a :class:`~simt.errors.BarrierDeadlockError`.
+(exited lanes count as arrived), and a block with no runnable lane that cannot
+release is a :class:`~simt.errors.BarrierDeadlockError`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..isa.program import Program
 from .lanes import LaneSet, Masked, Tiles
+from .state import RegisterFile
 from .step import EXIT, Branch, Jump, Park
 
-__all__ = ["MinPC"]
+__all__ = ["MinPC", "DeepestMinPC", "scheduler_for"]
 
 _NOT_PARKED = -1
 
 
+def scheduler_for(program: Program, n: int, lanes_per_block: int,
+                  regs: RegisterFile) -> "MinPC":
+    """The scheduler of one piece running ``program``: depth-aware only if it has a CALL."""
+    if program.derived("machine.calls", _calls):
+        return DeepestMinPC(n, lanes_per_block, program, regs)
+    return MinPC(n, lanes_per_block, len(program))
+
+
+def _calls(program: Program) -> bool:
+    return any(ins.spec.name == "CALL" for ins in program)
+
+
 class MinPC:
-    """Min-PC scheduler for the ``n`` lanes of one piece (``lanes_per_block`` per block)."""
+    """Min-PC scheduler for the ``n`` lanes of one piece (``lanes_per_block`` per block).
+
+    Exact for programs without CALL, whose lanes all stay at call depth 0.
+    """
 
     def __init__(self, n: int, lanes_per_block: int, program_len: int) -> None:
         self.n = n
@@ -229,6 +253,131 @@ class MinPC:
         waiting = self.park_id[block * self.bpl: (block + 1) * self.bpl] != _NOT_PARKED
         local = block * self.bpl + int(np.argmax(waiting))
         raise _Deadlock(local, int(self.park_pc[local]), int(np.count_nonzero(waiting)))
+
+
+class DeepestMinPC(MinPC):
+    """The scheduler of programs with CALL: the deepest call depth first, then the minimum PC.
+
+    Beside each group of lanes at one PC it keeps bounds ``(lo, hi, exact)`` on
+    the call depths of those lanes (``depths``): every depth lies in
+    ``[lo, hi]``, and ``exact`` says that some lane is at depth ``hi``.  The
+    bounds follow the lanes without looking at them: a step keeps its lanes'
+    depths, except CALL (+1) and RET (-1); lanes that part ways keep the bounds
+    of the group they left (only ``exact`` may be lost), lanes that meet merge
+    them.  Only when a group whose ``hi`` is not known to be reached could be
+    the deepest are its lanes' depths read (:meth:`_measure`).  ``by_depth``
+    indexes the groups by ``hi`` and ``vague`` holds those whose ``hi`` is not
+    exact, so in the common case -- every lane of a group at one depth --
+    choosing is a ``max`` over the few depths and a ``min`` over one set of PCs.
+    """
+
+    def __init__(self, n: int, lanes_per_block: int, program: Program,
+                 regs: RegisterFile) -> None:
+        self.regs = regs
+        self.shift = [1 if ins.spec.name == "CALL" else -1 if ins.spec.name == "RET" else 0
+                      for ins in program]
+        self.depths: dict[int, tuple[int, int, bool]] = {}
+        self.by_depth: dict[int, set[int]] = {}
+        self.vague: set[int] = set()
+        self._carry: tuple[int, int, bool] | None = (0, 0, True)   # bounds of lanes being added
+        self._issued = 0                    # how many lanes the current step issued
+        super().__init__(n, lanes_per_block, len(program))
+
+    def next(self) -> tuple[int, LaneSet] | None:
+        """The lowest PC with runnable lanes of the deepest call depth, and every runnable
+        lane at that PC (removed from the groups)."""
+        if not self.groups:
+            return None
+        by_depth, vague = self.by_depth, self.vague
+        top = max(by_depth)
+        while vague and not vague.isdisjoint(by_depth[top]):
+            for pc in vague & by_depth[top]:
+                self._set(pc, self._measure(self.groups[pc]))
+            top = max(by_depth)
+        pcs = by_depth[top]
+        pc = min(pcs)
+        pcs.discard(pc)
+        if not pcs:
+            del by_depth[top]
+        if vague:
+            vague.discard(pc)
+        lanes = self.groups.pop(pc)
+        self._carry = self.depths.pop(pc)
+        self._issued = len(lanes)
+        return pc, lanes
+
+    def advance(self, pc: int, lanes: LaneSet, flow, targets) -> int:
+        shift = self.shift[pc]      # the last instruction a step ran may be a CALL or RET
+        if shift:
+            lo, hi, exact = self._carry
+            self._carry = (lo + shift, hi + shift, exact)
+        return super().advance(pc, lanes, flow, targets)
+
+    def _add(self, pc: int, lanes: LaneSet) -> int:
+        count = len(lanes)
+        if count == 0:
+            return 0
+        if pc >= self.end:      # running off the end ends the lane like EXIT
+            return self._exit(lanes)
+        carry = self._carry
+        if carry is None:
+            lo, hi, exact = self._measure(lanes)
+        else:
+            lo, hi, exact = carry
+            exact = lo == hi or (exact and count == self._issued)
+        have = self.groups.get(pc)
+        if have is None:
+            self.groups[pc] = lanes
+        else:
+            self.groups[pc] = have.union(lanes)
+            was_lo, was_hi, was_exact = self.depths[pc]
+            if was_hi > hi:
+                hi, exact = was_hi, was_exact
+            elif was_hi == hi:
+                exact = exact or was_exact
+            lo = min(lo, was_lo)
+        self._set(pc, (lo, hi, exact))
+        return 0
+
+    def _set(self, pc: int, bounds: tuple[int, int, bool]) -> None:
+        """Record the depth bounds of the group at ``pc`` (new or changed)."""
+        old = self.depths.get(pc)
+        hi = bounds[1]
+        if old is None or old[1] != hi:
+            if old is not None:
+                pcs = self.by_depth[old[1]]
+                pcs.discard(pc)
+                if not pcs:
+                    del self.by_depth[old[1]]
+            pcs = self.by_depth.get(hi)
+            if pcs is None:
+                self.by_depth[hi] = {pc}
+            else:
+                pcs.add(pc)
+        if bounds[2]:
+            if self.vague:
+                self.vague.discard(pc)
+        else:
+            self.vague.add(pc)
+        self.depths[pc] = bounds
+
+    def _release(self, touched: np.ndarray) -> int:
+        carry, self._carry = self._carry, None    # released lanes: read their depths
+        try:
+            return super()._release(touched)
+        finally:
+            self._carry = carry
+
+    def _measure(self, lanes: LaneSet) -> tuple[int, int, bool]:
+        """Exact bounds of the call depths of ``lanes``."""
+        depth = self.regs.depth
+        if depth is None:           # no CALL has run yet
+            return 0, 0, True
+        if type(lanes) is Masked:
+            d = depth[lanes.lo:lanes.hi][lanes.mask]
+        else:
+            d = lanes.read(depth)
+        return int(d.min()), int(d.max()), True
 
 
 def _per_block(flags: np.ndarray, bpl: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """A scalar reference interpreter for the Atlas ISA: slow is fine, obvious is required.
 
 :class:`ReferenceDevice` runs programs lane by lane in plain Python, under the
-same rules as the vectorized :class:`simt.Device` (min-PC schedule, precise
+same contract as the vectorized :class:`simt.Device` (the same schedule, precise
 faults, real barriers, pieces, statistics), so the two can be compared bit for
 bit.  It imports :mod:`simt.isa` and :mod:`simt.errors` only — never
 :mod:`simt.machine`.

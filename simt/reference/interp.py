@@ -1,7 +1,6 @@
 """The scalar reference interpreter: one lane at a time, in plain Python.
 
-This is the second, independent semantics of the Atlas ISA
-(docs/testing.md).  It runs the same min-PC schedule as the vectorized executor
+This is the second, independent semantics of the Atlas ISA (docs/testing.md).  It runs the same schedule as the vectorized executor
 but computes every lane with Python ints, ``struct``, ``math`` and
 ``fractions``; it shares only program decoding (:mod:`simt.isa`) and the one
 documented math routine (:mod:`simt.isa.transcendental`) with the executor.
@@ -14,9 +13,10 @@ How a launch runs (docs/semantics.md):
   order, each to completion.  ``max_steps`` applies per piece; stats add up;
   the launch's resonance is one running sum of 96 floats that each piece
   continues in its own step order (never a sum of per-piece partial sums).
-* Inside a piece, each *step* runs the instruction at the minimum PC among
-  the runnable lanes (not exited, not parked at a barrier), for every
-  runnable lane at that PC.
+* Inside a piece, each *step* chooses the PC: the minimum PC among the
+  runnable lanes (not exited, not parked at a barrier) of the deepest call
+  depth (the longest call stack); then it runs the instruction at that PC for
+  every runnable lane at that PC, whatever its depth.
 * A step first lets every executing lane, in ascending global lane id,
   compute its effects without applying them (:class:`LaneStep`).  If any
   lane fails a check, nothing is applied and the error names the lowest
@@ -364,7 +364,7 @@ def _instruction_text(ins: Instruction) -> str:
 
 
 class Piece:
-    """Whole blocks run together under one min-PC schedule, to completion."""
+    """Whole blocks run together under one schedule, to completion."""
 
     def __init__(self, memory: Memory, program: Program, lanes: list[Lane],
                  blocks: dict[int, list[Lane]], shared_bytes: int, max_steps: int,
@@ -388,7 +388,8 @@ class Piece:
             runnable = [lane for lane in self.lanes if lane.runnable]
             if not runnable:
                 return
-            pc = min(lane.pc for lane in runnable)
+            deepest = max(len(lane.call_stack) for lane in runnable)
+            pc = min(lane.pc for lane in runnable if len(lane.call_stack) == deepest)
             executing = [lane for lane in runnable if lane.pc == pc]
             if self.counters.steps == self.max_steps:
                 raise self._locate(StepLimitError(

@@ -15,9 +15,13 @@ What the generated programs contain:
   reductions over consecutive registers, Atlas instructions;
 * structured control flow: data-dependent (divergent) if and if/else,
   nested; LOOP with per-lane trip counts (including an empty body, which the
-  PC rule turns into a fall-through); CALL/RET to functions placed after the
-  main code (functions only call later functions, so there is no recursion),
-  with early RET inside branches; EXIT inside branches;
+  PC rule turns into a fall-through); CALL/RET, also inside divergent code,
+  to functions placed before or after their callers (the main code, then
+  being placed after some functions, is entered by a jump); functions call
+  functions of a higher index (placed anywhere) and may call themselves
+  (bounded recursion: a per-lane budget of 0..3 levels, so lanes of one call
+  return from different depths), with early RET inside branches and barriers
+  inside divergent calls; EXIT inside branches;
 * memory: loads and stores to buffers (own slot, neighbour slot, uniform
   addresses), the boundary pool (Φ addresses, handle 0, class handles,
   BoundMap offsets), pools (alloc, load, store, free, pool handle 0) and
@@ -31,8 +35,8 @@ Validity and termination by construction: register types are tracked while
 generating (a read names a register known to hold that type at that point;
 after a branch only registers typed alike on every path stay known; loop
 bodies and functions never retype a register), loops run at most 4 times,
-functions never recurse.  "Chaotic" cases (about half) deliberately break
-these rules with a small probability per instruction: mistyped or
+recursion ends when the lane's budget does.  "Chaotic" cases (about half)
+deliberately break these rules with a small probability per instruction: mistyped or
 uninitialized reads, unsupported types, pairs and conditions, out-of-bounds
 addresses, classes >= 96, RET with an empty stack, tiny step budgets.
 
@@ -56,7 +60,8 @@ Register conventions: r0 data buffer (u64 handle), r1 output buffer, r2 the
 boundary pool (handle 0), r3 an optional scalar argument; r4..r15 are set up
 by the prologue and then only read; r16..r47 are the main code's working
 registers, r48..r55 its address temporaries, r60..r63 loop counters, r64..r67
-pool handles; function ``k`` works in r100+20k .. r119+20k.
+pool handles, r56+k the recursion budget of function ``k`` (which also uses p7);
+function ``k`` works in r100+20k .. r119+20k.
 """
 
 from __future__ import annotations
@@ -335,6 +340,7 @@ class _Gen:
         self.race_free = race_free
         self.chaos = chaos                  # per-mille chance of a deliberate error per choice
         self.n_functions = n_functions
+        self.callable: list[int] = list(range(n_functions))   # functions the code may call
         self.budget = max_statements
         self.use_shared = use_shared
         self.lanes_per_block = lanes_per_block
@@ -486,7 +492,7 @@ class _Gen:
         kinds = ["alu"] * 8 + ["edge"] * 3 + ["memory"] * 4 + ["atlas"] * 2 + ["reduce", "pool"]
         if scope.if_depth + scope.loop_depth < 2:
             kinds += ["if"] * 3 + ["loop"] * 2
-        if not scope.in_function and self.n_functions:
+        if self.callable:
             kinds += ["call"] * 2
         if scope.in_function and scope.if_depth > 0:
             kinds += ["ret"]
@@ -495,7 +501,7 @@ class _Gen:
         top = not scope.in_function and scope.if_depth == 0 and scope.loop_depth == 0
         if top:
             kinds += ["barrier"] + (["exchange"] * 2 if self.use_shared else [])
-        elif not scope.in_function and scope.loop_depth == 0:
+        elif scope.loop_depth == 0 and (not scope.in_function or self.chance(300)):
             kinds += ["divergent_barrier"]
         if self.use_shared:
             kinds += ["shared"]
@@ -685,6 +691,7 @@ class _Gen:
         reg = self.dst(scope, T.U8, exclude)
         self.emit("MOV_IMM", T.U8, reg, self.draw(st.integers(0, below - 1)))
         self.define(reg, T.U8)
+        self.pinned.add(reg)    # later operands of the statement (a ResAccum value) keep off it
         return reg
 
     def a_class(self, scope: _Scope, exclude: Sequence[int] = ()) -> int:
@@ -782,7 +789,7 @@ class _Gen:
         self.env[counter] = T.U32
 
     def s_call(self, scope: _Scope) -> None:
-        self.emit("CALL", f"f{self.draw(st.integers(0, self.n_functions - 1))}")
+        self.emit("CALL", f"f{self.pick(self.callable)}")
 
     def s_ret(self, scope: _Scope) -> None:
         self.emit("RET")
@@ -970,30 +977,67 @@ class _Gen:
 
     def program(self, scalar_arg: DType | None) -> Program:
         main = _Scope(range(16, 48), range(48, 56), range(60, 64), in_function=False)
+        recursive = [self.chance(400) for _ in range(self.n_functions)]
         self.prologue(main, scalar_arg)
+        for k in range(self.n_functions):
+            if recursive[k]:    # the recursion budget: 0..3 levels, per lane
+                self.emit("MOV", T.U32, 56 + k, 12)
         stable = (dict(self.env), set(self.pools))
         self.block(main, self.budget)
         self.dump(main, DUMP_MAIN, with_preds=True)
         if self.n_functions or self.chance(700):
             self.emit("EXIT")   # else the lanes run off the end
+        segments = [(0, len(self.code), dict(self.labels))]
         for k in range(self.n_functions):
+            start, known = len(self.code), set(self.labels)
             self.env, self.preds = dict(stable[0]), set()
             self.pools = set(stable[1])
             base = 100 + 20 * k
             fn = _Scope(range(base, base + 12), range(base + 12, base + 16),
                         range(base + 16, base + 20), in_function=True)
             self.place(f"f{k}")
+            if recursive[k]:
+                self.recurse(fn, k)
             self.budget = self.draw(st.integers(1, 4))
-            n = self.budget
-            saved_functions = self.n_functions
-            self.n_functions = 0  # function bodies call nothing (no recursion, depth 1)
-            self.block(fn, n)
-            self.n_functions = saved_functions
-            if k + 1 < self.n_functions and self.chance(400):
-                self.emit("CALL", f"f{k + 1}")   # a nested call, to a later function only
+            self.callable = list(range(k + 1, self.n_functions))   # no cycles but recursion
+            self.block(fn, self.budget)
+            if self.callable and self.chance(600):
+                self.emit("CALL", f"f{self.pick(self.callable)}")   # a nested call at the end
             self.dump(fn, DUMP_FUNCTIONS + 96 * k, with_preds=False)
             self.emit("RET")
-        return Program(self.code, self.labels)
+            segments.append((start, len(self.code),
+                              {name: pc for name, pc in self.labels.items() if name not in known}))
+        return self.arrange(segments)
+
+    def recurse(self, scope: _Scope, k: int) -> None:
+        """Open function ``k`` with a call to itself while the lane's budget r56+k lasts."""
+        budget, temp, base = 56 + k, scope.temps[0], self.new_label("base")
+        self.emit("MOV_IMM", T.U32, temp, 0)
+        self.emit("SETcc", T.U32, Condition.EQ, 7, budget, temp)
+        self.emit("BRA", base, 7)
+        self.emit("MOV_IMM", T.U32, temp, 1)
+        self.emit("SUB", T.U32, budget, budget, temp)
+        self.emit("CALL", f"f{k}")
+        self.emit("MOV_IMM", T.U32, temp, 1)
+        self.emit("ADD", T.U32, budget, budget, temp)
+        self.place(base)
+
+    def arrange(self, segments: list[tuple[int, int, dict[str, int]]]) -> Program:
+        """Lay out the main code and the functions in a drawn order (callees before or
+        after their callers); main, when not first, is entered by a jump."""
+        order = self.draw(st.permutations(range(len(segments))))
+        code: list[Instruction] = []
+        labels: dict[str, int] = {}
+        if order[0] != 0:
+            code.append(make("BRA", "main"))
+        for i in order:
+            start, end, own = segments[i]
+            shift = len(code) - start
+            if i == 0 and order[0] != 0:
+                labels["main"] = len(code)
+            labels.update({name: pc + shift for name, pc in own.items()})
+            code += self.code[start:end]
+        return Program(code, labels)
 
 
 @st.composite

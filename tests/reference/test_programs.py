@@ -79,3 +79,29 @@ def test_chaotic_cases_exercise_every_kind_of_fault() -> None:
     kinds = set(seen) - {None}
     assert {"UninitializedRegisterError", "TypeMismatchError", "OutOfBoundsError"} <= kinds, seen
     assert len(kinds) >= 6, seen
+
+
+def test_calls_cover_both_layouts_recursion_and_nesting() -> None:
+    """Over a fixed sample, programs call functions placed after their caller and before it
+    (the main code then entered by a jump), call from inside functions, and recurse."""
+    seen: collections.Counter = collections.Counter()
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(cases(max_lanes=8))
+    def sample(case: Case) -> None:
+        program = case.program
+        functions = sorted(pc for name, pc in program.labels.items() if name[0] == "f"
+                           and name[1:].isdigit())
+        for pc, ins in enumerate(program):
+            if ins.spec.name != "CALL":
+                continue
+            target = program.labels[ins.target]
+            seen["callee after" if target > pc else "callee before"] += 1
+            caller = max((f for f in functions if f <= pc), default=None)
+            if caller is not None and program.labels.get("main", -1) not in range(caller, pc + 1):
+                seen["recursive" if target == caller else "from a function"] += 1
+        seen["main entered by a jump"] += "main" in program.labels
+
+    sample()
+    assert min(seen[k] for k in ("callee after", "callee before", "recursive", "from a function",
+                                 "main entered by a jump")) >= 3, seen
