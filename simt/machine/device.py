@@ -17,6 +17,7 @@ from .events import Observer
 from .executor import DEFAULT_MAX_STEPS, Launch, run
 from .launch import Dim3, Geometry
 from .allocator import retain_freed_memory
+from .written import host_wrote, launch_begins
 from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
 
@@ -121,6 +122,7 @@ class Device:
         data = self._host_bytes(array)
         buf = self.alloc(data.size)
         self._memory.host_view(buf.handle, 0, data.size)[:] = data
+        host_wrote(self._memory, buf.handle, 0, data.size)
         return buf
 
     def boundary_class(self, c: int) -> Buffer:
@@ -157,6 +159,7 @@ class Device:
         if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
             raise SimtTypeError(f"offset must be an int, got {offset!r}")
         self._memory.host_view(handle, int(offset), data.size)[:] = data
+        host_wrote(self._memory, handle, int(offset), data.size)
 
     def download(self, buf: Buffer, dtype: Any, count: int | None = None,
                  offset: int = 0) -> np.ndarray:
@@ -263,6 +266,7 @@ class Device:
             from ..observe.progress import Progress
             tools.append(Progress())
         launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
+        launch_begins(self._memory, "init" in checks)
         return launch, tools
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:
