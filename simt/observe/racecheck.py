@@ -87,9 +87,11 @@ _EMPTY = -1
 class _Slot:
     """One access per byte of an array: lane (-1: none), block epoch, pc."""
 
-    __slots__ = ("lane", "ep", "pc")
+    __slots__ = ("lane", "ep", "pc", "lo", "hi", "rec")
 
     def __init__(self, nbytes: int, lane_dt: np.dtype, ep_dt: np.dtype) -> None:
+        self.lo = self.hi = 0       # the bytes ever recorded lie in [lo, hi)
+        self.rec = 0                # release events of the piece before the newest record
         self.lane = np.full(nbytes, _EMPTY, lane_dt)
         self.ep = np.empty(nbytes, ep_dt)    # read only where lane >= 0
         self.pc = np.empty(nbytes, np.int32)
@@ -108,42 +110,89 @@ class _Shadow:
 class _Batch:
     """The bytes one access touches in one memory array, and the lanes touching them.
 
-    ``get(arr)`` / ``put(arr, v)`` read and write a per-byte array at those bytes,
-    shaped ``(..., size)`` with one row per lane; ``c``, ``cb``, ``ce`` (global
-    lane, first lane of its block, the block's epoch) broadcast against it.
-    ``frame``: frame positions of the lanes in row order.  ``dups``: whether two
-    lanes may touch one byte (then ``flat`` holds the byte index array).
+    Byte ``j`` of every lane's access is a *column*: ``col(arr, j)`` reads a per-byte
+    array there (shaped like the lanes, a view for runs and lattices) and
+    ``set_col(arr, j, v)`` writes it; ``fill(arr, v)`` writes one value to every byte.
+    Working column by column keeps NumPy's inner loops long (a trailing axis of
+    ``size`` bytes would make them 1-8 elements long).  ``c``, ``cb``, ``ce``: global
+    lane, first lane of its block and the block's epoch, shaped like the lanes
+    (``ce`` may be a scalar).  ``frame``: frame positions of the lanes, flat.
     """
 
-    __slots__ = ("mem", "frame", "c", "cb", "ce", "get", "put", "bytes_of", "dups", "flat",
-                 "vals", "shape")
+    __slots__ = ("mem", "size", "frame", "local", "col", "set_col", "fill", "bytes_of", "dups",
+                 "flat", "vals", "lo", "hi", "settled", "settled_now", "lane_run", "_c", "_cb",
+                 "_ce", "owner")
+
+    def meets(self, slot: "_Slot | None") -> bool:
+        """Whether ``slot`` may hold a record at one of these bytes that is not yet ordered
+        before every later access of its block, when only its block uses the array."""
+        return slot is not None and slot.lo < self.hi and self.lo < slot.hi and \
+            slot.rec >= self.settled
+
+    def cover(self, slot: _Slot) -> None:
+        slot.rec = self.settled_now
+        if slot.hi == slot.lo:
+            slot.lo, slot.hi = self.lo, self.hi
+        else:
+            slot.lo, slot.hi = min(slot.lo, self.lo), max(slot.hi, self.hi)
+
+    @property
+    def c(self) -> np.ndarray:
+        if self._c is None:
+            self._c = self.local + self.owner._lane0
+        return self._c
+
+    @property
+    def cb(self) -> np.ndarray:
+        if self._cb is None:
+            bpl = self.owner._bpl
+            self._cb = self.local // bpl * bpl + self.owner._lane0
+        return self._cb
+
+    @property
+    def ce(self):
+        if self._ce is None:
+            rc = self.owner
+            self._ce = rc._epoch[self.local // rc._bpl] if rc._released_any else 0
+        return self._ce
+
+    def val_col(self, j: int) -> np.ndarray:
+        """Byte ``j`` of each lane's stored value."""
+        return self.vals[:, j].reshape(np.shape(self.local))
 
 
 def _run_batch(b: _Batch, start: int, n: int, size: int) -> None:
     end = start + n * size
-    b.get = lambda arr: arr[start:end].reshape(n, size)
-    b.shape = (n, size)
+    b.col = lambda arr, j: arr[start + j:end:size]
 
-    def put(arr, v):
-        arr[start:end].reshape(n, size)[...] = v
-    b.put = put
+    def set_col(arr, j, v):
+        arr[start + j:end:size] = v
+    b.set_col = set_col
+
+    def fill(arr, v):
+        arr[start:end] = v
+    b.fill = fill
     b.bytes_of = lambda k: start + k * size + np.arange(size, dtype=np.int64)
     b.dups = False
     b.flat = None
+    b.lo, b.hi = start, end
 
 
 def _lattice_batch(b: _Batch, lat: Lattice, size: int) -> None:
-    def view(arr):
+    def col(arr, j):
         it = arr.itemsize
         return np.lib.stride_tricks.as_strided(
-            arr[lat.start:], (lat.rows, lat.cols, size),
-            (lat.row_step * it, lat.col_step * it, it))
-    b.get = view
-    b.shape = (lat.rows, lat.cols, size)
+            arr[lat.start + j:], (lat.rows, lat.cols), (lat.row_step * it, lat.col_step * it))
+    b.col = col
 
-    def put(arr, v):
-        view(arr)[...] = v
-    b.put = put
+    def set_col(arr, j, v):
+        col(arr, j)[...] = v
+    b.set_col = set_col
+
+    def fill(arr, v):
+        for j in range(size):
+            col(arr, j)[...] = v
+    b.fill = fill
 
     def bytes_of(k):
         i, j = divmod(k, lat.cols)
@@ -151,20 +200,28 @@ def _lattice_batch(b: _Batch, lat: Lattice, size: int) -> None:
     b.bytes_of = bytes_of
     b.dups = False
     b.flat = None
+    ends = (lat.start, lat.start + (lat.rows - 1) * lat.row_step,
+            lat.start + (lat.cols - 1) * lat.col_step,
+            lat.start + (lat.rows - 1) * lat.row_step + (lat.cols - 1) * lat.col_step)
+    b.lo, b.hi = min(ends), max(ends) + size
 
 
 def _index_batch(b: _Batch, bidx: np.ndarray) -> None:
-    b.get = lambda arr: arr[bidx]
-    b.shape = bidx.shape
+    b.col = lambda arr, j: arr[bidx[:, j]]
 
-    def put(arr, v):
+    def set_col(arr, j, v):
+        arr[bidx[:, j]] = v
+    b.set_col = set_col
+
+    def fill(arr, v):
         arr[bidx] = v
-    b.put = put
+    b.fill = fill
     b.bytes_of = lambda k: bidx[k]
     flat = bidx.ravel()
     srt = np.sort(flat)
     b.dups = bool(srt.size > 1 and (srt[1:] == srt[:-1]).any())
     b.flat = flat
+    b.lo, b.hi = (int(srt[0]), int(srt[-1]) + 1) if srt.size else (0, 0)
 
 
 class RaceCheck(Observer):
@@ -186,6 +243,7 @@ class RaceCheck(Observer):
         self._pending = None
         self._shared = None
         self._releases = 0
+        self._settled = 0
 
     # ------------------------------------------------------------------ lifecycle
     def on_launch(self, launch: LaunchInfo) -> None:
@@ -195,16 +253,18 @@ class RaceCheck(Observer):
         self._bpl = launch.geometry.lanes_per_block
         self._shared_bytes = launch.shared_bytes
         self._lane_dt = np.dtype(np.int32 if launch.geometry.lanes < (1 << 31) else np.int64)
-        # a block's epoch counts its releases, at most one per instruction issued
+        # a block's epoch counts its releases: at most one per release event of the piece
         self._ep_dt = np.dtype(np.int32)
         self._ep_wide = False
-        reserved = self._reserved
-        weakref.finalize(self, _give_back, memory, reserved)
+        weakref.finalize(self, _give_back, memory, self._reserved)
 
     def on_piece(self, piece) -> None:
-        self._piece = piece
         self._lane0 = piece.lane0
         self._epoch = np.zeros(piece.blocks, np.int64)
+        self._released_any = False
+        self._releases = 0
+        self._last_release = np.zeros(piece.blocks, np.int64)  # event number, 1-based
+        self._settled = 0
         old = self._shared
         if old is not None and id(old) in self._shadows:     # the last piece's shared memory
             self._drop(id(old))
@@ -213,7 +273,10 @@ class RaceCheck(Observer):
     def after(self, event: Event) -> None:
         if event.released is not None and self.gpu:
             self._epoch[event.released] += 1
+            self._released_any = True
             self._releases += 1     # bounds every block's epoch
+            self._last_release[event.released] = self._releases
+            self._settled = int(self._last_release.min())
             if not self._ep_wide and self._releases >= (1 << 31) - 1:
                 self._widen()
 
@@ -260,25 +323,31 @@ class RaceCheck(Observer):
         for seg in access.segments:
             groups.setdefault(id(seg.mem), []).append(seg)
         out = []
-        lane0 = self._lane0
         for segs in groups.values():
             b = _Batch()
+            b.owner = self
+            b._c = b._cb = b._ce = None
+            b.lane_run = None
             b.mem = segs[0].mem
+            b.size = size
             seg = segs[0]
             view = (len(segs) == 1 and isinstance(seg.where, slice) and type(lanes) is not Masked
                     and (isinstance(seg.pos, Run) or (isinstance(seg.pos, Lattice) and (
                         seg.pos.disjoint(size)))))
             if view:
-                b.frame = np.arange(lanes.frame, dtype=np.int64)
-                local = lanes.indices()
+                b.frame = None
                 if isinstance(seg.pos, Run):
                     _run_batch(b, seg.pos.start, seg.pos.count, size)
-                    local = local.reshape(-1, 1)
+                    if lanes.is_range:
+                        b.lane_run = lanes.lo + self._lane0
+                        b.local = np.arange(lanes.lo, lanes.hi, dtype=np.int64)
+                    else:
+                        b.local = lanes.indices()
                 else:
                     _lattice_batch(b, seg.pos, size)
-                    local = local.reshape(seg.pos.rows, seg.pos.cols, 1)
+                    b.local = lanes.indices().reshape(seg.pos.rows, seg.pos.cols)
                 if access.store:
-                    b.vals = np.ascontiguousarray(access.values).view(np.uint8).reshape(b.shape)
+                    b.vals = np.ascontiguousarray(access.values).view(np.uint8).reshape(-1, size)
             else:
                 frames, locals_, poss = [], [], []
                 for s in segs:
@@ -293,37 +362,34 @@ class RaceCheck(Observer):
                     order = np.argsort(frame, kind="stable")
                     frame, local, pos = frame[order], local[order], pos[order]
                 b.frame = frame
+                b.local = local
                 _index_batch(b, pos[:, None] + np.arange(size, dtype=np.int64))
-                local = local.reshape(-1, 1)
                 if access.store:
                     b.vals = np.ascontiguousarray(access.values[frame]).view(np.uint8).reshape(
-                        b.shape)
-            bpl = self._bpl
-            blk = local // bpl
-            b.c = local + lane0
-            b.cb = blk * bpl + lane0
-            b.ce = self._epoch[blk]
+                        -1, size)
+            # shared memory is per block: a slot whose newest record came before a release
+            # of every block of the piece is ordered before whatever the block does next
+            b.settled = self._settled if b.mem is self._shared and self.gpu else 0
+            b.settled_now = self._releases
             out.append(b)
         return out
 
     # ------------------------------------------------------------------ ordering
-    def _unordered(self, slot: _Slot, b: _Batch, get=None) -> np.ndarray:
-        """Bytes whose recorded access in ``slot`` is not ordered before this lane's."""
-        get = get or b.get
+    def _unordered(self, slot: _Slot, get, c, cb, ce) -> np.ndarray:
+        """Where the access recorded in ``slot`` is not ordered before the new access of
+        lanes ``c`` (blocks starting at ``cb``, epochs ``ce``); ``get`` reads the bytes."""
         sl = get(slot.lane)
-        bad = sl != b.c
+        bad = sl != c
         bad &= sl >= 0
         if self.gpu:
-            d = sl - b.cb
-            ordered = d >= 0
-            ordered &= d < self._bpl
-            ordered &= get(slot.ep) < b.ce
+            d = np.subtract(sl, cb, dtype=np.int64)
+            ordered = d.view(np.uint64) < self._bpl     # same block
+            ordered &= get(slot.ep) < ce                # and a release since
             bad &= ~ordered
         return bad
 
     def _other_block(self, slot_lane: np.ndarray, cb) -> np.ndarray:
-        d = slot_lane - cb
-        return (d < 0) | (d >= self._bpl)
+        return np.subtract(slot_lane, cb, dtype=np.int64).view(np.uint64) >= self._bpl
 
     # ------------------------------------------------------------------ the hook
     def check(self, access: Access) -> Hazard | None:
@@ -333,34 +399,31 @@ class RaceCheck(Observer):
         count = 0
         for b in batches:
             sh = self._shadow(b.mem)
-            if access.store:
-                bad = None
+            slots = [s for s in (sh.w, sh.w2) if b.meets(s)]
+            readers = [s for s in (sh.r, sh.r2) if b.meets(s)] if access.store else []
+            lanes_bad = None
+            for j in range(b.size if slots or readers else 0):
+                get = (lambda arr, j=j: b.col(arr, j))
                 cur = None
-                for slot in (sh.w, sh.w2):
-                    if slot is not None:
+                for slot in slots:
+                    u = self._unordered(slot, get, b.c, b.cb, b.ce)
+                    if access.store:
                         if cur is None:
-                            cur = b.get(b.mem) != b.vals
-                        u = self._unordered(slot, b) & cur
-                        bad = u if bad is None else bad | u
-                for slot in (sh.r, sh.r2):
-                    if slot is not None:
-                        u = self._unordered(slot, b)
-                        bad = u if bad is None else bad | u
-                lanes_bad = None if bad is None else bad.reshape(-1, b.shape[-1]).any(axis=1)
-                if b.dups:
-                    intra = self._intra(b)
-                    lanes_bad = intra if lanes_bad is None else lanes_bad | intra
-            else:
-                bad = None
-                for slot in (sh.w, sh.w2):
-                    if slot is not None:
-                        u = self._unordered(slot, b)
-                        bad = u if bad is None else bad | u
-                lanes_bad = None if bad is None else bad.reshape(-1, b.shape[-1]).any(axis=1)
+                            cur = b.col(b.mem, j) != b.val_col(j)
+                        u &= cur
+                    lanes_bad = u if lanes_bad is None else lanes_bad | u
+                for slot in readers:
+                    u = self._unordered(slot, get, b.c, b.cb, b.ce)
+                    lanes_bad = u if lanes_bad is None else lanes_bad | u
+            if lanes_bad is not None:
+                lanes_bad = lanes_bad.reshape(-1)
+            if access.store and b.dups:
+                intra = self._intra(b)
+                lanes_bad = intra if lanes_bad is None else lanes_bad | intra
             if lanes_bad is not None and lanes_bad.any():
                 rows = np.flatnonzero(lanes_bad)
                 count += rows.size
-                pos = b.frame[rows]
+                pos = rows if b.frame is None else b.frame[rows]
                 k = int(np.argmin(pos))
                 if found is None or pos[k] < found[0]:
                     found = (int(pos[k]), b, int(rows[k]))
@@ -375,11 +438,7 @@ class RaceCheck(Observer):
         if pending is None or pending[0] is not access:
             return
         for b in pending[1]:
-            sh = self._shadow(b.mem)
-            if access.store:
-                self._record(sh, b, access.pc, "w")
-            else:
-                self._record(sh, b, access.pc, "r")
+            self._record(self._shadow(b.mem), b, access.pc, "w" if access.store else "r")
 
     # ------------------------------------------------------------------ updates
     def _record(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:
@@ -388,36 +447,52 @@ class RaceCheck(Observer):
         if first is None:
             first = self._slot(sh)
             setattr(sh, kind, first)
-            fresh = True
-        else:
-            fresh = False
         if b.dups:
             self._record_dups(sh, b, pc, kind)
             return
         second = getattr(sh, kind + "2")
-        if not fresh:
-            q1 = self._unordered(first, b)
-            if second is not None or q1.any():
-                q2 = None if second is None else self._unordered(second, b)
-                self._second(sh, kind, b.get, b.put, b.cb, q1, q2, None)
-        b.put(first.lane, b.c)
-        b.put(first.ep, b.ce)
-        b.put(first.pc, pc)
+        if b.meets(first):
+            for j in range(b.size):
+                def get(arr, j=j):
+                    return b.col(arr, j)
+                q1 = self._unordered(first, get, b.c, b.cb, b.ce)
+                if b.meets(second) or q1.any():
+                    q2 = self._unordered(second, get, b.c, b.cb, b.ce) if b.meets(second) \
+                        else None
 
-    def _second(self, sh: _Shadow, kind: str, get, put, cb, q1, q2, group) -> None:
-        """Choose each byte's second slot: an access not ordered before the new one,
-        from another block if there is one (``group``: lowest other lane of this
-        instruction, as (lane, epoch, mask))."""
+                    def put(arr, v, j=j):
+                        b.set_col(arr, j, v)
+                    self._second(sh, kind, get, put, b.cb, q1, q2, None, pc)
+                    second = getattr(sh, kind + "2")
+                    second.rec = -1     # marked: cover below
+            if second is not None and second.rec == -1:
+                b.cover(second)
+        if b.lane_run is not None:      # consecutive lanes: one arange for every column
+            lanes = np.arange(b.lane_run, b.lane_run + b.local.size, dtype=first.lane.dtype)
+        else:
+            lanes = b.c
+        for j in range(b.size):
+            b.set_col(first.lane, j, lanes)
+        ce = b.ce
+        if np.ndim(ce) == 0:
+            b.fill(first.ep, ce)
+        else:
+            for j in range(b.size):
+                b.set_col(first.ep, j, ce)
+        b.fill(first.pc, pc)
+        b.cover(first)
+
+    def _second(self, sh: _Shadow, kind: str, get, put, cb, q1, q2, group, pc: int) -> None:
+        """Choose the second slot of some bytes: an access not ordered before the new one,
+        from another block if there is one.  ``group``: the lowest other lane of this
+        instruction at each byte, as (lane, epoch, present)."""
         first = getattr(sh, kind)
         second = getattr(sh, kind + "2")
         if second is None:
             second = self._slot(sh)
             setattr(sh, kind + "2", second)
-            l2, e2, p2 = get(second.lane), None, None
             q2 = None
         l1, e1, p1 = get(first.lane), get(first.ep), get(first.pc)
-        if q2 is not None:
-            l2, e2, p2 = get(second.lane), get(second.ep), get(second.pc)
         shape = np.broadcast_shapes(l1.shape, np.shape(cb))
         lane = np.full(shape, _EMPTY, l1.dtype)
         ep = np.zeros(shape, e1.dtype)
@@ -425,34 +500,25 @@ class RaceCheck(Observer):
         order = []      # in order of preference
         if group is not None:
             gl, ge, gq = group
-            order.append(("g", gq, gl, ge, None))
-        order.append(("1", q1, l1, e1, p1))
+            order.append((gq, gl, ge, pc))
+        order.append((q1, l1, e1, p1))
         if q2 is not None:
-            order.append(("2", q2, l2, e2, p2))
+            order.append((q2, get(second.lane), get(second.ep), get(second.pc)))
         # any candidate not ordered before the new access, then those of another block;
-        # filled in reverse order so the preferred one is written last
-        for _, q, l, e, p in reversed(order):
-            np.copyto(lane, l, where=q)
-            np.copyto(ep, e, where=q)
-            if p is not None:
-                np.copyto(pcs, p, where=q)
-            else:
-                np.copyto(pcs, self._group_pc, where=q)
-        for _, q, l, e, p in reversed(order):
-            ob = q & self._other_block(l, cb)
-            np.copyto(lane, l, where=ob)
-            np.copyto(ep, e, where=ob)
-            if p is not None:
-                np.copyto(pcs, p, where=ob)
-            else:
-                np.copyto(pcs, self._group_pc, where=ob)
+        # filled in reverse order so that the preferred one is written last
+        for other_block in (False, True):
+            for q, l, e, p in reversed(order):
+                m = q & self._other_block(l, cb) if other_block else q
+                np.copyto(lane, l, where=m, casting="unsafe")
+                np.copyto(ep, e, where=m, casting="unsafe")
+                np.copyto(pcs, p, where=m, casting="unsafe")
         put(second.lane, lane)
         put(second.ep, ep)
         put(second.pc, pcs)
 
     def _record_dups(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:
         """Record an access where several lanes touch one byte (index arrays)."""
-        size = b.shape[-1]
+        size = b.size
         flat = b.flat
         order = np.argsort(flat, kind="stable")     # lanes ascend within a byte
         srt = flat[order]
@@ -461,10 +527,9 @@ class RaceCheck(Observer):
         ub = srt[starts]
         rows_last = order[ends] // size
         rows_first = order[starts] // size
-        c = np.broadcast_to(b.c, (b.c.shape[0], 1))[:, 0]
-        cb = np.broadcast_to(b.cb, (b.cb.shape[0], 1))[:, 0]
-        ce = np.broadcast_to(b.ce, (b.ce.shape[0], 1))[:, 0]
-        nc, ncb, nce = c[rows_last], cb[rows_last], ce[rows_last]
+        c = b.c
+        ce = np.broadcast_to(b.ce, c.shape)
+        nc, ncb, nce = c[rows_last], b.cb[rows_last], ce[rows_last]
         gl, ge = c[rows_first], ce[rows_first]
         gq = gl != nc
         first = getattr(sh, kind)
@@ -476,58 +541,52 @@ class RaceCheck(Observer):
         def put(arr, v):
             arr[ub] = v
 
-        flat_b = _Batch()
-        flat_b.c, flat_b.cb, flat_b.ce = nc, ncb, nce
-        q1 = self._unordered(first, flat_b, get)
-        q2 = None if second is None else self._unordered(second, flat_b, get)
+        q1 = self._unordered(first, get, nc, ncb, nce)
+        q2 = None if second is None else self._unordered(second, get, nc, ncb, nce)
         if second is not None or q1.any() or gq.any():
-            self._group_pc = pc
-            self._second(sh, kind, get, put, ncb, q1, q2, (gl, ge, gq))
+            self._second(sh, kind, get, put, ncb, q1, q2, (gl, ge, gq), pc)
+            b.cover(getattr(sh, kind + "2"))
         put(first.lane, nc)
         put(first.ep, nce)
         put(first.pc, pc)
+        b.cover(first)
 
     def _intra(self, b: _Batch) -> np.ndarray:
         """Lanes of one store writing a byte another lane of it writes with another value."""
-        size = b.shape[-1]
         flat = b.flat
         vals = b.vals.ravel()
         order = np.argsort(flat, kind="stable")
         srt = flat[order]
         sv = vals[order]
-        starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
-        lo = np.minimum.reduceat(sv, starts)
-        hi = np.maximum.reduceat(sv, starts)
-        mixed = lo != hi
-        group = np.cumsum(np.concatenate(([False], srt[1:] != srt[:-1])))
-        bad_entries = order[mixed[group]]
-        out = np.zeros(b.shape[0], bool)
-        out[bad_entries // size] = True
+        new = np.concatenate(([True], srt[1:] != srt[:-1]))
+        starts = np.flatnonzero(new)
+        mixed = np.minimum.reduceat(sv, starts) != np.maximum.reduceat(sv, starts)
+        group = np.cumsum(new) - 1
+        out = np.zeros(b.vals.shape[0], bool)
+        out[order[mixed[group]] // b.size] = True
         return out
 
     # ------------------------------------------------------------------ errors
     def _error(self, access: Access, b: _Batch, row: int) -> DataRaceError:
-        """The error for the lane in ``row`` of batch ``b`` (slow path: one lane)."""
+        """The error for the lane in ``row`` of batch ``b`` (one lane: not the fast path)."""
         sh = self._shadow(b.mem)
         mine = np.asarray(b.bytes_of(row), np.int64).ravel()
-        c = int(np.broadcast_to(b.c, b.shape[:-1] + (1,)).reshape(-1)[row])
-        cb = int(np.broadcast_to(b.cb, b.shape[:-1] + (1,)).reshape(-1)[row])
-        ce = int(np.broadcast_to(b.ce, b.shape[:-1] + (1,)).reshape(-1)[row])
-        one = _Batch()
-        one.c, one.cb, one.ce = c, cb, ce
+        c = int(b.c.reshape(-1)[row])
+        cb = int(b.cb.reshape(-1)[row])
+        ce = int(np.broadcast_to(b.ce, np.shape(b.local)).reshape(-1)[row])
 
         def get(arr):
             return arr[mine]
         slots = [("w", sh.w), ("w2", sh.w2)]
         if access.store:
             slots += [("r", sh.r), ("r2", sh.r2)]
-            vals = b.vals.reshape(-1, b.shape[-1])[row]
+            vals = b.vals[row]
             differ = b.mem[mine] != vals
         best = None
         for name, slot in slots:
             if slot is None:
                 continue
-            u = self._unordered(slot, one, get)
+            u = self._unordered(slot, get, c, cb, ce)
             if access.store and name.startswith("w"):
                 u &= differ
             if u.any():
@@ -546,16 +605,14 @@ class RaceCheck(Observer):
             kind = "WAW"
             intra = True
             other_pc = access.pc
-            flat = b.flat.reshape(-1, b.shape[-1])
+            flat = b.flat.reshape(-1, b.size)
             allv = b.vals
-            cs = np.broadcast_to(b.c, b.shape[:-1] + (1,)).reshape(-1)
-            vals = allv.reshape(-1, b.shape[-1])[row]
+            cs = b.c.reshape(-1)
             hit = np.zeros(flat.shape[0], bool)
-            for j in range(mine.size):      # one lane's few bytes, not lanes
-                at = flat == mine[j]
-                hit |= (at & (allv != vals[j])).any(axis=1)
+            for j in range(mine.size):      # the bytes of one lane
+                hit |= ((flat == mine[j]) & (allv != vals[j])).any(axis=1)
             hit &= cs != c
-            other = int(cs[np.flatnonzero(hit)].min())
+            other = int(cs[hit].min())
             orow = int(np.flatnonzero(cs == other)[0])
             shared = np.intersect1d(mine, flat[orow])
         address = int(shared.min())
@@ -569,7 +626,6 @@ class RaceCheck(Observer):
         where = {"shared": "shared", "global": f"buffer {handle}", "pool": f"pool {handle}",
                  "boundary": "boundary"}[space]
         prog = self._program
-        geo = self._geometry
         bpl = self._bpl
 
         def at(pc):
@@ -595,7 +651,7 @@ class RaceCheck(Observer):
         reason = f"{kind} race on {where}[+{offset}] ({nbytes} byte{'s' * (nbytes != 1)}): {text}"
         return DataRaceError(reason, space=space, buffer=handle, address=offset, kind=kind,
                              other_pc=other_pc, other_lane=other,
-                             other_block=geo.grid.unravel(other // bpl),
+                             other_block=self._geometry.grid.unravel(other // bpl),
                              other_instruction=str(prog[other_pc]))
 
 

@@ -45,6 +45,9 @@ class SyncCheck(Observer):
         sched = barrier.scheduler
         bpl = sched.bpl
         blocks = np.asarray(barrier.blocks, np.int64)
+        if barrier.kind == "park" and all(pc == barrier.pc for _, pc in sched.sites) and (
+                sched.exited is None or not sched.exited_per_block[blocks].any()):
+            return None     # every parked lane of the piece waits at this very pc
         issuing = barrier.lanes.indices()
         in_block = issuing // bpl
         mine = np.isin(in_block, blocks)
