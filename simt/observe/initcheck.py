@@ -130,6 +130,7 @@ class InitCheck(Observer):
             f"load of uninitialized memory: {where}[+{address}] ({access.size}-byte load; "
             f"byte {address} never written {since})", space=space, buffer=handle,
             address=address)
+        self.on_finish()        # a hazard always ends the launch: give the flags back
         return Hazard(pos, 1, error, count)
 
     def access(self, access: Access) -> None:

@@ -429,7 +429,9 @@ class RaceCheck(Observer):
                     found = (int(pos[k]), b, int(rows[k]))
         if found is not None:
             pos, b, row = found
-            return Hazard(pos, 0, self._error(access, b, row), count)
+            error = self._error(access, b, row)
+            self.on_finish()        # a hazard always ends the launch: give the shadow back
+            return Hazard(pos, 0, error, count)
         self._pending = (access, batches)
         return None
 
