@@ -82,6 +82,7 @@ from ..machine.memory import Lattice, Run, describe
 __all__ = ["RaceCheck"]
 
 _EMPTY = -1
+_MAX_PENDING = 8        # deferred accesses per array (each holds its lanes' arrays)
 
 
 class _Slot:
@@ -100,11 +101,13 @@ class _Slot:
 class _Shadow:
     """The slots of one memory array, each allocated on first need."""
 
-    __slots__ = ("mem", "w", "w2", "r", "r2")
+    __slots__ = ("mem", "w", "w2", "r", "r2", "pending", "plo", "phi")
 
     def __init__(self, mem: np.ndarray) -> None:
         self.mem = mem
         self.w = self.w2 = self.r = self.r2 = None
+        self.pending: list = []         # recorded accesses not yet written into the slots
+        self.plo = self.phi = 0         # the bytes they touch lie in [plo, phi)
 
 
 class _Batch:
@@ -121,7 +124,7 @@ class _Batch:
 
     __slots__ = ("mem", "size", "frame", "local", "col", "set_col", "fill", "bytes_of", "dups",
                  "flat", "vals", "lo", "hi", "settled", "settled_now", "lane_run", "_c", "_cb",
-                 "_ce", "owner")
+                 "_ce", "owner", "lane0")
 
     def meets(self, slot: "_Slot | None") -> bool:
         """Whether ``slot`` may hold a record at one of these bytes that is not yet ordered
@@ -139,14 +142,14 @@ class _Batch:
     @property
     def c(self) -> np.ndarray:
         if self._c is None:
-            self._c = self.local + self.owner._lane0
+            self._c = self.local + self.lane0
         return self._c
 
     @property
     def cb(self) -> np.ndarray:
         if self._cb is None:
             bpl = self.owner._bpl
-            self._cb = self.local // bpl * bpl + self.owner._lane0
+            self._cb = self.local // bpl * bpl + self.lane0
         return self._cb
 
     @property
@@ -326,6 +329,7 @@ class RaceCheck(Observer):
         for segs in groups.values():
             b = _Batch()
             b.owner = self
+            b.lane0 = self._lane0
             b._c = b._cb = b._ce = None
             b.lane_run = None
             b.mem = segs[0].mem
@@ -399,6 +403,8 @@ class RaceCheck(Observer):
         count = 0
         for b in batches:
             sh = self._shadow(b.mem)
+            if sh.pending and b.lo < sh.phi and sh.plo < b.hi:
+                self._flush(sh)
             slots = [s for s in (sh.w, sh.w2) if b.meets(s)]
             readers = [s for s in (sh.r, sh.r2) if b.meets(s)] if access.store else []
             lanes_bad = None
@@ -440,7 +446,27 @@ class RaceCheck(Observer):
         if pending is None or pending[0] is not access:
             return
         for b in pending[1]:
-            self._record(self._shadow(b.mem), b, access.pc, "w" if access.store else "r")
+            self._defer(self._shadow(b.mem), b, access.pc, "w" if access.store else "r")
+
+    def _defer(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:
+        """Record an access lazily: only an access that meets its bytes needs it in the
+        slots (then :meth:`_flush` writes the deferred ones in order, exactly as if each
+        had been written at once).  Arrays only read, or only written, in a launch then
+        never fill their slots."""
+        if b._ce is None:       # freeze the epochs the access saw
+            b._ce = self._epoch[b.local // self._bpl] if self._released_any else 0
+        if sh.pending:
+            sh.plo, sh.phi = min(sh.plo, b.lo), max(sh.phi, b.hi)
+        else:
+            sh.plo, sh.phi = b.lo, b.hi
+        sh.pending.append((b, pc, kind))
+        if len(sh.pending) > _MAX_PENDING:
+            self._flush(sh)
+
+    def _flush(self, sh: _Shadow) -> None:
+        pending, sh.pending = sh.pending, []
+        for b, pc, kind in pending:
+            self._record(sh, b, pc, kind)
 
     # ------------------------------------------------------------------ updates
     def _record(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:

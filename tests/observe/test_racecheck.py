@@ -374,6 +374,7 @@ def test_shadow_memory_counts_against_the_limit():
     mov_imm.u32 r1, 2
     shl.u64 r2, r255, r1
     ldg.u32 r3, [r0 + r2]
+    stg.u32 [r0 + r2], r3           ; meets the loads: their records are needed
     exit
 """
     with pytest.raises(simt.DeviceMemoryError):
