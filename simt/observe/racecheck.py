@@ -88,9 +88,12 @@ _MAX_PENDING = 8        # deferred accesses per array (each holds its lanes' arr
 class _Slot:
     """One access per byte of an array: lane (-1: none), block epoch, pc."""
 
-    __slots__ = ("lane", "ep", "pc", "lo", "hi", "rec")
+    __slots__ = ("lane", "ep", "pc", "lo", "hi", "rec", "gran")
 
     def __init__(self, nbytes: int, lane_dt: np.dtype, ep_dt: np.dtype) -> None:
+        # g when every record so far came from g-byte accesses at multiples of g: the g
+        # bytes of each aligned word then hold one record (0: not so; None: no record)
+        self.gran: int | None = None
         self.lo = self.hi = 0       # the bytes ever recorded lie in [lo, hi)
         self.rec = 0                # release events of the piece before the newest record
         self.lane = np.full(nbytes, _EMPTY, lane_dt)
@@ -124,7 +127,7 @@ class _Batch:
 
     __slots__ = ("mem", "size", "frame", "local", "col", "set_col", "fill", "bytes_of", "dups",
                  "flat", "vals", "lo", "hi", "settled", "settled_now", "lane_run", "_c", "_cb",
-                 "_ce", "owner", "lane0")
+                 "_ce", "owner", "lane0", "gran")
 
     def meets(self, slot: "_Slot | None") -> bool:
         """Whether ``slot`` may hold a record at one of these bytes that is not yet ordered
@@ -134,6 +137,8 @@ class _Batch:
 
     def cover(self, slot: _Slot) -> None:
         slot.rec = self.settled_now
+        if slot.gran != self.gran:
+            slot.gran = self.gran if slot.gran is None else 0
         if slot.hi == slot.lo:
             slot.lo, slot.hi = self.lo, self.hi
         else:
@@ -179,6 +184,7 @@ def _run_batch(b: _Batch, start: int, n: int, size: int) -> None:
     b.dups = False
     b.flat = None
     b.lo, b.hi = start, end
+    b.gran = size if start % size == 0 else 0
 
 
 def _lattice_batch(b: _Batch, lat: Lattice, size: int) -> None:
@@ -207,6 +213,7 @@ def _lattice_batch(b: _Batch, lat: Lattice, size: int) -> None:
             lat.start + (lat.cols - 1) * lat.col_step,
             lat.start + (lat.rows - 1) * lat.row_step + (lat.cols - 1) * lat.col_step)
     b.lo, b.hi = min(ends), max(ends) + size
+    b.gran = size if not (lat.start % size or lat.row_step % size or lat.col_step % size) else 0
 
 
 def _index_batch(b: _Batch, bidx: np.ndarray) -> None:
@@ -225,6 +232,8 @@ def _index_batch(b: _Batch, bidx: np.ndarray) -> None:
     b.dups = bool(srt.size > 1 and (srt[1:] == srt[:-1]).any())
     b.flat = flat
     b.lo, b.hi = (int(srt[0]), int(srt[-1]) + 1) if srt.size else (0, 0)
+    size = bidx.shape[1]
+    b.gran = size if not b.dups and not (bidx[:, 0] % size).any() else 0
 
 
 class RaceCheck(Observer):
@@ -310,6 +319,18 @@ class RaceCheck(Observer):
                     self._memory.reserve(s.ep.size * 4, "race check shadow memory")
                     self._reserved[0] += s.ep.size * 4
                     s.ep = s.ep.astype(np.int64)
+
+    @staticmethod
+    def _ungrain(slot: "_Slot | None") -> None:
+        """Spell out a granular slot byte by byte (a granular slot keeps each aligned
+        word's record in the word's first byte only)."""
+        if slot is None or not slot.gran or slot.gran == 1:
+            return
+        g = slot.gran
+        for arr in (slot.lane, slot.ep, slot.pc):
+            words = arr[slot.lo:slot.hi].reshape(-1, g)
+            words[:, 1:] = words[:, :1]
+        slot.gran = 0
 
     def _shadow(self, mem: np.ndarray) -> _Shadow:
         sh = self._shadows.get(id(mem))
@@ -408,18 +429,19 @@ class RaceCheck(Observer):
             slots = [s for s in (sh.w, sh.w2) if b.meets(s)]
             readers = [s for s in (sh.r, sh.r2) if b.meets(s)] if access.store else []
             lanes_bad = None
-            for j in range(b.size if slots or readers else 0):
-                get = (lambda arr, j=j: b.col(arr, j))
-                cur = None
-                for slot in slots:
-                    u = self._unordered(slot, get, b.c, b.cb, b.ce)
-                    if access.store:
-                        if cur is None:
-                            cur = b.col(b.mem, j) != b.val_col(j)
-                        u &= cur
-                    lanes_bad = u if lanes_bad is None else lanes_bad | u
-                for slot in readers:
-                    u = self._unordered(slot, get, b.c, b.cb, b.ce)
+            differ = None
+            for slot in slots + readers:
+                # one column per aligned word when the slot and the access share the grain
+                granular = b.gran and slot.gran == b.gran
+                cols = 1 if granular else b.size
+                if not granular:
+                    self._ungrain(slot)
+                for j in range(cols):
+                    u = self._unordered(slot, lambda arr, j=j: b.col(arr, j), b.c, b.cb, b.ce)
+                    if access.store and slot in slots:
+                        if differ is None:
+                            differ = [b.col(b.mem, k) != b.val_col(k) for k in range(b.size)]
+                        u &= differ[j] if cols > 1 else np.logical_or.reduce(differ)
                     lanes_bad = u if lanes_bad is None else lanes_bad | u
             if lanes_bad is not None:
                 lanes_bad = lanes_bad.reshape(-1)
@@ -479,8 +501,14 @@ class RaceCheck(Observer):
             self._record_dups(sh, b, pc, kind)
             return
         second = getattr(sh, kind + "2")
+        # the same grain as every record so far: one column stands for each aligned word
+        grain = b.gran and first.gran in (None, b.gran) and (
+            second is None or second.gran in (None, b.gran))
+        if not grain:
+            self._ungrain(first)
+            self._ungrain(second)
         if b.meets(first):
-            for j in range(b.size):
+            for j in range(1 if grain else b.size):
                 def get(arr, j=j):
                     return b.col(arr, j)
                 q1 = self._unordered(first, get, b.c, b.cb, b.ce)
@@ -499,15 +527,17 @@ class RaceCheck(Observer):
             lanes = np.arange(b.lane_run, b.lane_run + b.local.size, dtype=first.lane.dtype)
         else:
             lanes = b.c
-        for j in range(b.size):
+        cols = 1 if grain else b.size
+        for j in range(cols):
             b.set_col(first.lane, j, lanes)
         ce = b.ce
-        if np.ndim(ce) == 0:
+        if np.ndim(ce) == 0 and not grain:
             b.fill(first.ep, ce)
+            b.fill(first.pc, pc)
         else:
-            for j in range(b.size):
+            for j in range(cols):
                 b.set_col(first.ep, j, ce)
-        b.fill(first.pc, pc)
+                b.set_col(first.pc, j, pc)
         b.cover(first)
 
     def _second(self, sh: _Shadow, kind: str, get, put, cb, q1, q2, group, pc: int) -> None:
@@ -562,6 +592,8 @@ class RaceCheck(Observer):
         gq = gl != nc
         first = getattr(sh, kind)
         second = getattr(sh, kind + "2")
+        self._ungrain(first)
+        self._ungrain(second)
 
         def get(arr):
             return arr[ub]
@@ -598,6 +630,8 @@ class RaceCheck(Observer):
     def _error(self, access: Access, b: _Batch, row: int) -> DataRaceError:
         """The error for the lane in ``row`` of batch ``b`` (one lane: not the fast path)."""
         sh = self._shadow(b.mem)
+        for slot in (sh.w, sh.w2, sh.r, sh.r2):
+            self._ungrain(slot)
         mine = np.asarray(b.bytes_of(row), np.int64).ravel()
         c = int(b.c.reshape(-1)[row])
         cb = int(b.cb.reshape(-1)[row])

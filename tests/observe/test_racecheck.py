@@ -390,3 +390,40 @@ def test_race_error_pickles_with_its_attributes(dev):
     for name in ("kind", "space", "buffer", "address", "other_pc", "other_lane", "other_block",
                  "other_instruction", "pc", "lane", "instruction", "lanes_faulting"):
         assert getattr(back, name) == getattr(e, name), name
+
+
+def test_byte_access_inside_a_word_another_lane_stored(dev):
+    text = """
+    mov_imm.u32 r1, 2
+    shl.u64 r2, r255, r1
+    cvt.u32.u64 r3, r255
+    stg.u32 [r0 + r2], r3           ; lane i stores word i
+    {between}
+    mov_imm.u64 r4, 6
+    cvt.u8.u64 r5, r255
+    mov_imm.u64 r6, 3
+    setne.u64 p0, r255, r6
+    bra.p0 @done
+    stg.u8 [r0 + r4], r5            ; lane 3 stores byte 2 of word 1
+done:
+    exit
+"""
+    buf = dev.alloc(64)
+    e = _raises(dev, text.format(between=""), grid=1, block=8, args=(buf,))
+    assert (e.kind, e.lane, e.other_lane, e.address, e.other_pc) == ("WAW", 3, 1, 6, 3)
+    assert str(e).startswith(f"WAW race on buffer {buf.handle}[+6] (1 byte): lane 3 (block 0)")
+    dev.launch(simt.assemble(text.format(between="bar.sync 0")), grid=1, block=8, args=(buf,),
+               check="race")
+    # and a word load over bytes stored one by one by other lanes
+    loads = """
+    cvt.u8.u64 r1, r255
+    stg.u8 [r0 + r255], r1          ; lane i stores byte i
+    mov_imm.u64 r2, 0
+    setne.u64 p0, r255, r2
+    bra.p0 @done
+    ldg.u32 r3, [r0 + r2]           ; lane 0 loads bytes 0-3
+done:
+    exit
+"""
+    e = _raises(dev, loads, grid=1, block=8, args=(buf,))
+    assert (e.kind, e.lane, e.other_lane, e.address) == ("RAW", 0, 1, 1)
