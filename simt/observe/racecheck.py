@@ -17,9 +17,9 @@ of the byte's current value (``w``, ``w2``) and two for readers (``r``, ``r2``).
 A block's epoch counts the barrier releases of that block so far in the piece,
 so an access recorded with epoch ``e`` by a lane of block ``B`` is ordered
 before a later access of a lane of ``B`` exactly when ``e`` is older than the
-block's current epoch.  Epochs count releases (at most ``max_steps`` per piece)
-in an integer wide enough for ``max_steps``; they never wrap.  Accesses of
-different pieces are never in one block, so epochs are per piece.
+block's current epoch.  Epochs count releases; they are stored as int32 and
+widened to int64 before a piece could release 2**31 times, so they never wrap.
+Accesses of different pieces are never in one block, so epochs are per piece.
 
 Why two slots per kind are enough
 ----------------------------------
@@ -63,9 +63,26 @@ different values to one byte is a WAW race (the other lane reported is the
 lowest other conflicting lane); equal values are benign.  Loads never race with
 loads.  ResAccum is not a memory access and never races.
 
-Speed: a contiguous run or a strided lattice of lanes (the usual compressed
-addresses) reads and writes the shadow through views, without index arrays;
-other accesses use index arrays.  There is no Python loop over lanes.
+Speed, each step exact
+----------------------
+* A contiguous run or a strided lattice of lanes (the usual compressed
+  addresses) reads and writes the shadow through views, one byte of every lane
+  (a *column*) at a time; other accesses use index arrays.  No Python loop runs
+  over lanes.
+* A slot remembers the hull of the bytes it ever recorded: an access outside it
+  skips the slot.
+* Recording is deferred: an access is kept as a description and written into
+  the slots only when a later access meets its bytes (then every deferred access
+  of the array is written, in order, with the epochs it saw, exactly as if it
+  had been written at once).  An array that a launch only reads, or only writes,
+  never fills its slots.
+* While every record of a slot came from ``g``-byte accesses at multiples of
+  ``g``, the ``g`` bytes of each word hold one record, so the slot keeps it in the
+  word's first byte and an access of the same grain reads and writes one column;
+  the first access of another grain spells the slot out byte by byte first.
+* Shared memory belongs to one block, so a slot whose newest record is older
+  than a release of every block of the piece is ordered before anything the
+  block does next and is skipped.
 """
 
 from __future__ import annotations
