@@ -31,6 +31,7 @@ from ..machine.events import Access, Hazard, LaunchInfo, Observer
 from ..machine.lanes import Masked
 from ..machine.memory import Lattice, Run, describe
 from ..machine.written import written
+from .racecheck import out_of_memory_at
 
 __all__ = ["InitCheck"]
 
@@ -97,6 +98,10 @@ class InitCheck(Observer):
         return self._written.bitmap(mem)
 
     def check(self, access: Access) -> Hazard | None:
+        with out_of_memory_at(access):
+            return self._check(access)
+
+    def _check(self, access: Access) -> Hazard | None:
         if access.store:
             return None
         found = None
@@ -134,6 +139,10 @@ class InitCheck(Observer):
         return Hazard(pos, 1, error, count)
 
     def access(self, access: Access) -> None:
+        with out_of_memory_at(access):
+            self._access(access)
+
+    def _access(self, access: Access) -> None:
         if not access.store:
             return
         for seg in access.segments:

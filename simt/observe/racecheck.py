@@ -88,15 +88,17 @@ Speed, each step exact
 from __future__ import annotations
 
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 
-from ..errors import DataRaceError
+from ..errors import DataRaceError, DeviceMemoryError
 from ..machine.events import Access, Event, Hazard, LaunchInfo, Observer
 from ..machine.lanes import Masked
 from ..machine.memory import Lattice, Run, describe
+from ..machine.step import Fault
 
-__all__ = ["RaceCheck"]
+__all__ = ["RaceCheck", "out_of_memory_at"]
 
 _EMPTY = -1
 _MAX_PENDING = 8        # deferred accesses per array (each holds its lanes' arrays)
@@ -435,6 +437,10 @@ class RaceCheck(Observer):
 
     # ------------------------------------------------------------------ the hook
     def check(self, access: Access) -> Hazard | None:
+        with out_of_memory_at(access):
+            return self._check(access)
+
+    def _check(self, access: Access) -> Hazard | None:
         batches = self._batches(access)
         self._pending = None
         found = None        # (frame position, batch, row)
@@ -481,6 +487,10 @@ class RaceCheck(Observer):
         return None
 
     def access(self, access: Access) -> None:
+        with out_of_memory_at(access):
+            self._access(access)
+
+    def _access(self, access: Access) -> None:
         pending, self._pending = self._pending, None
         if pending is None or pending[0] is not access:
             return
@@ -732,6 +742,18 @@ class RaceCheck(Observer):
                              other_pc=other_pc, other_lane=other,
                              other_block=self._geometry.grid.unravel(other // bpl),
                              other_instruction=str(prog[other_pc]))
+
+
+@contextmanager
+def out_of_memory_at(access: Access):
+    """Turn a shadow allocation over the memory limit into a fault of the access's
+    instruction (located like any fault; the instruction has had no effect)."""
+    try:
+        yield
+    except DeviceMemoryError as exc:
+        lanes = access.lanes
+        raise Fault(lanes.first - lanes.lo if type(lanes) is Masked else 0, exc,
+                    len(lanes)) from None
 
 
 def _slot_bytes(s: _Slot) -> int:

@@ -377,8 +377,10 @@ def test_shadow_memory_counts_against_the_limit():
     stg.u32 [r0 + r2], r3           ; meets the loads: their records are needed
     exit
 """
-    with pytest.raises(simt.DeviceMemoryError):
+    with pytest.raises(simt.DeviceMemoryError) as info:
         dev.launch(simt.assemble(text), grid=4, block=256, args=(buf,), check="race")
+    assert (info.value.pc, info.value.lane) == (3, 0)      # the store that needed the shadow
+    assert "race check shadow memory" in str(info.value)
     dev.launch(simt.assemble(text), grid=4, block=256, args=(buf,))
 
 
