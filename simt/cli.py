@@ -52,6 +52,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _checks(text: str) -> tuple[str, ...]:
+    from .observe.checks import parse_checks
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    try:
+        parse_checks(names, "gpu")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
     parser = argparse.ArgumentParser(prog="simt", description="A NumPy-vectorized SIMT "
@@ -69,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
                           "(in order: r0, r1, ...)")
     run.add_argument("--out", type=Path, help="write output buffers here as .npy files")
     run.add_argument("--json", action="store_true", help="machine-readable output")
+    run.add_argument("--check", type=_checks, default=None, metavar="LIST",
+                     help="checks to run: race, sync, init or all (comma list)")
+    run.add_argument("--race-model", choices=("gpu", "hologram"), default="gpu",
+                     help="what orders accesses for --check race (default gpu)")
     demo = sub.add_parser("demo", help="run the built-in gallery, checked against NumPy")
     demo.add_argument("--size", type=_count, default=1_000_000, help="elements per kernel")
     demo.add_argument("--repeat", type=_count, default=3,
@@ -210,7 +224,8 @@ def _cmd_run(args) -> int:
     if args.out is not None:
         _prepare_out(args.out)
     res = dev.launch(program, grid=args.grid, block=args.block, args=launch_args,
-                     shared_bytes=args.shared_bytes, max_steps=args.max_steps)
+                     shared_bytes=args.shared_bytes, max_steps=args.max_steps,
+                     check=args.check, race_model=args.race_model)
     outputs = {rec.name: dev.download(rec.buffer) if rec.source is not None
                else dev.download(rec.buffer, rec.dtype, rec.count) for rec in buffers}
     if args.out is not None:

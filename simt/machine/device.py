@@ -20,6 +20,7 @@ from .events import Observer
 from .executor import DEFAULT_MAX_STEPS, Launch, run
 from .launch import Dim3, Geometry
 from .allocator import retain_freed_memory
+from .written import host_wrote, launch_begins
 from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
 
@@ -271,6 +272,7 @@ class Device:
         if arr.nbytes:
             with _host_memory("copying to the device"):
                 dest.view(native).reshape(arr.shape)[...] = arr
+        host_wrote(self._memory, handle, offset, arr.nbytes)
 
     def write(self, buf: Buffer, array: Any, offset: int = 0) -> None:
         """Copy ``array``'s elements (C order, native byte order) into ``buf`` at byte ``offset``.
@@ -428,6 +430,7 @@ class Device:
             from ..observe.progress import Progress
             tools.append(Progress())
         launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
+        launch_begins(self._memory, "init" in checks)
         return launch, tools
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:

@@ -369,3 +369,26 @@ def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
     bvals = np.ascontiguousarray(values).view(np.uint8).ravel()
     keep = _last_wins(bpos)
     mem[bpos[keep]] = bvals[keep]
+
+
+def describe(memory: DeviceMemory, mem: np.ndarray, pos: int, shared: np.ndarray | None = None,
+             shared_bytes: int = 0) -> tuple[str, int | None, int]:
+    """Where byte ``pos`` of the memory array ``mem`` lives, as a user names it.
+
+    Returns ``(space, handle, address)``: ``("boundary", 0, offset in the Φ pool)``,
+    ``("global", buffer handle, offset)``, ``("pool", pool handle, offset in the pool)``
+    or ``("shared", None, offset in the block's shared memory)`` when ``mem`` is a
+    piece's ``shared`` array of ``shared_bytes`` per block.  Checks use it to word
+    their errors; it scans the buffers and pools, so it is not for the execution path.
+    """
+    if mem is memory.boundary:
+        return "boundary", 0, pos
+    if shared is not None and mem is shared:
+        return "shared", None, pos % shared_bytes if shared_bytes else pos
+    for handle, data in memory.buffers.items():
+        if data is mem:
+            return "global", handle, pos
+    for pb in memory.pools:
+        if pb.data is mem:
+            return "pool", pb.first + pos // pb.size, pos % pb.size
+    raise ValueError("describe: not a memory array of this device")
