@@ -241,16 +241,21 @@ class Program:
     source_lines
         Optional 1-based source line of each instruction (set by the assembler;
         not part of equality).
+    source
+        Optional source text the program was assembled from (set by the
+        assembler; not part of equality).
     """
 
     __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers",
-                 "_derived")
+                 "_derived", "_source")
 
     def __init__(self, instructions: Iterable[Instruction] = (), labels: Mapping[str, int] | None
-                 = None, source_lines: Iterable[int | None] | None = None) -> None:
+                 = None, source_lines: Iterable[int | None] | None = None,
+                 source: str | None = None) -> None:
         self._instructions = tuple(instructions)
         self._labels = _pytypes.MappingProxyType(dict(labels or {}))
         self._source_lines = tuple(source_lines) if source_lines is not None else None
+        self._source = source
         self._validated = False
         self._registers: frozenset[int] | None = None
         self._derived: dict[str, Any] = {}
@@ -269,6 +274,11 @@ class Program:
     @property
     def source_lines(self) -> tuple[int | None, ...] | None:
         return self._source_lines
+
+    @property
+    def source(self) -> str | None:
+        """The assembly text the program was assembled from, if it was."""
+        return self._source
 
     def source_line(self, pc: int) -> int | None:
         if self._source_lines is None or not 0 <= pc < len(self._source_lines):

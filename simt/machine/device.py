@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .launch import Dim3, Geometry
 from .allocator import retain_freed_memory
 from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 __all__ = ["Buffer", "Device", "LaunchResult", "DEFAULT_PIECE_LANES", "MAX_SHARED_BYTES",
            "MAX_ARGS"]
@@ -287,3 +290,14 @@ class Device:
         raise SimtTypeError(f"argument {index}: unsupported kernel argument {value!r} of type "
                             f"{type(value).__name__}")
 
+    def session(self, program: Program, grid: int | tuple[int, ...] = 1,
+                block: int | tuple[int, ...] = 1, args: Sequence[Any] = (),
+                shared_bytes: int = 0, max_steps: int | None = None, check: Any = None,
+                race_model: str = "gpu", observers: Sequence[Observer] = ()) -> "Session":
+        """A :class:`simt.Session` of ``program``: the launch ``launch`` would run with
+        these arguments, issued one instruction at a time on request (nothing runs yet).
+        """
+        from ..session import Session
+        launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
+                                   race_model, observers, False)
+        return Session(self, launch, tools)
