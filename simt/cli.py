@@ -1,4 +1,4 @@
-"""The ``simt`` command: ``simt run``, ``simt demo`` and ``simt isa``.
+"""The ``simt`` command: ``simt run``, ``simt demo``, ``simt isa`` and ``simt debug``.
 
 Exit status: 0 on success, 1 on a :class:`~simt.errors.SimtError` (one line on
 stderr saying what and where), 2 on a usage error.
@@ -60,12 +60,37 @@ def _parser() -> argparse.ArgumentParser:
                           "(in order: r0, r1, ...)")
     run.add_argument("--out", type=Path, help="write output buffers here as .npy files")
     run.add_argument("--json", action="store_true", help="machine-readable output")
+    run.add_argument("--progress", action="store_true",
+                     help="show a progress bar of pieces and steps on stderr")
+    run.add_argument("--trace", type=Path, metavar="FILE",
+                     help="write a Chrome trace-event JSON of every instruction (Perfetto)")
+    run.add_argument("--profile", action="store_true",
+                     help="print the program annotated with per-line counts")
     demo = sub.add_parser("demo", help="run the built-in gallery, checked against NumPy")
     demo.add_argument("--size", type=_count, default=1_000_000, help="elements per kernel")
     demo.add_argument("--show", metavar="NAME", help="print a gallery kernel's source and exit")
     isa = sub.add_parser("isa", help="print the instruction reference")
     isa.add_argument("--markdown", action="store_true", help="as the docs/isa.md page")
+    _debug_parser(sub, run)
     return parser
+
+
+def _debug_parser(sub, run: argparse.ArgumentParser) -> None:
+    """``simt debug``: the launch options of ``simt run``, spelled and parsed as there."""
+    debug = sub.add_parser("debug", help="step through a kernel interactively (commands "
+                                         "from a terminal or a pipe)")
+    debug.add_argument("kernel", type=Path)
+    shared = ("grid", "block", "shared_bytes", "max_steps", "arg", "check")
+    for action in run._actions:
+        if action.dest in shared:
+            debug._add_action(action)
+    if not any(action.dest == "check" for action in run._actions):
+        debug.add_argument("--check", type=_check_names, default=None, metavar="LIST",
+                           help="checks to run: a comma list of race, sync, init, all")
+
+
+def _check_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 # ---------------------------------------------------------------------- simt run
@@ -146,8 +171,12 @@ def _cmd_run(args) -> int:
         launch_args.append(value)
         if rec is not None:
             buffers.append(rec)
+    tools = _run_tools(args)
     res = dev.launch(program, grid=args.grid, block=args.block, args=launch_args,
-                     shared_bytes=args.shared_bytes, max_steps=args.max_steps)
+                     shared_bytes=args.shared_bytes, max_steps=args.max_steps,
+                     observers=list(tools.values()), progress=args.progress)
+    if "trace" in tools:
+        tools["trace"].to_chrome(args.trace)
     outputs = {rec.name: dev.download(rec.buffer, rec.dtype, rec.count) for rec in buffers}
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -161,6 +190,8 @@ def _cmd_run(args) -> int:
             doc["buffers"] = {k: v.tolist() for k, v in outputs.items()}
         else:
             doc["written"] = [str(args.out / f"{k}.npy") for k in outputs]
+        if "profile" in tools:
+            doc["profile"] = tools["profile"].table()
         print(json.dumps(doc, default=float))
         return 0
     if args.out is None:
@@ -175,7 +206,39 @@ def _cmd_run(args) -> int:
           f"SIMD efficiency {stats.simd_efficiency:.3f}, divergent branches "
           f"{stats.divergent_branches}, barriers {stats.barriers}, "
           f"bytes loaded {stats.bytes_loaded}, stored {stats.bytes_stored}")
+    if "profile" in tools:
+        print()
+        print(tools["profile"].table(), end="")
     return 0
+
+
+def _run_tools(args) -> dict:
+    """The observers ``--trace`` and ``--profile`` ask for, by option name."""
+    from .observe.profile import Profile
+    from .observe.trace import Trace
+    tools: dict = {}
+    if args.trace is not None:
+        tools["trace"] = Trace()
+    if args.profile:
+        tools["profile"] = Profile()
+    return tools
+
+
+# ---------------------------------------------------------------------- simt debug
+
+def _cmd_debug(args) -> int:
+    from .debug import debug
+    from .machine.device import Device
+    program = _load_program(args.kernel)
+    dev = Device()
+    launch_args = [_parse_arg(spec, i, dev)[0] for i, spec in enumerate(args.arg)]
+    check = args.check
+    if isinstance(check, str):
+        check = _check_names(check)
+    session = dev.session(program, grid=args.grid, block=args.block, args=launch_args,
+                          shared_bytes=args.shared_bytes, max_steps=args.max_steps,
+                          check=check or None)
+    return debug(session)
 
 
 # ---------------------------------------------------------------------- simt demo
@@ -224,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simt`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"run": _cmd_run, "demo": _cmd_demo, "isa": _cmd_isa}[args.command]
+    command = {"run": _cmd_run, "demo": _cmd_demo, "isa": _cmd_isa,
+               "debug": _cmd_debug}[args.command]
     try:
         return command(args)
     except UsageError as exc:
