@@ -136,10 +136,11 @@ class Debugger(cmd.Cmd):
                 return False
         elif arg in program.labels:
             pc = program.labels[arg]
+        elif arg.isdigit():
+            pc = int(arg)
         else:
-            pc = self._int(arg, None, "break")
-            if pc is None:
-                return False
+            self.say(f"break: {arg!r} is neither a pc nor a label of the program")
+            return False
         if not 0 <= pc < len(program):
             self.say(f"no instruction at pc {pc} (the program has {len(program)})")
             return False
