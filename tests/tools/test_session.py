@@ -359,3 +359,50 @@ def test_session_validates_its_arguments() -> None:
 
 def test_session_is_exported() -> None:
     assert simt.Session is type(simt.Device().session(simt.assemble("exit")))
+
+
+def test_a_barrier_deadlock_stops_before_the_last_arrival() -> None:
+    prog = simt.assemble("""
+        mov_imm.u32 r7, 2
+        setlt.u32 p0, r252, r7
+        bra.p0 @a
+        bar.sync 0                  ; pc 3: lanes 2, 3
+        exit
+    a:
+        bar.sync 1                  ; pc 5: lanes 0, 1 -- a different barrier
+        exit
+    """)
+    s = simt.Device().session(prog, block=4)
+    with pytest.raises(simt.BarrierDeadlockError) as caught:
+        s.run()
+    assert caught.value.pc == 5 and s.pc == 5 and s.lanes.tolist() == [0, 1]
+    assert s.lane_pcs.tolist() == [5, 5, 3, 3] and not s.finished
+
+
+def test_half_precision_registers_and_reinterpretation() -> None:
+    """Blocks of 8 lanes: lanes 0-1 of each write r9 as f16, the others as bf16."""
+    import ml_dtypes
+    prog = simt.assemble("""
+        mov_imm.u32 r7, 2
+        setlt.u32 p0, r252, r7
+        bra.p0 @a
+        mov_imm.bf16 r9, 1.5
+        exit
+    a:
+        mov_imm.f16 r9, 0.5
+        exit
+    """)
+    s = simt.Device().session(prog, grid=4, block=8)
+    assert s.run([3]) == 3
+    assert s.lanes.tolist() == [b * 8 + t for b in range(4) for t in range(2, 8)]
+    s.step()
+    r9 = s.register(9)
+    assert r9.dtype == ml_dtypes.bfloat16
+    assert r9.mask.tolist() == [t < 2 for _ in range(4) for t in range(8)]
+    assert set(r9.compressed().astype(np.float32).tolist()) == {1.5}
+    s.result()
+    r9 = s.register(9)
+    assert r9.dtype == np.float16 and set(r9.compressed().tolist()) == {0.5}
+    every = s.register(9, np.uint16)
+    assert not every.mask.any()
+    assert set(every.tolist()) == {0x3800, 0x3FC0}      # f16 0.5, bf16 1.5
