@@ -28,7 +28,7 @@ from .errors import SimtError
 from .isa.types import DType
 from .session import Session
 
-__all__ = ["Debugger", "ranges"]
+__all__ = ["Debugger", "debug", "ranges"]
 
 _ISA_NAMES = {np.dtype(t.numpy): t.text for t in DType}
 _SHOW_RANGES = 8

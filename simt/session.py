@@ -72,6 +72,21 @@ class Session:
     failing issue: :attr:`pc` is that instruction, :attr:`lanes` its lanes,
     :attr:`finished` is false; :meth:`step`, :meth:`run` and :meth:`result`
     then raise the same error object again.
+
+    Examples
+    --------
+    >>> import simt
+    >>> prog = simt.assemble('''
+    ...     mov_imm.u32 r4, 3
+    ...     add.u32 r5, r4, r252
+    ... ''')
+    >>> s = simt.Device().session(prog, block=4)
+    >>> s.step()
+    1
+    >>> s.pc, s.register(4).tolist()
+    (1, [3, 3, 3, 3])
+    >>> s.result().stats.steps, s.register(5).tolist()
+    (2, [3, 4, 5, 6])
     """
 
     def __init__(self, device: "Device", launch: Launch, observers: "list[Observer]") -> None:

@@ -294,8 +294,19 @@ class Device:
                 block: int | tuple[int, ...] = 1, args: Sequence[Any] = (),
                 shared_bytes: int = 0, max_steps: int | None = None, check: Any = None,
                 race_model: str = "gpu", observers: Sequence[Observer] = ()) -> "Session":
-        """A :class:`simt.Session` of ``program``: the launch ``launch`` would run with
-        these arguments, issued one instruction at a time on request (nothing runs yet).
+        """A stepping session of the launch ``launch`` would run with these arguments.
+
+        Parameters
+        ----------
+        program, grid, block, args, shared_bytes, max_steps, check, race_model
+            As for :meth:`launch`, and validated the same way.
+        observers
+            Extra observers (:class:`simt.Trace`, :class:`simt.Profile`, your own).
+
+        Returns
+        -------
+        simt.Session
+            Paused before the first instruction: nothing has run yet.
         """
         from ..session import Session
         launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
