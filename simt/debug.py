@@ -91,6 +91,9 @@ class Debugger(cmd.Cmd):
         except SimtError as error:      # kernel errors and bad arguments alike
             self.say(f"error: {type(error).__name__}: {error}")
             return False
+        except KeyboardInterrupt:
+            self.say("interrupted: the launch cannot go on")
+            return False
 
     def show(self) -> None:
         """Print the next instruction (or that the launch ended)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from .errors import SimtError, SimtTypeError, SimtValueError
+from .errors import SimtTypeError, SimtValueError
 from .isa.types import DType
 from .machine.executor import Launch, Paused, steps
 from .machine.state import UNSET
@@ -96,7 +96,7 @@ class Session:
         self._stats = StatsObserver()
         self._issues = steps(launch, device._memory, [self._stats, *observers], stepping=True)
         self._paused: Paused | None = None
-        self._error: SimtError | None = None
+        self._error: BaseException | None = None
         self._resonance: np.ndarray | None = None
         self._advance()     # to the first pause: no instruction has run yet
 
@@ -106,7 +106,7 @@ class Session:
             self._paused = next(self._issues)
         except StopIteration as done:
             self._resonance = done.value
-        except SimtError as error:
+        except BaseException as error:  # the step loop ended with it: it cannot go on
             self._error = error
             raise
 

@@ -406,3 +406,21 @@ def test_half_precision_registers_and_reinterpretation() -> None:
     every = s.register(9, np.uint16)
     assert not every.mask.any()
     assert set(every.tolist()) == {0x3800, 0x3FC0}      # f16 0.5, bf16 1.5
+
+
+class _Broken(Observer):
+    def after(self, event) -> None:
+        if event.pc == 1:
+            raise RuntimeError("observer failed")
+
+
+def test_any_error_from_the_loop_ends_the_session() -> None:
+    dev = simt.Device()
+    s = dev.session(simt.assemble(FAULT), block=4, args=(dev.alloc(64),), observers=[_Broken()])
+    with pytest.raises(RuntimeError) as caught:
+        s.run()
+    assert not s.finished
+    for again in (s.step, s.run, s.result):
+        with pytest.raises(RuntimeError) as repeated:
+            again()
+        assert repeated.value is caught.value
