@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import simt
 from simt.cli import main
@@ -148,3 +149,24 @@ def test_run_profile_in_json_mode(tmp_path, capsys) -> None:
     assert main(["run", str(path), "--json", "--profile"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert "mov_imm.u32 r4, 1" in doc["profile"]
+
+
+def test_debug_rejects_an_unknown_check(tmp_path, capsys) -> None:
+    path = tmp_path / "kernel.s"
+    path.write_text("exit\n")
+    assert main(["debug", str(path), "--check", "race,bogus"]) == 1
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_debug_with_a_race_check_stops_before_the_race(tmp_path) -> None:
+    pytest.importorskip("simt.observe.racecheck")
+    path = tmp_path / "race.s"
+    path.write_text("    sts.u32 [shared + 0], r252\n")
+    done = subprocess.run([sys.executable, "-m", "simt", "debug", str(path), "--block", "4",
+                           "--shared-bytes", "4", "--check", "race,init"],
+                          input="continue\n", capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[1].startswith("error: DataRaceError")
+    assert out[2] == "pc 0 (line 1): sts.u32 [shared + 0], r252"
