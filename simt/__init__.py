@@ -27,6 +27,9 @@ from .isa.types import DType
 from .machine.device import Buffer, Device, LaunchResult
 from .machine.executor import DEFAULT_MAX_STEPS
 from .observe.stats import Stats
+from .observe.profile import Profile
+from .observe.trace import Trace
+from .session import Session
 
 __all__ = [
     "assemble", "Program", "Instruction", "DType", "Device", "Buffer", "LaunchResult", "Stats",
@@ -35,6 +38,7 @@ __all__ = [
     "DivisionByZeroError", "UnsupportedOperationError", "CallStackError", "BarrierDeadlockError",
     "StepLimitError", "DeviceMemoryError", "CheckError", "DataRaceError",
     "BarrierDivergenceError", "UninitializedMemoryError", "WorkerError", "ops",
+    "Session", "Trace", "Profile",
 ]
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The ``simt`` command: ``simt run``, ``simt demo`` and ``simt isa``.
+"""The ``simt`` command: ``simt run``, ``simt demo``, ``simt isa`` and ``simt debug``.
 
 Exit status: 0 on success, 1 on a :class:`~simt.errors.SimtError` or on an
 input file or output location that cannot be used (one line on stderr saying
@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="checks to run: race, sync, init or all (comma list)")
     run.add_argument("--race-model", choices=("gpu", "hologram"), default="gpu",
                      help="what orders accesses for --check race (default gpu)")
+    run.add_argument("--progress", action="store_true",
+                     help="show a progress bar of pieces and steps on stderr")
+    run.add_argument("--trace", type=Path, metavar="FILE",
+                     help="write a Chrome trace-event JSON of every instruction (Perfetto)")
+    run.add_argument("--profile", action="store_true",
+                     help="print the program annotated with per-line counts")
     demo = sub.add_parser("demo", help="run the built-in gallery, checked against NumPy")
     demo.add_argument("--size", type=_count, default=1_000_000, help="elements per kernel")
     demo.add_argument("--repeat", type=_count, default=3,
@@ -90,7 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--show", metavar="NAME", help="print a gallery kernel's source and exit")
     isa = sub.add_parser("isa", help="print the instruction reference")
     isa.add_argument("--markdown", action="store_true", help="as the docs/isa.md page")
+    _debug_parser(sub, run)
     return parser
+
+
+def _debug_parser(sub, run: argparse.ArgumentParser) -> None:
+    """``simt debug``: the launch options of ``simt run``, spelled and parsed as there."""
+    debug = sub.add_parser("debug", help="step through a kernel interactively (commands "
+                                         "from a terminal or a pipe)")
+    debug.add_argument("kernel", type=Path)
+    shared = ("grid", "block", "shared_bytes", "max_steps", "arg", "check")
+    for action in run._actions:
+        if action.dest in shared:
+            debug._add_action(action)
 
 
 # ---------------------------------------------------------------------- simt run
@@ -223,9 +241,13 @@ def _cmd_run(args) -> int:
             buffers.append(rec)
     if args.out is not None:
         _prepare_out(args.out)
+    tools = _run_tools(args)
     res = dev.launch(program, grid=args.grid, block=args.block, args=launch_args,
                      shared_bytes=args.shared_bytes, max_steps=args.max_steps,
-                     check=args.check, race_model=args.race_model)
+                     check=args.check, race_model=args.race_model,
+                     observers=list(tools.values()), progress=args.progress)
+    if "trace" in tools:
+        tools["trace"].to_chrome(args.trace)
     outputs = {rec.name: dev.download(rec.buffer) if rec.source is not None
                else dev.download(rec.buffer, rec.dtype, rec.count) for rec in buffers}
     if args.out is not None:
@@ -242,6 +264,8 @@ def _cmd_run(args) -> int:
             doc["buffers"] = {k: v.tolist() for k, v in outputs.items()}
         else:
             doc["written"] = [str(args.out / f"{k}.npy") for k in outputs]
+        if "profile" in tools:
+            doc["profile"] = tools["profile"].table()
         print(json.dumps(doc, default=float))
         return 0
     if args.out is None:
@@ -256,7 +280,36 @@ def _cmd_run(args) -> int:
           f"SIMD efficiency {stats.simd_efficiency:.3f}, divergent branches "
           f"{stats.divergent_branches}, barriers {stats.barriers}, "
           f"bytes loaded {stats.bytes_loaded}, stored {stats.bytes_stored}")
+    if "profile" in tools:
+        print()
+        print(tools["profile"].table(), end="")
     return 0
+
+
+def _run_tools(args) -> dict:
+    """The observers ``--trace`` and ``--profile`` ask for, by option name."""
+    from .observe.profile import Profile
+    from .observe.trace import Trace
+    tools: dict = {}
+    if args.trace is not None:
+        tools["trace"] = Trace()
+    if args.profile:
+        tools["profile"] = Profile()
+    return tools
+
+
+# ---------------------------------------------------------------------- simt debug
+
+def _cmd_debug(args) -> int:
+    from .debug import debug
+    from .machine.device import Device
+    program = _load_program(args.kernel)
+    dev = Device()
+    launch_args = [_parse_arg(spec, i, dev)[0] for i, spec in enumerate(args.arg)]
+    session = dev.session(program, grid=args.grid, block=args.block, args=launch_args,
+                          shared_bytes=args.shared_bytes, max_steps=args.max_steps,
+                          check=args.check or None)
+    return debug(session)
 
 
 # ---------------------------------------------------------------------- simt demo
@@ -313,7 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simt`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    command = {"run": _cmd_run, "demo": _cmd_demo, "isa": _cmd_isa}[args.command]
+    command = {"run": _cmd_run, "demo": _cmd_demo, "isa": _cmd_isa,
+               "debug": _cmd_debug}[args.command]
     try:
         return command(args)
     except UsageError as exc:

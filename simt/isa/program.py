@@ -284,6 +284,9 @@ class Program:
     source_lines : iterable of int or None, optional
         Optional 1-based source line of each instruction (set by the assembler;
         not part of equality).
+    source
+        Optional source text the program was assembled from (set by the
+        assembler; not part of equality).
 
     Examples
     --------
@@ -294,13 +297,15 @@ class Program:
     """
 
     __slots__ = ("_instructions", "_labels", "_source_lines", "_validated", "_registers",
-                 "_derived")
+                 "_derived", "_source")
 
     def __init__(self, instructions: Iterable[Instruction] = (), labels: Mapping[str, int] | None
-                 = None, source_lines: Iterable[int | None] | None = None) -> None:
+                 = None, source_lines: Iterable[int | None] | None = None,
+                 source: str | None = None) -> None:
         self._instructions = tuple(instructions)
         self._labels = _pytypes.MappingProxyType(dict(labels or {}))
         self._source_lines = tuple(source_lines) if source_lines is not None else None
+        self._source = source
         self._validated = False
         self._registers: frozenset[int] | None = None
         self._derived: dict[str, Any] = {}
@@ -322,6 +327,11 @@ class Program:
     def source_lines(self) -> tuple[int | None, ...] | None:
         """The 1-based source line of each instruction, or ``None`` (not from text)."""
         return self._source_lines
+
+    @property
+    def source(self) -> str | None:
+        """The assembly text the program was assembled from, if it was."""
+        return self._source
 
     def source_line(self, pc: int) -> int | None:
         """The 1-based source line of the instruction at ``pc``, or ``None``."""
@@ -349,7 +359,7 @@ class Program:
 
     def __reduce__(self):
         # instructions, labels and source lines; cached analyses are rebuilt on demand
-        return Program, (self._instructions, dict(self._labels), self._source_lines)
+        return Program, (self._instructions, dict(self._labels), self._source_lines, self._source)
 
     def __repr__(self) -> str:
         return f"<Program: {len(self)} instructions, {len(self._labels)} labels>"

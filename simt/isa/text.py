@@ -502,7 +502,7 @@ def assemble(text: str) -> Program:
             if field.kind is Kind.LABEL and name not in labels:
                 raise AssemblyError(f"undefined label {name!r}", line=p.line,
                                     column=p.columns[field.name])
-    program = Program([p.ins for p in parsed], labels, [p.line for p in parsed])
+    program = Program([p.ins for p in parsed], labels, [p.line for p in parsed], source=text)
     try:
         return program.validate()
     except ProgramError as error:   # rules across fields, e.g. shared addresses in LDG/STG

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .allocator import retain_freed_memory
 from .written import host_wrote, launch_begins
 from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 __all__ = ["Buffer", "Device", "LaunchResult", "DEFAULT_PIECE_LANES", "MAX_SHARED_BYTES",
            "MAX_ARGS"]
@@ -455,3 +458,25 @@ class Device:
         raise SimtTypeError(f"argument {index}: unsupported kernel argument {value!r} of type "
                             f"{type(value).__name__}")
 
+    def session(self, program: Program, grid: int | tuple[int, ...] = 1,
+                block: int | tuple[int, ...] = 1, args: Sequence[Any] = (),
+                shared_bytes: int = 0, max_steps: int | None = None, check: Any = None,
+                race_model: str = "gpu", observers: Sequence[Observer] = ()) -> "Session":
+        """A stepping session of the launch ``launch`` would run with these arguments.
+
+        Parameters
+        ----------
+        program, grid, block, args, shared_bytes, max_steps, check, race_model
+            As for :meth:`launch`, and validated the same way.
+        observers
+            Extra observers (:class:`simt.Trace`, :class:`simt.Profile`, your own).
+
+        Returns
+        -------
+        simt.Session
+            Paused before the first instruction: nothing has run yet.
+        """
+        from ..session import Session
+        launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
+                                   race_model, observers, False)
+        return Session(self, launch, tools)

@@ -277,6 +277,18 @@ class Row:
             self._tag_array()
         lanes.write(self.tags, np.int8(tag))
 
+    def readout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every lane's value bits (uint64, zero-extended) and tag (int8; ``UNSET``: never
+        written), as new arrays: what an inspector shows of the row."""
+        tags = self.tags.copy() if self.tags is not None else np.full(self.n, UNSET, np.int8)
+        if self.tags is None and self.tag != UNSET:
+            self._region_set().write(tags, np.int8(self.tag))
+        values = self.lin.at(LaneSet.range(0, self.n)) if self.lin is not None else self.data
+        if values is None:
+            return np.zeros(self.n, _RAW), tags
+        values = np.asarray(values)
+        return values.view(_UNSIGNED[values.dtype.itemsize]).astype(_RAW), tags
+
 
 class RegisterFile:
     """Registers, predicates and control state of the ``n`` lanes of one piece.

@@ -255,3 +255,12 @@ class StatsObserver(Observer):
         for k, count in zip(index, self.per_pc):
             totals[k] += count
         return OpcodeCounts({name: t for name, t in zip(names, totals) if t})
+
+    def warp_count(self, lanes: LaneSet) -> int:
+        """How many warps hold a lane of ``lanes`` (what one issue by them adds to
+        ``warp_instructions``); call after :meth:`on_launch`."""
+        if lanes.is_range:
+            if lanes.hi <= lanes.lo:
+                return 0
+            return self._warp_id(lanes.hi - 1) - self._warp_id(lanes.lo) + 1
+        return self._warps_of(lanes)
