@@ -207,9 +207,6 @@ class CheckError(SimtError):
     or ``"WAW"`` for races.  Those that do not apply are ``None``.
     """
 
-    DETAILS = ("space", "buffer", "address", "kind", "other_pc", "other_lane", "other_block",
-               "other_instruction")
-
     def __init__(self, message: str, *, space: str | None = None, buffer: int | None = None,
                  address: int | None = None, kind: str | None = None,
                  other_pc: int | None = None, other_lane: int | None = None,
