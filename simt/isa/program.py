@@ -9,6 +9,7 @@ by bit pattern.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import reprlib
 import struct
 import types as _pytypes
@@ -19,7 +20,7 @@ from ..errors import ProgramError
 from .table import BY_NAME, SPECS, Condition, Kind, Scope, Spec
 from .types import DType
 
-__all__ = ["Address", "BufferOffset", "PhiCoordinate", "RegisterIndirect", "check_field",
+__all__ = ["Address", "BufferOffset", "BUILDERS", "PhiCoordinate", "RegisterIndirect", "check_field",
            "RegisterIndirectComputed", "Shared", "SharedIndirect", "Instruction", "Program",
            "INSTRUCTIONS", "make"]
 
@@ -202,6 +203,28 @@ def _make_class(spec: Spec) -> type[Instruction]:
 INSTRUCTIONS: dict[str, type[Instruction]] = {s.name: _make_class(s) for s in SPECS}
 
 
+def _builder(cls: type[Instruction]) -> Callable[..., Instruction]:
+    """A constructor from field values in serde order that skips the argument checks.
+
+    For decoders that have already produced exactly the values ``cls(*values)``
+    would store.
+    """
+    setters = tuple(getattr(cls, name).__set__ for name in cls.spec.field_names)
+    new = object.__new__
+
+    def build(*values: Any) -> Instruction:
+        ins = new(cls)
+        for store, value in zip(setters, values):
+            store(ins, value)
+        return ins
+    return build
+
+
+BUILDERS: dict[str, Callable[..., Instruction]] = {name: _builder(cls)
+                                                   for name, cls in INSTRUCTIONS.items()}
+"""Serde name -> unchecked constructor from field values in serde order (for decoders)."""
+
+
 def make(name: str, *args: Any, **kwargs: Any) -> Instruction:
     """Build an instruction by serde name: ``make("ADD", DType.F32, 0, 1, 2)``."""
     try:
@@ -241,6 +264,73 @@ def check_field(ins: Instruction, name: str, kind: Kind, value: Any,
         prefix = {Kind.REG: "r", Kind.PRED: "p", Kind.OPT_PRED: "p"}.get(kind, "")
         return f"{what} {prefix}{value} out of range (max {limit - 1})"
     return None
+
+
+_U64_LIMIT = 1 << 64
+
+
+def _valid_address(addr: Any, shared_ok: bool) -> bool:
+    """True when :func:`_check_address` has nothing to say (a quick test of the usual forms)."""
+    cls = addr.__class__
+    if cls is BufferOffset:
+        h, o = addr.handle, addr.offset
+        return (h.__class__ is int and o.__class__ is int and 0 <= h < _U64_LIMIT
+                and 0 <= o < _U64_LIMIT)
+    if cls is RegisterIndirect:
+        b, o = addr.base, addr.offset
+        return (b.__class__ is int and o.__class__ is int and 0 <= b < 256
+                and -(1 << 31) <= o < (1 << 31))
+    if cls is RegisterIndirectComputed:
+        h, o = addr.handle_reg, addr.offset_reg
+        return h.__class__ is int and o.__class__ is int and 0 <= h < 256 and 0 <= o < 256
+    if shared_ok and cls is Shared:
+        return addr.offset.__class__ is int and 0 <= addr.offset < _U64_LIMIT
+    if shared_ok and cls is SharedIndirect:
+        return addr.offset_reg.__class__ is int and 0 <= addr.offset_reg < 256
+    return False
+
+
+def _quick_check(kind: Kind) -> Callable[[Any, Mapping[str, int], bool], bool]:
+    """A test that implies :func:`check_field` finds nothing wrong (False: ask it)."""
+    if kind is Kind.TYPE:
+        return lambda v, labels, shared_ok: v.__class__ is DType
+    if kind is Kind.COND:
+        return lambda v, labels, shared_ok: v.__class__ is Condition
+    if kind is Kind.SCOPE:
+        return lambda v, labels, shared_ok: v.__class__ is Scope
+    if kind is Kind.LABEL:
+        return lambda v, labels, shared_ok: v.__class__ is str and v in labels
+    if kind is Kind.ADDR:
+        return lambda v, labels, shared_ok: _valid_address(v, shared_ok)
+    if kind is Kind.F64:
+        return lambda v, labels, shared_ok: v.__class__ is float
+    limit = kind.limit
+    if kind is Kind.OPT_PRED:
+        return lambda v, labels, shared_ok: v is None or (v.__class__ is int and 0 <= v < limit)
+    return lambda v, labels, shared_ok: v.__class__ is int and 0 <= v < limit
+
+
+def _quick_validator(spec: Spec) -> Callable[[Instruction, Mapping[str, int]], bool]:
+    """True when every field of an instruction of ``spec`` passes (False: check in full)."""
+    if spec.name.startswith("Reduce"):   # a rule across fields: always checked in full
+        return lambda ins, labels: False
+    names = spec.field_names
+    if not names:
+        return lambda ins, labels: True
+    checks = tuple(_quick_check(f.kind) for f in spec.fields)
+    shared_ok = spec.name in ("LDS", "STS")
+    get = operator.attrgetter(*names) if len(names) > 1 else (
+        lambda ins, _n=names[0]: (getattr(ins, _n),))
+
+    def valid(ins: Instruction, labels: Mapping[str, int]) -> bool:
+        for check, value in zip(checks, get(ins)):
+            if not check(value, labels, shared_ok):
+                return False
+        return True
+    return valid
+
+
+_QUICK_VALID = {spec: _quick_validator(spec) for spec in SPECS}
 
 
 def _check_address(ins: Instruction, addr: Any) -> str | None:
@@ -377,7 +467,11 @@ class Program:
                 raise ProgramError(f"invalid label name {show(name)}")
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= n:
                 raise ProgramError(f"label {show(name)} points at {show(index)}, outside 0..{n}")
+        labels = self._labels
+        quick = _QUICK_VALID
         for pc, ins in enumerate(self._instructions):
+            if quick[ins.spec](ins, labels):
+                continue
             for field in ins.spec.fields:
                 problem = check_field(ins, field.name, field.kind, getattr(ins, field.name),
                                        self._labels)

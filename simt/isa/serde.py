@@ -30,8 +30,9 @@ from dataclasses import fields
 from typing import Any, Callable, Mapping
 
 from ..errors import ProgramError
-from .program import ADDRESS_CLASSES, INSTRUCTIONS, Instruction, Program
-from .table import BY_NAME, Condition, Kind, Scope, Spec
+from .program import (ADDRESS_CLASSES, BUILDERS, INSTRUCTIONS, BufferOffset, Instruction, Program,
+                      RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect)
+from .table import BY_NAME, SPECS, Condition, Kind, Scope, Spec
 from .types import DType
 
 __all__ = ["program_to_json", "program_from_json"]
@@ -220,6 +221,165 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# --------------------------------------------------------------------------- quick reading
+#
+# The usual document (every value of the expected Python type and in range, keys in
+# place, no duplicate keys) is read by decoders made from the table once per spec, and
+# the result is already valid.  Anything else falls back to the full reader above,
+# which says exactly what is wrong.
+
+class _Fallback(Exception):
+    """The quick reader cannot vouch for this document: read it in full."""
+
+
+_TYPES_BY_SERDE = {t.serde: t for t in DType}
+_CONDITIONS = dict(Condition.__members__)
+_SCOPES = dict(Scope.__members__)
+_U64 = 1 << 64
+_I32 = 1 << 31
+
+
+def _quick_address(value: Any, shared_ok: bool) -> tuple[Any, int]:
+    """An address and the number of object keys it holds."""
+    if value.__class__ is not dict or len(value) != 1:
+        raise _Fallback
+    ((name, body),) = value.items()
+    if body.__class__ is not dict:
+        raise _Fallback
+    if name == "BufferOffset" and len(body) == 2:
+        h, o = body["handle"], body["offset"]
+        if h.__class__ is int and o.__class__ is int and 0 <= h < _U64 and 0 <= o < _U64:
+            return BufferOffset(h, o), 3
+    elif name == "RegisterIndirect" and len(body) == 2:
+        b, o = body["base"], body["offset"]
+        if b.__class__ is int and o.__class__ is int and 0 <= b < 256 and -_I32 <= o < _I32:
+            return RegisterIndirect(b, o), 3
+    elif name == "RegisterIndirectComputed" and len(body) == 2:
+        h, o = body["handle_reg"], body["offset_reg"]
+        if h.__class__ is int and o.__class__ is int and 0 <= h < 256 and 0 <= o < 256:
+            return RegisterIndirectComputed(h, o), 3
+    elif name == "Shared" and shared_ok and len(body) == 1:
+        o = body["offset"]
+        if o.__class__ is int and 0 <= o < _U64:
+            return Shared(o), 2
+    elif name == "SharedIndirect" and shared_ok and len(body) == 1:
+        o = body["offset_reg"]
+        if o.__class__ is int and 0 <= o < 256:
+            return SharedIndirect(o), 2
+    raise _Fallback
+
+
+def _quick_field(kind: Kind, shared_ok: bool) -> Callable[[Any, Mapping[str, int]],
+                                                          tuple[Any, int]]:
+    """Reads one field value: ``(value, object keys inside it)``, or raises ``_Fallback``."""
+    if kind is Kind.TYPE:
+        return lambda v, labels: (_TYPES_BY_SERDE[v], 0)
+    if kind is Kind.COND:
+        return lambda v, labels: (_CONDITIONS[v], 0)
+    if kind is Kind.SCOPE:
+        return lambda v, labels: (_SCOPES[v], 0)
+    if kind is Kind.ADDR:
+        return lambda v, labels: _quick_address(v, shared_ok)
+    if kind is Kind.LABEL:
+        def label(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+            if v.__class__ is str and v in labels:
+                return v, 0
+            raise _Fallback
+        return label
+    if kind is Kind.F64:
+        def real(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+            if v is None:
+                return math.nan, 0
+            if v.__class__ is float:
+                return v, 0
+            if v.__class__ is int:
+                return float(v), 0   # OverflowError falls back
+            raise _Fallback
+        return real
+    limit = kind.limit
+
+    def integer(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+        if v.__class__ is int and 0 <= v < limit:
+            return v, 0
+        raise _Fallback
+    return integer
+
+
+def _quick_decoder(spec: Spec) -> Callable[[Any, Mapping[str, int]], tuple[Instruction, int]]:
+    """Reads the body of one instruction of ``spec``: ``(instruction, object keys)``."""
+    build = BUILDERS[spec.name]
+    shared_ok = spec.name in ("LDS", "STS")
+    plan = tuple((f.serde, f.kind is Kind.OPT_PRED, _quick_field(f.kind, shared_ok))
+                 for f in spec.fields)
+    size = len(plan)
+    reduce = spec.name.startswith("Reduce")
+
+    def decode(body: Any, labels: Mapping[str, int]) -> tuple[Instruction, int]:
+        if body.__class__ is not dict:
+            raise _Fallback
+        keys = len(body)
+        if keys != size:
+            if keys == size - 1 and spec.name == "BRA" and "pred" not in body:
+                pass
+            else:
+                raise _Fallback
+        values = []
+        for key, optional, read in plan:
+            if optional and key not in body:
+                values.append(None)
+                continue
+            value, inner = read(body[key], labels)
+            values.append(value)
+            keys += inner
+        if reduce and values[2] + values[3] > 256:   # src_base + count past r255
+            raise _Fallback
+        return build(*values), keys
+    return decode
+
+
+_QUICK = {spec.name: _quick_decoder(spec) for spec in SPECS if spec.fields}
+_UNITS = {spec.name: spec for spec in SPECS if not spec.fields}
+
+
+def _quick_from_json(data: Any) -> Program:
+    """The program of a usual document, valid; ``_Fallback`` (or any error) otherwise."""
+    colons = None
+    if isinstance(data, (bytes, bytearray)):
+        data = bytes(data).decode(json.detect_encoding(data), "surrogatepass")
+    if isinstance(data, str):
+        colons = data.count(":")   # every key is followed by one; more means look closer
+        data = json.loads(data, parse_constant=_no_constant)
+    if data.__class__ is not dict or len(data) != 2:
+        raise _Fallback
+    instructions, labels = data["instructions"], data["labels"]
+    if instructions.__class__ is not list or labels.__class__ is not dict:
+        raise _Fallback
+    n = len(instructions)
+    for name, index in labels.items():
+        if name.__class__ is not str or not name or index.__class__ is not int or not (
+                0 <= index <= n):
+            raise _Fallback
+    keys = 2 + len(labels)
+    decoded = []
+    append = decoded.append
+    quick = _QUICK
+    for item in instructions:
+        if item.__class__ is dict and len(item) == 1:
+            ((name, body),) = item.items()
+            ins, inner = quick[name](body, labels)
+            keys += 1 + inner
+            append(ins)
+        elif item.__class__ is str and item in _UNITS:
+            append(INSTRUCTIONS[item]())
+        else:
+            raise _Fallback
+    if colons is not None and colons != keys:   # a duplicate key, or a colon inside a string
+        raise _Fallback
+    program = Program(decoded, labels)
+    program._validated = True   # every check of Program.validate was made above
+    return program
+
+
 def program_from_json(data: str | bytes | bytearray | Mapping[str, Any]) -> Program:
     """Load a program from serde JSON text (str or bytes) or the parsed object; validated.
 
@@ -229,6 +389,15 @@ def program_from_json(data: str | bytes | bytearray | Mapping[str, Any]) -> Prog
         For invalid JSON or anything that is not a valid program, naming the
         instruction index (``at pc N``) where it applies.
     """
+    try:
+        return _quick_from_json(data)
+    except Exception:   # anything unusual: the full reader says exactly what is wrong
+        pass
+    return _full_from_json(data)
+
+
+def _full_from_json(data: str | bytes | bytearray | Mapping[str, Any]) -> Program:
+    """:func:`program_from_json` reading every value with its checks and messages."""
     if isinstance(data, (str, bytes, bytearray)):
         try:
             data = json.loads(data, object_pairs_hook=_no_duplicates,
