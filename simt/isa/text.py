@@ -31,6 +31,7 @@ still valid text: they fail only when executed.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import string
@@ -42,7 +43,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import AssemblyError, ProgramError
-from .program import (INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
+from .program import (BUILDERS, INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
                       RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect,
                       check_field)
 from .table import SPECS, Condition, Kind, Scope, Spec
@@ -465,6 +466,143 @@ class _Parsed:
     columns: dict[str, int]     # field name -> column of its text
 
 
+# --------------------------------------------------------------------------- quick lines
+#
+# The usual line (a canonical head, decimal operands in range, the common address forms,
+# no label or comment) is read by one regex per spec made from the table once; every
+# other line, and every line whose values are out of range, goes through
+# _parse_instruction, which gives the exact error.
+
+_QWS = "[ \t]*"
+_QUICK_LINE = re.compile(r"[ \t]*([a-z0-9_.]+)(?:[ \t]+([^;#/:]*?))?[ \t\r]*", re.ASCII)
+_QUICK_ADDRESS = (r"\[(?:buf([0-9]{1,20}) \+ ([0-9]{1,20})|r([0-9]{1,3}) ([+-]) ([0-9]{1,10})"
+                  r"|r([0-9]{1,3}) \+ r([0-9]{1,3})|shared \+ ([0-9]{1,20})|shared \+ r([0-9]{1,3})"
+                  r"|(shared))\]").replace(" ", _QWS)
+_QUICK_OPERANDS = {Kind.REG: (r"r([0-9]{1,3})", 1), Kind.PRED: (r"p([0-9]{1,2})", 1),
+                   Kind.LABEL: (rf"@({LABEL_NAME.pattern})", 1),
+                   Kind.U8: (r"([0-9]{1,10})", 1), Kind.U16: (r"([0-9]{1,10})", 1),
+                   Kind.U32: (r"([0-9]{1,10})", 1), Kind.U64: (r"([0-9]{1,20})", 1),
+                   Kind.ADDR: (_QUICK_ADDRESS, 10)}
+
+
+class _Slow(Exception):
+    """The quick reader cannot take this line."""
+
+
+def _quick_address(g: tuple, i: int, shared_ok: bool) -> Any:
+    if g[i] is not None:
+        handle, offset = int(g[i]), int(g[i + 1])
+        if handle >= 1 << 64 or offset >= 1 << 64:
+            raise _Slow
+        return BufferOffset(handle, offset)
+    if g[i + 2] is not None:
+        base, offset = int(g[i + 2]), int(g[i + 4])
+        offset = -offset if g[i + 3] == "-" else offset
+        if base > 255 or not -(1 << 31) <= offset < (1 << 31):
+            raise _Slow
+        return RegisterIndirect(base, offset)
+    if g[i + 5] is not None:
+        handle, offset = int(g[i + 5]), int(g[i + 6])
+        if handle > 255 or offset > 255:
+            raise _Slow
+        return RegisterIndirectComputed(handle, offset)
+    if not shared_ok:   # shared addresses outside LDS/STS: the full path reports it
+        raise _Slow
+    if g[i + 7] is not None:
+        offset = int(g[i + 7])
+        if offset >= 1 << 64:
+            raise _Slow
+        return Shared(offset)
+    if g[i + 8] is not None:
+        offset = int(g[i + 8])
+        if offset > 255:
+            raise _Slow
+        return SharedIndirect(offset)
+    return Shared(0)
+
+
+def _quick_reader(kind: Kind, i: int, shared_ok: bool) -> Callable[[tuple], Any]:
+    """Reads the value of one operand from the groups of the quick regex, from group i."""
+    if kind is Kind.ADDR:
+        return lambda g: _quick_address(g, i, shared_ok)
+    if kind is Kind.LABEL:
+        return lambda g: g[i]
+    limit = kind.limit
+
+    def integer(g: tuple) -> int:
+        value = int(g[i])
+        if value >= limit:
+            raise _Slow
+        return value
+    return integer
+
+
+@dataclass(frozen=True)
+class _QuickForm:
+    """A spec's operands as one regex, their readers and the serde order of the fields."""
+
+    operands: re.Pattern[str]
+    readers: tuple[tuple[str, Callable[[tuple], Any]], ...]
+    build: Callable[..., Instruction]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: Spec) -> "_QuickForm | None":
+        parts, readers, group = [], [], 0
+        shared_ok = spec.name in ("LDS", "STS")
+        for name in spec.operands:
+            kind = spec.kind_of(name)
+            if kind not in _QUICK_OPERANDS:
+                return None
+            pattern, groups = _QUICK_OPERANDS[kind]
+            parts.append(pattern)
+            readers.append((name, _quick_reader(kind, group, shared_ok)))
+            group += groups
+        regex = re.compile(f"{_QWS},{_QWS}".join(parts), re.ASCII)
+        return cls(regex, tuple(readers), BUILDERS[spec.name], spec.field_names)
+
+
+@functools.cache
+def _quick_heads() -> dict[str, tuple[Spec, dict[str, Any], _QuickForm]]:
+    """Every head text of every spec with a quick form -> the spec and the head's values."""
+    choices = {Kind.TYPE: list(DType), Kind.COND: list(Condition), Kind.SCOPE: list(Scope),
+               Kind.OPT_PRED: [None, *range(16)]}
+    heads: dict[str, tuple[Spec, dict[str, Any], _QuickForm]] = {}
+    for spec in SPECS:
+        quick = _QuickForm.of(spec)
+        if quick is None or spec.name in ("Reduce" + n for n in ("Add", "Min", "Max", "Mul")):
+            continue
+        names = _FORMS[spec.name].head_fields
+        for combo in itertools.product(*(choices[spec.kind_of(n)] for n in names)):
+            values = dict(zip(names, combo))
+            text = spec.head.format(**{n: _KINDS[spec.kind_of(n)].format(v)
+                                       for n, v in values.items()})
+            heads.setdefault(text, (spec, values, quick))
+    return heads
+
+
+def _quick_instruction(raw: str) -> Instruction | None:
+    """The instruction on a usual line, or None when the line needs the full reader."""
+    m = _QUICK_LINE.fullmatch(raw)
+    if m is None:
+        return None
+    entry = _quick_heads().get(m[1])
+    if entry is None:
+        return None
+    spec, values, quick = entry
+    operands = quick.operands.fullmatch(m[2] or "")
+    if operands is None:
+        return None
+    groups = operands.groups()
+    values = dict(values)
+    try:
+        for name, read in quick.readers:
+            values[name] = read(groups)
+    except _Slow:
+        return None
+    return quick.build(*[values[n] for n in quick.names])
+
+
 def assemble(text: str) -> Program:
     """Assemble Atlas text (syntax: docs/isa.md) into a validated :class:`Program`.
 
@@ -480,10 +618,19 @@ def assemble(text: str) -> Program:
     """
     if not isinstance(text, str):
         raise TypeError(f"assemble() takes a str, not {type(text).__name__}")
-    parsed: list[_Parsed] = []
+    parsed: list[Instruction] = []
+    lines: list[int] = []
+    raws: list[str] = []
     labels: dict[str, int] = {}
     defined_on: dict[str, int] = {}
+    quick = _quick_instruction
     for number, raw in enumerate(text.split("\n"), 1):
+        ins = quick(raw)
+        if ins is not None:
+            parsed.append(ins)
+            lines.append(number)
+            raws.append(raw)
+            continue
         comment = _COMMENT.search(raw)
         code = raw[:comment.start()] if comment else raw
         pos = _skip_space(code, 0)
@@ -495,23 +642,40 @@ def assemble(text: str) -> Program:
             labels[name], defined_on[name] = len(parsed), number
             pos = _skip_space(code, m.end())
         if pos < len(code):
-            parsed.append(_parse_instruction(code, pos, number))
-    for p in parsed:
-        for field in p.ins.spec.fields:
-            name = getattr(p.ins, field.name)
-            if field.kind is Kind.LABEL and name not in labels:
-                raise AssemblyError(f"undefined label {name!r}", line=p.line,
-                                    column=p.columns[field.name])
-    program = Program([p.ins for p in parsed], labels, [p.line for p in parsed], source=text)
+            parsed.append(_parse_instruction(code, pos, number).ins)
+            lines.append(number)
+            raws.append(raw)
+    for pc, ins in enumerate(parsed):
+        for name in _LABEL_FIELDS[ins.spec]:
+            target = getattr(ins, name)
+            if target not in labels:
+                p = _reparse(raws[pc], lines[pc])
+                raise AssemblyError(f"undefined label {target!r}", line=p.line,
+                                    column=p.columns[name])
+    program = Program(parsed, labels, lines, source=text)
     try:
         return program.validate()
     except ProgramError as error:   # rules across fields, e.g. shared addresses in LDG/STG
-        p = parsed[error.pc]
+        p = _reparse(raws[error.pc], lines[error.pc])
         column = next((p.columns[f.name] for f in p.ins.spec.fields
                        if check_field(p.ins, f.name, f.kind, getattr(p.ins, f.name), labels)),
                       p.column)
         raise AssemblyError(error.reason, line=p.line, column=column, pc=error.pc,
                             instruction=error.instruction) from None
+
+
+_LABEL_FIELDS = {spec: tuple(f.name for f in spec.fields if f.kind is Kind.LABEL)
+                 for spec in SPECS}
+
+
+def _reparse(raw: str, line: int) -> _Parsed:
+    """The instruction on a line that has one, with the columns of its pieces."""
+    comment = _COMMENT.search(raw)
+    code = raw[:comment.start()] if comment else raw
+    pos = _skip_space(code, 0)
+    while (m := _LABEL_DEF.match(code, pos)) is not None:
+        pos = _skip_space(code, m.end())
+    return _parse_instruction(code, pos, line)
 
 
 def _skip_space(code: str, pos: int) -> int:
