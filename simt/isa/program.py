@@ -330,7 +330,7 @@ def _quick_validator(spec: Spec) -> Callable[[Instruction, Mapping[str, int]], b
     return valid
 
 
-_QUICK_VALID = {spec: _quick_validator(spec) for spec in SPECS}
+_QUICK_VALID = {spec.name: _quick_validator(spec) for spec in SPECS}
 
 
 def _check_address(ins: Instruction, addr: Any) -> str | None:
@@ -470,7 +470,7 @@ class Program:
         labels = self._labels
         quick = _QUICK_VALID
         for pc, ins in enumerate(self._instructions):
-            if quick[ins.spec](ins, labels):
+            if quick[ins.spec.name](ins, labels):
                 continue
             for field in ins.spec.fields:
                 problem = check_field(ins, field.name, field.kind, getattr(ins, field.name),

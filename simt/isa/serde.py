@@ -269,38 +269,35 @@ def _quick_address(value: Any, shared_ok: bool) -> tuple[Any, int]:
     raise _Fallback
 
 
-def _quick_field(kind: Kind, shared_ok: bool) -> Callable[[Any, Mapping[str, int]],
-                                                          tuple[Any, int]]:
-    """Reads one field value: ``(value, object keys inside it)``, or raises ``_Fallback``."""
+def _quick_field(kind: Kind) -> Callable[[Any, Mapping[str, int]], Any]:
+    """Reads one field value (not an address), or raises ``_Fallback``."""
     if kind is Kind.TYPE:
-        return lambda v, labels: (_TYPES_BY_SERDE[v], 0)
+        return lambda v, labels: _TYPES_BY_SERDE[v]
     if kind is Kind.COND:
-        return lambda v, labels: (_CONDITIONS[v], 0)
+        return lambda v, labels: _CONDITIONS[v]
     if kind is Kind.SCOPE:
-        return lambda v, labels: (_SCOPES[v], 0)
-    if kind is Kind.ADDR:
-        return lambda v, labels: _quick_address(v, shared_ok)
+        return lambda v, labels: _SCOPES[v]
     if kind is Kind.LABEL:
-        def label(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+        def label(v: Any, labels: Mapping[str, int]) -> Any:
             if v.__class__ is str and v in labels:
-                return v, 0
+                return v
             raise _Fallback
         return label
     if kind is Kind.F64:
-        def real(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+        def real(v: Any, labels: Mapping[str, int]) -> Any:
             if v is None:
-                return math.nan, 0
+                return math.nan
             if v.__class__ is float:
-                return v, 0
+                return v
             if v.__class__ is int:
-                return float(v), 0   # OverflowError falls back
+                return float(v)   # OverflowError falls back
             raise _Fallback
         return real
     limit = kind.limit
 
-    def integer(v: Any, labels: Mapping[str, int]) -> tuple[Any, int]:
+    def integer(v: Any, labels: Mapping[str, int]) -> Any:
         if v.__class__ is int and 0 <= v < limit:
-            return v, 0
+            return v
         raise _Fallback
     return integer
 
@@ -309,31 +306,35 @@ def _quick_decoder(spec: Spec) -> Callable[[Any, Mapping[str, int]], tuple[Instr
     """Reads the body of one instruction of ``spec``: ``(instruction, object keys)``."""
     build = BUILDERS[spec.name]
     shared_ok = spec.name in ("LDS", "STS")
-    plan = tuple((f.serde, f.kind is Kind.OPT_PRED, _quick_field(f.kind, shared_ok))
-                 for f in spec.fields)
+    keys = tuple(f.serde for f in spec.fields)
+    readers = tuple(None if f.kind is Kind.ADDR else _quick_field(f.kind) for f in spec.fields)
+    plan = tuple(zip(keys, readers))
     size = len(plan)
     reduce = spec.name.startswith("Reduce")
+    if spec.name == "BRA":
+        def decode_bra(body: Any, labels: Mapping[str, int]) -> tuple[Instruction, int]:
+            if body.__class__ is not dict or not 1 <= len(body) <= 2 or (
+                    (len(body) == 1) == ("pred" in body)):
+                raise _Fallback
+            pred = body.get("pred")
+            return build(readers[0](body["target"], labels),
+                         None if pred is None else readers[1](pred, labels)), len(body)
+        return decode_bra
 
     def decode(body: Any, labels: Mapping[str, int]) -> tuple[Instruction, int]:
-        if body.__class__ is not dict:
+        if body.__class__ is not dict or len(body) != size:
             raise _Fallback
-        keys = len(body)
-        if keys != size:
-            if keys == size - 1 and spec.name == "BRA" and "pred" not in body:
-                pass
-            else:
-                raise _Fallback
+        inner = 0
         values = []
-        for key, optional, read in plan:
-            if optional and key not in body:
-                values.append(None)
-                continue
-            value, inner = read(body[key], labels)
-            values.append(value)
-            keys += inner
+        for key, read in plan:
+            if read is None:
+                value, inner = _quick_address(body[key], shared_ok)
+                values.append(value)
+            else:
+                values.append(read(body[key], labels))
         if reduce and values[2] + values[3] > 256:   # src_base + count past r255
             raise _Fallback
-        return build(*values), keys
+        return build(*values), size + inner
     return decode
 
 

@@ -539,12 +539,11 @@ def _quick_reader(kind: Kind, i: int, shared_ok: bool) -> Callable[[tuple], Any]
 
 @dataclass(frozen=True)
 class _QuickForm:
-    """A spec's operands as one regex, their readers and the serde order of the fields."""
+    """A spec's operands as one regex, and their readers by serde position."""
 
     operands: re.Pattern[str]
-    readers: tuple[tuple[str, Callable[[tuple], Any]], ...]
+    readers: tuple[tuple[int, Callable[[tuple], Any]], ...]
     build: Callable[..., Instruction]
-    names: tuple[str, ...]
 
     @classmethod
     def of(cls, spec: Spec) -> "_QuickForm | None":
@@ -556,28 +555,31 @@ class _QuickForm:
                 return None
             pattern, groups = _QUICK_OPERANDS[kind]
             parts.append(pattern)
-            readers.append((name, _quick_reader(kind, group, shared_ok)))
+            readers.append((spec.field_names.index(name), _quick_reader(kind, group, shared_ok)))
             group += groups
         regex = re.compile(f"{_QWS},{_QWS}".join(parts), re.ASCII)
-        return cls(regex, tuple(readers), BUILDERS[spec.name], spec.field_names)
+        return cls(regex, tuple(readers), BUILDERS[spec.name])
 
 
 @functools.cache
-def _quick_heads() -> dict[str, tuple[Spec, dict[str, Any], _QuickForm]]:
-    """Every head text of every spec with a quick form -> the spec and the head's values."""
+def _quick_heads() -> dict[str, tuple[Spec, tuple, _QuickForm]]:
+    """Every head text of every spec with a quick form -> the spec and its head's values.
+
+    The values are in serde order, ``None`` where an operand goes.
+    """
     choices = {Kind.TYPE: list(DType), Kind.COND: list(Condition), Kind.SCOPE: list(Scope),
                Kind.OPT_PRED: [None, *range(16)]}
-    heads: dict[str, tuple[Spec, dict[str, Any], _QuickForm]] = {}
+    heads: dict[str, tuple[Spec, tuple, _QuickForm]] = {}
     for spec in SPECS:
         quick = _QuickForm.of(spec)
-        if quick is None or spec.name in ("Reduce" + n for n in ("Add", "Min", "Max", "Mul")):
+        if quick is None or spec.name.startswith("Reduce"):
             continue
         names = _FORMS[spec.name].head_fields
         for combo in itertools.product(*(choices[spec.kind_of(n)] for n in names)):
             values = dict(zip(names, combo))
             text = spec.head.format(**{n: _KINDS[spec.kind_of(n)].format(v)
                                        for n, v in values.items()})
-            heads.setdefault(text, (spec, values, quick))
+            heads.setdefault(text, (spec, tuple(values.get(n) for n in spec.field_names), quick))
     return heads
 
 
@@ -594,13 +596,13 @@ def _quick_instruction(raw: str) -> Instruction | None:
     if operands is None:
         return None
     groups = operands.groups()
-    values = dict(values)
+    values = list(values)
     try:
-        for name, read in quick.readers:
-            values[name] = read(groups)
+        for index, read in quick.readers:
+            values[index] = read(groups)
     except _Slow:
         return None
-    return quick.build(*[values[n] for n in quick.names])
+    return quick.build(*values)
 
 
 def assemble(text: str) -> Program:
@@ -646,7 +648,7 @@ def assemble(text: str) -> Program:
             lines.append(number)
             raws.append(raw)
     for pc, ins in enumerate(parsed):
-        for name in _LABEL_FIELDS[ins.spec]:
+        for name in _LABEL_FIELDS[ins.spec.name]:
             target = getattr(ins, name)
             if target not in labels:
                 p = _reparse(raws[pc], lines[pc])
@@ -664,7 +666,7 @@ def assemble(text: str) -> Program:
                             instruction=error.instruction) from None
 
 
-_LABEL_FIELDS = {spec: tuple(f.name for f in spec.fields if f.kind is Kind.LABEL)
+_LABEL_FIELDS = {spec.name: tuple(f.name for f in spec.fields if f.kind is Kind.LABEL)
                  for spec in SPECS}
 
 

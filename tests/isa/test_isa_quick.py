@@ -49,7 +49,9 @@ def test_quick_heads_match_the_full_head_syntax() -> None:
             if m is not None:
                 break
         assert form.spec is spec, head
-        assert set(values) == set(form.head_fields)
+        expected = {n: text._KINDS[spec.kind_of(n)].parse(text._Token(m[n], 1, 1), {})
+                    for n in form.head_fields}
+        assert values == tuple(expected.get(n) for n in spec.field_names)
 
 
 @pytest.mark.parametrize("line, column, message", [
@@ -96,6 +98,8 @@ _LDG = {"LDG": {"ty": "F32", "dst": 1, "addr": {"BufferOffset": {"handle": 1, "o
     _doc({"ADD": {"ty": "F32", "dst": 1, "src1": 2, "src2": 1 << 70}}),
     _doc(_LDG, {"BRA": {"target": "nowhere", "pred": None}}),
     _doc(_LDG, labels={"x": 3}),
+    _doc({"BRA": {"target": "x", "prod": 1}}, labels={"x": 0}),
+    _doc({"BRA": {"pred": 1}}, labels={"x": 0}),
     _doc({"ReduceAdd": {"ty": "F32", "dst": 0, "src_base": 250, "count": 10}}),
     _doc({"LDG": {"ty": "F33", "dst": 1, "addr": {"BufferOffset": {"handle": 1,
                                                                     "offset": 0}}}}),
