@@ -40,8 +40,12 @@ __all__ = ["program_to_json", "program_from_json"]
 
 # --------------------------------------------------------------------------- writing
 
+_ADDRESS_KEYS = {cls: tuple((f.name.rstrip("_"), f.name) for f in fields(cls))
+                 for cls in ADDRESS_CLASSES}
+
+
 def _address_to_json(addr: Any) -> dict[str, dict[str, int]]:
-    return {addr.serde: {f.name.rstrip("_"): getattr(addr, f.name) for f in fields(addr)}}
+    return {addr.serde: {key: getattr(addr, name) for key, name in _ADDRESS_KEYS[type(addr)]}}
 
 
 _TO_JSON: dict[Kind, Callable[[Any], Any]] = {
@@ -57,12 +61,26 @@ def _same(value: Any) -> Any:
     return value
 
 
+_WRITE_PLAN = {spec.name: tuple((f.serde, f.name, _TO_JSON.get(f.kind, _same))
+                                for f in spec.fields) for spec in SPECS}
+
+
 def _instruction_to_json(ins: Instruction) -> Any:
-    spec = ins.spec
-    if not spec.fields:
-        return spec.name
-    return {spec.name: {f.serde: _TO_JSON.get(f.kind, _same)(getattr(ins, f.name))
-                        for f in spec.fields}}
+    name = ins.spec.name
+    plan = _WRITE_PLAN[name]
+    if not plan:
+        return name
+    return {name: {key: write(getattr(ins, attr)) for key, attr, write in plan}}
+
+
+_ENCODE = json.JSONEncoder().encode   # the separators of _dump; no NaN or inf reaches it
+_FINITE_ONLY = {spec.name: all(f.kind is not Kind.F64 for f in spec.fields) for spec in SPECS}
+
+
+def _instruction_text(ins: Instruction) -> str:
+    """``_dump(_instruction_to_json(ins))``, through the C encoder when no float can occur."""
+    obj = _instruction_to_json(ins)
+    return _ENCODE(obj) if _FINITE_ONLY[ins.spec.name] else _dump(obj)
 
 
 def _dump(value: Any) -> str:
@@ -83,7 +101,7 @@ def program_to_json(program: Program) -> str:
         If the program is invalid.
     """
     program.validate()
-    items = ",\n  ".join(_dump(_instruction_to_json(ins)) for ins in program)
+    items = ",\n  ".join(map(_instruction_text, program))
     instructions = f"[\n  {items}]" if items else "[]"
     return f'{{"instructions": {instructions},\n "labels": {_dump(dict(program.labels))}}}'
 

@@ -132,3 +132,11 @@ def test_quick_programs_are_valid_and_equal_to_built_ones() -> None:
     loaded = Program.from_json(program.to_json())
     assert loaded == program and loaded.validate() is loaded
     assert text.assemble(program.to_text()) == program
+
+
+@given(programs())
+def test_json_text_is_the_plain_dump_of_each_instruction(program: Program) -> None:
+    lines = [serde._dump(serde._instruction_to_json(ins)) for ins in program]
+    items = ",\n  ".join(lines)
+    assert program.to_json().startswith(f'{{"instructions": [\n  {items}]' if lines else
+                                        '{"instructions": []')
