@@ -67,7 +67,7 @@ def _first_decode(text: str) -> float:
     return time.perf_counter() - start
 
 
-def measure(elements: int = ELEMENTS, repeat: int = 5) -> dict[str, float]:
+def measure(elements: int = ELEMENTS, repeat: int = 15) -> dict[str, float]:
     """Seconds (best of ``repeat``) of each conversion of the unrolled program."""
     text = unrolled_vector_add(elements)
     program = simt.assemble(text)
@@ -89,7 +89,7 @@ def measure(elements: int = ELEMENTS, repeat: int = 5) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=ELEMENTS)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
     result = measure(args.elements, args.repeat)
     n = result.pop("instructions")

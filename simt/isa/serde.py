@@ -339,21 +339,33 @@ def _quick_decoder(spec: Spec) -> Callable[[Any, Mapping[str, int]], tuple[Instr
                          None if pred is None else readers[1](pred, labels)), len(body)
         return decode_bra
 
-    def decode(body: Any, labels: Mapping[str, int]) -> tuple[Instruction, int]:
-        if body.__class__ is not dict or len(body) != size:
-            raise _Fallback
-        inner = 0
-        values = []
-        for key, read in plan:
-            if read is None:
-                value, inner = _quick_address(body[key], shared_ok)
-                values.append(value)
-            else:
-                values.append(read(body[key], labels))
-        if reduce and values[2] + values[3] > 256:   # src_base + count past r255
-            raise _Fallback
-        return build(*values), size + inner
-    return decode
+    # one function per spec, its reads written out from the table
+    lines = ["def decode(body, labels):",
+             f"    if body.__class__ is not dict or len(body) != {size}:",
+             "        raise Fallback",
+             "    inner = 0"]
+    env: dict[str, Any] = {"Fallback": _Fallback, "address": _quick_address, "new": object.__new__,
+                           "cls": INSTRUCTIONS[spec.name]}
+    for i, f in enumerate(spec.fields):
+        get = f"body[{f.serde!r}]"
+        if f.kind is Kind.ADDR:
+            lines.append(f"    v{i}, inner = address({get}, {shared_ok})")
+        elif f.kind.limit is not None:
+            lines += [f"    v{i} = {get}",
+                      f"    if v{i}.__class__ is not int or not 0 <= v{i} < {f.kind.limit}:",
+                      "        raise Fallback"]
+        else:
+            env[f"read{i}"] = readers[i]
+            lines.append(f"    v{i} = read{i}({get}, labels)")
+    if reduce:   # src_base + count past r255
+        lines += ["    if v2 + v3 > 256:", "        raise Fallback"]
+    lines.append("    ins = new(cls)")
+    for i, f in enumerate(spec.fields):
+        env[f"set{i}"] = getattr(INSTRUCTIONS[spec.name], f.name).__set__
+        lines.append(f"    set{i}(ins, v{i})")
+    lines.append(f"    return ins, {size} + inner")
+    exec("\n".join(lines), env)
+    return env["decode"]
 
 
 _QUICK = {spec.name: _quick_decoder(spec) for spec in SPECS if spec.fields}
