@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from ..errors import ProgramError
+from .display import disassemble, format_instruction
 from .table import BY_NAME, SPECS, Condition, Kind, Scope, Spec
 from .types import DType
 
@@ -187,7 +188,6 @@ class Instruction:
         return hash((self.spec.name, tuple(map(_eq_key, self.values()))))
 
     def __str__(self) -> str:
-        from .text import format_instruction
         return format_instruction(self)
 
     def __repr__(self) -> str:
@@ -520,7 +520,6 @@ class Program:
         One instruction per line in canonical form, each label as ``name:`` on its own
         line; comments are not kept.
         """
-        from .text import disassemble
         return disassemble(self)
 
     def to_json(self) -> str:

@@ -1,6 +1,8 @@
-"""Assembly text: the REF Display form of instructions, the assembler and the disassembler.
+"""Assembly text: the assembler, reading the REF Display form of instructions.
 
-Both directions are driven by the instruction table.  An instruction's text is
+Both directions are driven by the instruction table; the writing half (the
+disassembler, :func:`format_instruction`) lives in :mod:`simt.isa.display`, below the
+program module, and is re-exported here.  An instruction's text is
 its spec's ``head`` template (``"set{cond}.{ty}"``) with the head fields filled
 in, then the fields named in ``operands``, comma-separated; every field is
 written and read by the syntax of its :class:`~simt.isa.table.Kind`
@@ -32,17 +34,17 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import re
 import string
 from dataclasses import dataclass, fields
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import AssemblyError, ProgramError
+from .display import (ADDRESS_FORMATS, FORMATS, LABEL_NAME, USAGES, disassemble, format_address,
+                      format_float, format_instruction, usage)
 from .program import (BUILDERS, INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
                       RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect,
                       check_field)
@@ -52,8 +54,6 @@ from .types import DType
 __all__ = ["format_instruction", "format_address", "format_float", "usage", "disassemble",
            "assemble", "LABEL_NAME"]
 
-LABEL_NAME = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
-"""The syntax of a label name."""
 
 _WS = " \t\r\f\v"
 _INT = r"-?(?:0[xX][0-9A-Fa-f]+|[0-9]+)"
@@ -189,22 +189,6 @@ def _bits(value: float, ty: DType) -> int:
     return int(np.array(value, dtype=ty.numpy).view(f"u{ty.size}")[()])
 
 
-def format_float(x: float) -> str:
-    """``x`` as Rust's ``{}`` Display prints an f64.
-
-    Shortest round-trip digits, never an exponent: ``1e-10`` -> ``0.0000000001``,
-    ``1.0`` -> ``1``, ``-0.0`` -> ``-0``; ``NaN``, ``inf`` and ``-inf``.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = format(Decimal(repr(abs(x))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return ("-" if math.copysign(1.0, x) < 0 else "") + text
-
-
 # --------------------------------------------------------------------------- operand kinds
 
 def _indexed(tok: _Token, prefix: str, kind: Kind, what: str) -> int:
@@ -289,22 +273,24 @@ _TYPE_RE, _type = _enum_values({t.text: t for t in DType})
 _COND_RE, _cond = _enum_values({c.text: c for c in Condition})
 _SCOPE_RE, _scope = _enum_values({s.text: s for s in Scope})
 
-_KINDS: dict[Kind, _KindSyntax] = {
-    Kind.TYPE: _KindSyntax(lambda t: t.text, _type, "<{}>", f"(?P<{{g}}>{_TYPE_RE})"),
-    Kind.COND: _KindSyntax(lambda c: c.text, _cond, "<{}>", f"(?P<{{g}}>{_COND_RE})"),
-    Kind.SCOPE: _KindSyntax(lambda s: s.text, _scope, "<{}>", f"(?P<{{g}}>{_SCOPE_RE})"),
-    Kind.OPT_PRED: _KindSyntax(lambda p: "" if p is None else f".p{p}", _optional_predicate,
-                               "[.p<{}>]", r"(?:\.(?P<{g}>p[0-9]+))?"),
-    Kind.REG: _KindSyntax(lambda r: f"r{r}", _register, "r<{}>"),
-    Kind.PRED: _KindSyntax(lambda p: f"p{p}", _predicate, "p<{}>"),
-    Kind.LABEL: _KindSyntax(lambda name: f"@{name}", _label, "@<{}>"),
-    Kind.ADDR: _KindSyntax(lambda a: format_address(a), lambda t, v: _address(t), "<{}>"),
-    Kind.U8: _KindSyntax(str, _immediate(Kind.U8), "<{}>"),
-    Kind.U16: _KindSyntax(str, _immediate(Kind.U16), "<{}>"),
-    Kind.U32: _KindSyntax(str, _immediate(Kind.U32), "<{}>"),
-    Kind.U64: _KindSyntax(str, _u64, "<{}>"),
-    Kind.F64: _KindSyntax(format_float, _f64, "<{}>"),
+_PARSERS: dict[Kind, tuple[Callable[[_Token, dict[str, Any]], Any], str | None]] = {
+    Kind.TYPE: (_type, f"(?P<{{g}}>{_TYPE_RE})"),
+    Kind.COND: (_cond, f"(?P<{{g}}>{_COND_RE})"),
+    Kind.SCOPE: (_scope, f"(?P<{{g}}>{_SCOPE_RE})"),
+    Kind.OPT_PRED: (_optional_predicate, r"(?:\.(?P<{g}>p[0-9]+))?"),
+    Kind.REG: (_register, None),
+    Kind.PRED: (_predicate, None),
+    Kind.LABEL: (_label, None),
+    Kind.ADDR: (lambda t, v: _address(t), None),
+    Kind.U8: (_immediate(Kind.U8), None),
+    Kind.U16: (_immediate(Kind.U16), None),
+    Kind.U32: (_immediate(Kind.U32), None),
+    Kind.U64: (_u64, None),
+    Kind.F64: (_f64, None),
 }
+_KINDS: dict[Kind, _KindSyntax] = {
+    kind: _KindSyntax(FORMATS[kind], parse, USAGES.get(kind, "<{}>"), head)
+    for kind, (parse, head) in _PARSERS.items()}
 assert set(_KINDS) == set(Kind)
 
 
@@ -322,36 +308,25 @@ class _AddressForm:
     format: Callable[[Any], str]
 
 
-def _form(cls: type, pattern: str, fmt: Callable[[Any], str]) -> _AddressForm:
-    return _AddressForm(cls, re.compile(pattern.replace(" ", r"\s*"), re.ASCII), fmt)
+def _form(cls: type, pattern: str) -> _AddressForm:
+    return _AddressForm(cls, re.compile(pattern.replace(" ", r"\s*"), re.ASCII),
+                        ADDRESS_FORMATS[cls.serde])
 
 
 _ADDRESS_FORMS: tuple[_AddressForm, ...] = (
-    _form(BufferOffset, rf"buf (?P<handle>{_N}) \+ (?P<offset>{_N})",
-          lambda a: f"[buf{a.handle} + {a.offset}]"),
+    _form(BufferOffset, rf"buf (?P<handle>{_N}) \+ (?P<offset>{_N})"),
     _form(PhiCoordinate,
-          rf"(?:Φ|(?i:phi)) \( (?P<class_>{_N}) , (?P<page>{_N}) , (?P<byte>{_N}) \)",
-          lambda a: f"[Φ({a.class_}, {a.page}, {a.byte})]"),
-    _form(RegisterIndirectComputed, r"(?P<handle_reg>r[0-9]+) \+ (?P<offset_reg>r[0-9]+)",
-          lambda a: f"[r{a.handle_reg} + r{a.offset_reg}]"),
-    _form(RegisterIndirect, rf"(?P<base>r[0-9]+) (?P<sign>[+-]) (?P<offset>{_N})",
-          lambda a: f"[r{a.base} {'-' if a.offset < 0 else '+'} {abs(a.offset)}]"),
-    _form(SharedIndirect, r"shared \+ (?P<offset_reg>r[0-9]+)",
-          lambda a: f"[shared + r{a.offset_reg}]"),
-    _form(Shared, rf"shared(?: \+ (?P<offset>{_N}))?",
-          lambda a: f"[shared + {a.offset}]" if a.offset else "[shared]"),
+          rf"(?:Φ|(?i:phi)) \( (?P<class_>{_N}) , (?P<page>{_N}) , (?P<byte>{_N}) \)"),
+    _form(RegisterIndirectComputed, r"(?P<handle_reg>r[0-9]+) \+ (?P<offset_reg>r[0-9]+)"),
+    _form(RegisterIndirect, rf"(?P<base>r[0-9]+) (?P<sign>[+-]) (?P<offset>{_N})"),
+    _form(SharedIndirect, r"shared \+ (?P<offset_reg>r[0-9]+)"),
+    _form(Shared, rf"shared(?: \+ (?P<offset>{_N}))?"),
 )
-_FORM_OF = {form.cls: form for form in _ADDRESS_FORMS}
 _ADDRESS_FIELD_KINDS = {"handle": Kind.U64, "offset": Kind.U64, "class_": Kind.U8,
                         "page": Kind.U8, "byte": Kind.U8}
 _BRACKETS = re.compile(rf"\[[{_WS}]*(?P<inner>.*?)[{_WS}]*\]", re.ASCII)
 _ADDRESS_HINT = ("[bufH + N], [Φ(c, p, b)], [rB + N], [rB - N], [rH + rO], [shared + N] "
                  "or [shared + rO]")
-
-
-def format_address(addr: Any) -> str:
-    """The REF Display text of an address, e.g. ``[r1 + r0]`` or ``[Φ(5, 12, 200)]``."""
-    return _FORM_OF[type(addr)].format(addr)
 
 
 def _address(tok: _Token) -> Any:
@@ -403,55 +378,6 @@ class _Form:
 
 
 _FORMS: dict[str, _Form] = {spec.name: _Form.of(spec) for spec in SPECS}
-
-
-def usage(spec: Spec) -> str:
-    """The text form of a spec with placeholders, e.g. ``add.<ty> r<dst>, r<src1>, r<src2>``."""
-
-    def show(name: str) -> str:
-        return _KINDS[spec.kind_of(name)].usage.format(name.rstrip("_"))
-
-    head = spec.head.format(**{name: show(name) for name in _FORMS[spec.name].head_fields})
-    operands = ", ".join(map(show, spec.operands))
-    return f"{head} {operands}" if operands else head
-
-
-def format_instruction(ins: Instruction) -> str:
-    """The REF Display text of one instruction, e.g. ``setlt.f32 p0, r1, r2``."""
-    spec = ins.spec
-
-    def text(name: str) -> str:
-        return _KINDS[spec.kind_of(name)].format(getattr(ins, name))
-
-    head = spec.head.format(**{name: text(name) for name in _FORMS[spec.name].head_fields})
-    operands = ", ".join(map(text, spec.operands))
-    return f"{head} {operands}" if operands else head
-
-
-def disassemble(program: Program) -> str:
-    """The program as assembly text that :func:`assemble` reads back to an equal program.
-
-    One instruction per line, each label as ``name:`` on its own line before the
-    instruction it points at (labels sharing an index in name order; labels at
-    ``len(program)`` at the end).
-
-    Raises
-    ------
-    ProgramError
-        If the program is invalid or a label name cannot be written as text.
-    """
-    program.validate()
-    at: dict[int, list[str]] = {}
-    for name, index in sorted(program.labels.items()):
-        if not LABEL_NAME.fullmatch(name):
-            raise ProgramError(f"label {name!r} is not a valid label name for assembly text")
-        at.setdefault(index, []).append(name)
-    lines: list[str] = []
-    for pc in range(len(program) + 1):
-        lines += [f"{name}:" for name in at.get(pc, ())]
-        if pc < len(program):
-            lines.append(format_instruction(program[pc]))
-    return "".join(line + "\n" for line in lines)
 
 
 # --------------------------------------------------------------------------- assembler
