@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 
 from simt.errors import AssemblyError, ProgramError
-from simt.isa import serde, text
+from simt.isa import codec, text
 from simt.isa.program import BufferOffset, Program, make
 from simt.isa.types import DType
 from simt.testing.strategies import programs
@@ -36,7 +36,7 @@ def test_quick_lines_read_as_the_full_reader_does(program: Program) -> None:
 @given(programs())
 def test_quick_json_reads_as_the_full_reader_does(program: Program) -> None:
     js = program.to_json()
-    full = serde._full_from_json(js)
+    full = Program(*codec._full_from_json(js)).validate()
     assert Program.from_json(js) == full == program
     assert Program.from_json(json.loads(js)) == full
     assert Program.from_json(js.encode()) == full
@@ -106,7 +106,7 @@ _LDG = {"LDG": {"ty": "F32", "dst": 1, "addr": {"BufferOffset": {"handle": 1, "o
 ])
 def test_documents_the_quick_reader_refuses_keep_their_errors(doc: dict) -> None:
     with pytest.raises(ProgramError) as full:
-        serde._full_from_json(doc)
+        Program(*codec._full_from_json(doc)).validate()
     with pytest.raises(ProgramError) as quick:
         Program.from_json(doc)
     assert str(quick.value) == str(full.value)
@@ -136,7 +136,39 @@ def test_quick_programs_are_valid_and_equal_to_built_ones() -> None:
 
 @given(programs())
 def test_json_text_is_the_plain_dump_of_each_instruction(program: Program) -> None:
-    lines = [serde._dump(serde._instruction_to_json(ins)) for ins in program]
+    lines = [codec._dump(codec._instruction_to_json(ins)) for ins in program]
     items = ",\n  ".join(lines)
     assert program.to_json().startswith(f'{{"instructions": [\n  {items}]' if lines else
                                         '{"instructions": []')
+
+
+def test_isa_modules_import_one_way() -> None:
+    """No module of simt.isa imports another inside a function, and the imports form no cycle."""
+    import ast
+    import pathlib
+
+    import simt.isa
+    root = pathlib.Path(simt.isa.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        top = {id(node) for node in tree.body}
+        graph[path.stem] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                assert id(node) in top, f"{path.stem} imports .{node.module} lazily"
+                graph[path.stem].add(node.module.split(".")[0])
+    done: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        assert name not in stack, f"import cycle: {' -> '.join((*stack, name))}"
+        if name in done or name not in graph:
+            return
+        for other in graph[name]:
+            visit(other, (*stack, name))
+        done.add(name)
+
+    for name in graph:
+        visit(name, ())
+    assert "program" in graph["serde"] and "program" in graph["text"]
+    assert not graph["program"] & {"serde", "text"}
