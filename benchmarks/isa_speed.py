@@ -8,8 +8,8 @@ back to an equal program, and prints the time of each conversion: milliseconds f
 whole program and microseconds per instruction, the best of ``--repeat`` runs.
 
 Targets: ``Program.from_json`` (text or parsed dict) <= 50 ms for 12,288 instructions,
-``simt.assemble`` <= 5 us an instruction.  The first launch decodes the program once
-(``first decode``); the launch itself is timed in ``bench_targets.py``.
+``simt.assemble`` <= 5 us an instruction.  ``first decode`` is the executor's one-time
+binding of a fresh program's instructions to their kernels at its first launch.
 
 Run: ``python benchmarks/isa_speed.py [--elements N] [--repeat K]``.
 """
