@@ -18,7 +18,7 @@ from dataclasses import fields
 
 from .program import (ADDRESS_CLASSES, INSTRUCTIONS, SHARED_FORMS, Instruction,
                       RegisterIndirectComputed, SharedIndirect)
-from .serde import _dump, _instruction_to_json
+from .codec import _dump, _instruction_to_json
 from .table import CVT_PAIRS, SPECS, Category, Condition, Kind, Scope, Spec
 from .text import assemble, format_instruction, usage
 from .types import DType

@@ -1,6 +1,8 @@
-"""Assembly text: the REF Display form of instructions, the assembler and the disassembler.
+"""Assembly text: the assembler, reading the REF Display form of instructions.
 
-Both directions are driven by the instruction table.  An instruction's text is
+Both directions are driven by the instruction table; the writing half (the
+disassembler, :func:`format_instruction`) lives in :mod:`simt.isa.display`, below the
+program module, and is re-exported here.  An instruction's text is
 its spec's ``head`` template (``"set{cond}.{ty}"``) with the head fields filled
 in, then the fields named in ``operands``, comma-separated; every field is
 written and read by the syntax of its :class:`~simt.isa.table.Kind`
@@ -31,18 +33,19 @@ still valid text: they fail only when executed.
 from __future__ import annotations
 
 import functools
-import math
+import itertools
 import re
 import string
 from dataclasses import dataclass, fields
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import AssemblyError, ProgramError
-from .program import (INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
+from .display import (ADDRESS_FORMATS, FORMATS, LABEL_NAME, USAGES, disassemble, format_address,
+                      format_float, format_instruction, usage)
+from .program import (BUILDERS, INSTRUCTIONS, BufferOffset, Instruction, PhiCoordinate, Program,
                       RegisterIndirect, RegisterIndirectComputed, Shared, SharedIndirect,
                       check_field)
 from .table import SPECS, Condition, Kind, Scope, Spec
@@ -51,8 +54,6 @@ from .types import DType
 __all__ = ["format_instruction", "format_address", "format_float", "usage", "disassemble",
            "assemble", "LABEL_NAME"]
 
-LABEL_NAME = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
-"""The syntax of a label name."""
 
 _WS = " \t\r\f\v"
 _INT = r"-?(?:0[xX][0-9A-Fa-f]+|[0-9]+)"
@@ -188,22 +189,6 @@ def _bits(value: float, ty: DType) -> int:
     return int(np.array(value, dtype=ty.numpy).view(f"u{ty.size}")[()])
 
 
-def format_float(x: float) -> str:
-    """``x`` as Rust's ``{}`` Display prints an f64.
-
-    Shortest round-trip digits, never an exponent: ``1e-10`` -> ``0.0000000001``,
-    ``1.0`` -> ``1``, ``-0.0`` -> ``-0``; ``NaN``, ``inf`` and ``-inf``.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = format(Decimal(repr(abs(x))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return ("-" if math.copysign(1.0, x) < 0 else "") + text
-
-
 # --------------------------------------------------------------------------- operand kinds
 
 def _indexed(tok: _Token, prefix: str, kind: Kind, what: str) -> int:
@@ -288,22 +273,24 @@ _TYPE_RE, _type = _enum_values({t.text: t for t in DType})
 _COND_RE, _cond = _enum_values({c.text: c for c in Condition})
 _SCOPE_RE, _scope = _enum_values({s.text: s for s in Scope})
 
-_KINDS: dict[Kind, _KindSyntax] = {
-    Kind.TYPE: _KindSyntax(lambda t: t.text, _type, "<{}>", f"(?P<{{g}}>{_TYPE_RE})"),
-    Kind.COND: _KindSyntax(lambda c: c.text, _cond, "<{}>", f"(?P<{{g}}>{_COND_RE})"),
-    Kind.SCOPE: _KindSyntax(lambda s: s.text, _scope, "<{}>", f"(?P<{{g}}>{_SCOPE_RE})"),
-    Kind.OPT_PRED: _KindSyntax(lambda p: "" if p is None else f".p{p}", _optional_predicate,
-                               "[.p<{}>]", r"(?:\.(?P<{g}>p[0-9]+))?"),
-    Kind.REG: _KindSyntax(lambda r: f"r{r}", _register, "r<{}>"),
-    Kind.PRED: _KindSyntax(lambda p: f"p{p}", _predicate, "p<{}>"),
-    Kind.LABEL: _KindSyntax(lambda name: f"@{name}", _label, "@<{}>"),
-    Kind.ADDR: _KindSyntax(lambda a: format_address(a), lambda t, v: _address(t), "<{}>"),
-    Kind.U8: _KindSyntax(str, _immediate(Kind.U8), "<{}>"),
-    Kind.U16: _KindSyntax(str, _immediate(Kind.U16), "<{}>"),
-    Kind.U32: _KindSyntax(str, _immediate(Kind.U32), "<{}>"),
-    Kind.U64: _KindSyntax(str, _u64, "<{}>"),
-    Kind.F64: _KindSyntax(format_float, _f64, "<{}>"),
+_PARSERS: dict[Kind, tuple[Callable[[_Token, dict[str, Any]], Any], str | None]] = {
+    Kind.TYPE: (_type, f"(?P<{{g}}>{_TYPE_RE})"),
+    Kind.COND: (_cond, f"(?P<{{g}}>{_COND_RE})"),
+    Kind.SCOPE: (_scope, f"(?P<{{g}}>{_SCOPE_RE})"),
+    Kind.OPT_PRED: (_optional_predicate, r"(?:\.(?P<{g}>p[0-9]+))?"),
+    Kind.REG: (_register, None),
+    Kind.PRED: (_predicate, None),
+    Kind.LABEL: (_label, None),
+    Kind.ADDR: (lambda t, v: _address(t), None),
+    Kind.U8: (_immediate(Kind.U8), None),
+    Kind.U16: (_immediate(Kind.U16), None),
+    Kind.U32: (_immediate(Kind.U32), None),
+    Kind.U64: (_u64, None),
+    Kind.F64: (_f64, None),
 }
+_KINDS: dict[Kind, _KindSyntax] = {
+    kind: _KindSyntax(FORMATS[kind], parse, USAGES.get(kind, "<{}>"), head)
+    for kind, (parse, head) in _PARSERS.items()}
 assert set(_KINDS) == set(Kind)
 
 
@@ -321,36 +308,25 @@ class _AddressForm:
     format: Callable[[Any], str]
 
 
-def _form(cls: type, pattern: str, fmt: Callable[[Any], str]) -> _AddressForm:
-    return _AddressForm(cls, re.compile(pattern.replace(" ", r"\s*"), re.ASCII), fmt)
+def _form(cls: type, pattern: str) -> _AddressForm:
+    return _AddressForm(cls, re.compile(pattern.replace(" ", r"\s*"), re.ASCII),
+                        ADDRESS_FORMATS[cls.serde])
 
 
 _ADDRESS_FORMS: tuple[_AddressForm, ...] = (
-    _form(BufferOffset, rf"buf (?P<handle>{_N}) \+ (?P<offset>{_N})",
-          lambda a: f"[buf{a.handle} + {a.offset}]"),
+    _form(BufferOffset, rf"buf (?P<handle>{_N}) \+ (?P<offset>{_N})"),
     _form(PhiCoordinate,
-          rf"(?:Φ|(?i:phi)) \( (?P<class_>{_N}) , (?P<page>{_N}) , (?P<byte>{_N}) \)",
-          lambda a: f"[Φ({a.class_}, {a.page}, {a.byte})]"),
-    _form(RegisterIndirectComputed, r"(?P<handle_reg>r[0-9]+) \+ (?P<offset_reg>r[0-9]+)",
-          lambda a: f"[r{a.handle_reg} + r{a.offset_reg}]"),
-    _form(RegisterIndirect, rf"(?P<base>r[0-9]+) (?P<sign>[+-]) (?P<offset>{_N})",
-          lambda a: f"[r{a.base} {'-' if a.offset < 0 else '+'} {abs(a.offset)}]"),
-    _form(SharedIndirect, r"shared \+ (?P<offset_reg>r[0-9]+)",
-          lambda a: f"[shared + r{a.offset_reg}]"),
-    _form(Shared, rf"shared(?: \+ (?P<offset>{_N}))?",
-          lambda a: f"[shared + {a.offset}]" if a.offset else "[shared]"),
+          rf"(?:Φ|(?i:phi)) \( (?P<class_>{_N}) , (?P<page>{_N}) , (?P<byte>{_N}) \)"),
+    _form(RegisterIndirectComputed, r"(?P<handle_reg>r[0-9]+) \+ (?P<offset_reg>r[0-9]+)"),
+    _form(RegisterIndirect, rf"(?P<base>r[0-9]+) (?P<sign>[+-]) (?P<offset>{_N})"),
+    _form(SharedIndirect, r"shared \+ (?P<offset_reg>r[0-9]+)"),
+    _form(Shared, rf"shared(?: \+ (?P<offset>{_N}))?"),
 )
-_FORM_OF = {form.cls: form for form in _ADDRESS_FORMS}
 _ADDRESS_FIELD_KINDS = {"handle": Kind.U64, "offset": Kind.U64, "class_": Kind.U8,
                         "page": Kind.U8, "byte": Kind.U8}
 _BRACKETS = re.compile(rf"\[[{_WS}]*(?P<inner>.*?)[{_WS}]*\]", re.ASCII)
 _ADDRESS_HINT = ("[bufH + N], [Φ(c, p, b)], [rB + N], [rB - N], [rH + rO], [shared + N] "
                  "or [shared + rO]")
-
-
-def format_address(addr: Any) -> str:
-    """The REF Display text of an address, e.g. ``[r1 + r0]`` or ``[Φ(5, 12, 200)]``."""
-    return _FORM_OF[type(addr)].format(addr)
 
 
 def _address(tok: _Token) -> Any:
@@ -404,55 +380,6 @@ class _Form:
 _FORMS: dict[str, _Form] = {spec.name: _Form.of(spec) for spec in SPECS}
 
 
-def usage(spec: Spec) -> str:
-    """The text form of a spec with placeholders, e.g. ``add.<ty> r<dst>, r<src1>, r<src2>``."""
-
-    def show(name: str) -> str:
-        return _KINDS[spec.kind_of(name)].usage.format(name.rstrip("_"))
-
-    head = spec.head.format(**{name: show(name) for name in _FORMS[spec.name].head_fields})
-    operands = ", ".join(map(show, spec.operands))
-    return f"{head} {operands}" if operands else head
-
-
-def format_instruction(ins: Instruction) -> str:
-    """The REF Display text of one instruction, e.g. ``setlt.f32 p0, r1, r2``."""
-    spec = ins.spec
-
-    def text(name: str) -> str:
-        return _KINDS[spec.kind_of(name)].format(getattr(ins, name))
-
-    head = spec.head.format(**{name: text(name) for name in _FORMS[spec.name].head_fields})
-    operands = ", ".join(map(text, spec.operands))
-    return f"{head} {operands}" if operands else head
-
-
-def disassemble(program: Program) -> str:
-    """The program as assembly text that :func:`assemble` reads back to an equal program.
-
-    One instruction per line, each label as ``name:`` on its own line before the
-    instruction it points at (labels sharing an index in name order; labels at
-    ``len(program)`` at the end).
-
-    Raises
-    ------
-    ProgramError
-        If the program is invalid or a label name cannot be written as text.
-    """
-    program.validate()
-    at: dict[int, list[str]] = {}
-    for name, index in sorted(program.labels.items()):
-        if not LABEL_NAME.fullmatch(name):
-            raise ProgramError(f"label {name!r} is not a valid label name for assembly text")
-        at.setdefault(index, []).append(name)
-    lines: list[str] = []
-    for pc in range(len(program) + 1):
-        lines += [f"{name}:" for name in at.get(pc, ())]
-        if pc < len(program):
-            lines.append(format_instruction(program[pc]))
-    return "".join(line + "\n" for line in lines)
-
-
 # --------------------------------------------------------------------------- assembler
 
 @dataclass(frozen=True)
@@ -463,6 +390,145 @@ class _Parsed:
     line: int
     column: int                 # of the mnemonic
     columns: dict[str, int]     # field name -> column of its text
+
+
+# --------------------------------------------------------------------------- quick lines
+#
+# The usual line (a canonical head, decimal operands in range, the common address forms,
+# no label or comment) is read by one regex per spec made from the table once; every
+# other line, and every line whose values are out of range, goes through
+# _parse_instruction, which gives the exact error.
+
+_QWS = "[ \t]*"
+_QUICK_LINE = re.compile(r"[ \t]*([a-z0-9_.]+)(?:[ \t]+([^;#/:]*?))?[ \t\r]*", re.ASCII)
+_QUICK_ADDRESS = (r"\[(?:buf([0-9]{1,20}) \+ ([0-9]{1,20})|r([0-9]{1,3}) ([+-]) ([0-9]{1,10})"
+                  r"|r([0-9]{1,3}) \+ r([0-9]{1,3})|shared \+ ([0-9]{1,20})|shared \+ r([0-9]{1,3})"
+                  r"|(shared))\]").replace(" ", _QWS)
+_QUICK_OPERANDS = {Kind.REG: (r"r([0-9]{1,3})", 1), Kind.PRED: (r"p([0-9]{1,2})", 1),
+                   Kind.LABEL: (rf"@({LABEL_NAME.pattern})", 1),
+                   Kind.U8: (r"([0-9]{1,10})", 1), Kind.U16: (r"([0-9]{1,10})", 1),
+                   Kind.U32: (r"([0-9]{1,10})", 1), Kind.U64: (r"([0-9]{1,20})", 1),
+                   Kind.ADDR: (_QUICK_ADDRESS, 10)}
+
+
+class _Slow(Exception):
+    """The quick reader cannot take this line."""
+
+
+def _quick_address(g: tuple, i: int, shared_ok: bool) -> Any:
+    if g[i] is not None:
+        handle, offset = int(g[i]), int(g[i + 1])
+        if handle >= 1 << 64 or offset >= 1 << 64:
+            raise _Slow
+        return BufferOffset(handle, offset)
+    if g[i + 2] is not None:
+        base, offset = int(g[i + 2]), int(g[i + 4])
+        offset = -offset if g[i + 3] == "-" else offset
+        if base > 255 or not -(1 << 31) <= offset < (1 << 31):
+            raise _Slow
+        return RegisterIndirect(base, offset)
+    if g[i + 5] is not None:
+        handle, offset = int(g[i + 5]), int(g[i + 6])
+        if handle > 255 or offset > 255:
+            raise _Slow
+        return RegisterIndirectComputed(handle, offset)
+    if not shared_ok:   # shared addresses outside LDS/STS: the full path reports it
+        raise _Slow
+    if g[i + 7] is not None:
+        offset = int(g[i + 7])
+        if offset >= 1 << 64:
+            raise _Slow
+        return Shared(offset)
+    if g[i + 8] is not None:
+        offset = int(g[i + 8])
+        if offset > 255:
+            raise _Slow
+        return SharedIndirect(offset)
+    return Shared(0)
+
+
+def _quick_reader(kind: Kind, i: int, shared_ok: bool) -> Callable[[tuple], Any]:
+    """Reads the value of one operand from the groups of the quick regex, from group i."""
+    if kind is Kind.ADDR:
+        return lambda g: _quick_address(g, i, shared_ok)
+    if kind is Kind.LABEL:
+        return lambda g: g[i]
+    limit = kind.limit
+
+    def integer(g: tuple) -> int:
+        value = int(g[i])
+        if value >= limit:
+            raise _Slow
+        return value
+    return integer
+
+
+@dataclass(frozen=True)
+class _QuickForm:
+    """A spec's operands as one regex, and their readers by serde position."""
+
+    operands: re.Pattern[str]
+    readers: tuple[tuple[int, Callable[[tuple], Any]], ...]
+    build: Callable[..., Instruction]
+
+    @classmethod
+    def of(cls, spec: Spec) -> "_QuickForm | None":
+        parts, readers, group = [], [], 0
+        shared_ok = spec.name in ("LDS", "STS")
+        for name in spec.operands:
+            kind = spec.kind_of(name)
+            if kind not in _QUICK_OPERANDS:
+                return None
+            pattern, groups = _QUICK_OPERANDS[kind]
+            parts.append(pattern)
+            readers.append((spec.field_names.index(name), _quick_reader(kind, group, shared_ok)))
+            group += groups
+        regex = re.compile(f"{_QWS},{_QWS}".join(parts), re.ASCII)
+        return cls(regex, tuple(readers), BUILDERS[spec.name])
+
+
+@functools.cache
+def _quick_heads() -> dict[str, tuple[Spec, tuple, _QuickForm]]:
+    """Every head text of every spec with a quick form -> the spec and its head's values.
+
+    The values are in serde order, ``None`` where an operand goes.
+    """
+    choices = {Kind.TYPE: list(DType), Kind.COND: list(Condition), Kind.SCOPE: list(Scope),
+               Kind.OPT_PRED: [None, *range(16)]}
+    heads: dict[str, tuple[Spec, tuple, _QuickForm]] = {}
+    for spec in SPECS:
+        quick = _QuickForm.of(spec)
+        if quick is None or spec.name.startswith("Reduce"):
+            continue
+        names = _FORMS[spec.name].head_fields
+        for combo in itertools.product(*(choices[spec.kind_of(n)] for n in names)):
+            values = dict(zip(names, combo))
+            text = spec.head.format(**{n: _KINDS[spec.kind_of(n)].format(v)
+                                       for n, v in values.items()})
+            heads.setdefault(text, (spec, tuple(values.get(n) for n in spec.field_names), quick))
+    return heads
+
+
+def _quick_instruction(raw: str) -> Instruction | None:
+    """The instruction on a usual line, or None when the line needs the full reader."""
+    m = _QUICK_LINE.fullmatch(raw)
+    if m is None:
+        return None
+    entry = _quick_heads().get(m[1])
+    if entry is None:
+        return None
+    spec, values, quick = entry
+    operands = quick.operands.fullmatch(m[2] or "")
+    if operands is None:
+        return None
+    groups = operands.groups()
+    values = list(values)
+    try:
+        for index, read in quick.readers:
+            values[index] = read(groups)
+    except _Slow:
+        return None
+    return quick.build(*values)
 
 
 def assemble(text: str) -> Program:
@@ -480,10 +546,19 @@ def assemble(text: str) -> Program:
     """
     if not isinstance(text, str):
         raise TypeError(f"assemble() takes a str, not {type(text).__name__}")
-    parsed: list[_Parsed] = []
+    parsed: list[Instruction] = []
+    lines: list[int] = []
+    raws: list[str] = []
     labels: dict[str, int] = {}
     defined_on: dict[str, int] = {}
+    quick = _quick_instruction
     for number, raw in enumerate(text.split("\n"), 1):
+        ins = quick(raw)
+        if ins is not None:
+            parsed.append(ins)
+            lines.append(number)
+            raws.append(raw)
+            continue
         comment = _COMMENT.search(raw)
         code = raw[:comment.start()] if comment else raw
         pos = _skip_space(code, 0)
@@ -495,23 +570,40 @@ def assemble(text: str) -> Program:
             labels[name], defined_on[name] = len(parsed), number
             pos = _skip_space(code, m.end())
         if pos < len(code):
-            parsed.append(_parse_instruction(code, pos, number))
-    for p in parsed:
-        for field in p.ins.spec.fields:
-            name = getattr(p.ins, field.name)
-            if field.kind is Kind.LABEL and name not in labels:
-                raise AssemblyError(f"undefined label {name!r}", line=p.line,
-                                    column=p.columns[field.name])
-    program = Program([p.ins for p in parsed], labels, [p.line for p in parsed], source=text)
+            parsed.append(_parse_instruction(code, pos, number).ins)
+            lines.append(number)
+            raws.append(raw)
+    for pc, ins in enumerate(parsed):
+        for name in _LABEL_FIELDS[ins.spec.name]:
+            target = getattr(ins, name)
+            if target not in labels:
+                p = _reparse(raws[pc], lines[pc])
+                raise AssemblyError(f"undefined label {target!r}", line=p.line,
+                                    column=p.columns[name])
+    program = Program(parsed, labels, lines, source=text)
     try:
         return program.validate()
     except ProgramError as error:   # rules across fields, e.g. shared addresses in LDG/STG
-        p = parsed[error.pc]
+        p = _reparse(raws[error.pc], lines[error.pc])
         column = next((p.columns[f.name] for f in p.ins.spec.fields
                        if check_field(p.ins, f.name, f.kind, getattr(p.ins, f.name), labels)),
                       p.column)
         raise AssemblyError(error.reason, line=p.line, column=column, pc=error.pc,
                             instruction=error.instruction) from None
+
+
+_LABEL_FIELDS = {spec.name: tuple(f.name for f in spec.fields if f.kind is Kind.LABEL)
+                 for spec in SPECS}
+
+
+def _reparse(raw: str, line: int) -> _Parsed:
+    """The instruction on a line that has one, with the columns of its pieces."""
+    comment = _COMMENT.search(raw)
+    code = raw[:comment.start()] if comment else raw
+    pos = _skip_space(code, 0)
+    while (m := _LABEL_DEF.match(code, pos)) is not None:
+        pos = _skip_space(code, m.end())
+    return _parse_instruction(code, pos, line)
 
 
 def _skip_space(code: str, pos: int) -> int:
