@@ -334,13 +334,54 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return mem[_byte_positions(pos, size)].view(dtype)
 
 
-def _last_wins(keys: np.ndarray) -> np.ndarray:
-    """Indices keeping, for each distinct key, its last occurrence (highest lane)."""
-    if keys.size < 2 or bool((keys[1:] > keys[:-1]).all()):
+#: The duplicate test stamps lane numbers into a scratch array over the keys' range when
+#: that range spans at most this many times the number of keys; sparser keys are sorted.
+_STAMP_SPAN = 8
+
+
+def _distinct(keys: np.ndarray) -> bool | None:
+    """Whether the keys are pairwise distinct; None when their range is too sparse to tell
+    cheaply.
+
+    Scatter-then-verify: lane ``i`` writes ``i`` into a scratch array at its key, then
+    reads its key back.  If the keys are distinct every lane reads its own number.  If
+    lanes ``i != j`` share a key, the scratch holds one number there, which differs from
+    ``i`` or from ``j``, so some lane reads another's number: the test never depends on
+    the order in which NumPy performs the colliding writes.  Fewer distinct values in the
+    range than keys (pigeonhole) means a duplicate without any write.
+    """
+    n = keys.size
+    lo, hi = int(keys.min()), int(keys.max())
+    span = hi - lo + 1
+    if span < n:
+        return False
+    if span > _STAMP_SPAN * n:
+        return None
+    lanes = np.arange(n, dtype=np.int32 if n < (1 << 31) else np.int64)
+    stamp = np.empty(span, lanes.dtype)
+    at = keys - lo if lo else keys
+    stamp[at] = lanes
+    return bool(np.array_equal(stamp[at], lanes))
+
+
+def _last_wins(keys: np.ndarray) -> np.ndarray | slice:
+    """Indices keeping, for each distinct key, its last occurrence (highest lane).
+
+    ``slice(None)`` (every index) when the keys are distinct: ascending, or found so by
+    :func:`_distinct`.  Otherwise a stable argsort orders equal keys by lane, so the
+    last index of each run of equal sorted keys is that key's highest lane.
+    """
+    n = keys.size
+    if n < 2 or bool((keys[1:] > keys[:-1]).all()):
         return slice(None)
-    rev = keys[::-1]
-    _, first = np.unique(rev, return_index=True)
-    return keys.size - 1 - first
+    if _distinct(keys):
+        return slice(None)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    last = np.empty(n, bool)
+    last[-1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=last[:-1])
+    return order[last]
 
 
 def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
