@@ -12,7 +12,7 @@ from ..events import Access
 from ..lanes import LaneSet, Masked, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
                       scatter)
-from ..values import Affine, Tiled, grid, grid_bounds, tiled
+from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Step
 
 __all__ = ["KERNELS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store", "positions",
@@ -97,7 +97,7 @@ def segments_for(step: Step, handles, offsets, size: int,
     """
     memory = step.launch.memory
     count = step.n if subset is None else subset.size
-    if isinstance(handles, Tiled):
+    if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
     if isinstance(handles, Affine):
         handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
@@ -106,6 +106,8 @@ def segments_for(step: Step, handles, offsets, size: int,
             seg = _grid_segment(step, memory.region(int(handles)), offsets, size)
             if seg is not None:
                 return [seg]
+        offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
+    elif isinstance(offsets, Digits):
         offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
     if subset is None and isinstance(handles, int) and type(offsets) is np.ndarray \
             and count > 1:
@@ -148,6 +150,8 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
         run = _shared_run(step, offsets, size)
         if run is not None:
             return [run]
+        offsets = offsets.at(step.lanes)
+    elif isinstance(offsets, Digits):
         offsets = offsets.at(step.lanes)
     off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
     bad = check_range(off, size, limit)
