@@ -1279,3 +1279,17 @@ def test_two_dimensional_grid_across_executor_pieces(grid_x) -> None:
     np.testing.assert_array_equal(_lane_words(split, lanes), words)
     np.testing.assert_array_equal(out_words(split, np.uint32, lanes, stride=4,
                                             offset=16 * lanes), permuted)
+
+
+@pytest.mark.parametrize("bx, by", [(16, 16), (8, 32)])
+def test_two_dimensional_tiles_out_of_bounds(bx, by) -> None:
+    """The transposed (digits) read one word past the tile: the lane reading past the
+    end faults at the same pc and lane as in the reference."""
+    grid = (2, 2)
+    lanes = bx * by * grid[0] * grid[1]
+    text = tile_2d_text(bx, by, lanes).replace(
+        "    lds.u32 r22,", "    mov_imm.u64 r40, 4\n    add.u64 r21, r21, r40\n    lds.u32 r22,")
+    case = make_case(text, (grid[0], grid[1], 1), (bx, by, 1),
+                     data=random_words(5, lanes, 0, 1 << 20), shared_bytes=4 * bx * by)
+    error = agree(case).error
+    assert error[0] == "OutOfBoundsError" and error[2] == bx * by - 1

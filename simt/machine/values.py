@@ -238,11 +238,12 @@ class Digits:
     the type's modulus).
     """
 
-    __slots__ = ("base", "coefs", "radices", "dtype")
+    __slots__ = ("base", "coefs", "radices", "dtype", "_view")
 
     def __init__(self, base: int, coefs: tuple[int, ...], radices: tuple[int | None, ...],
                  dtype: np.dtype) -> None:
         self.base, self.coefs, self.radices, self.dtype = base, coefs, radices, dtype
+        self._view: tuple | None = None     # (lane range, its materialized values)
 
     def units(self) -> list[int]:
         """``unit_k`` of each digit."""
@@ -277,6 +278,9 @@ class Digits:
         if n and lanes.is_range:
             q0, q1 = lanes.lo // top, (lanes.hi - 1) // top + 1
         if n and lanes.is_range and (q1 - q0) * top <= 4 * n + 1024:
+            key = (lanes.lo, lanes.hi)
+            if self._view is not None and self._view[0] == key:
+                return self._view[1][:]     # a view: never adopted as a row's storage
             # one axis per digit, most significant first: the lanes of q0 * top .. q1 * top
             m = len(units)
             total = np.arange(q0, q1, dtype=u64) * coefs[-1] + np.uint64(self.base & _M64)
@@ -286,14 +290,17 @@ class Digits:
                 shape[m - 1 - k] = self.radices[k]
                 total = total + (np.arange(self.radices[k], dtype=u64) * coefs[k]).reshape(shape)
             flat = total.reshape(-1)[lanes.lo - q0 * top: lanes.hi - q0 * top]
-        else:
-            idx = lanes.indices().astype(u64)
-            flat = np.full(idx.shape, np.uint64(self.base & _M64), u64)
-            for c, r, u in zip(coefs, self.radices, units):
-                digit = idx // np.uint64(u) if u > 1 else idx
-                if r is not None:
-                    digit = digit % np.uint64(r)
-                flat += digit * c
+            values = flat.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
+            values.flags.writeable = False
+            self._view = (key, values)
+            return values[:]
+        idx = lanes.indices().astype(u64)
+        flat = np.full(idx.shape, np.uint64(self.base & _M64), u64)
+        for c, r, u in zip(coefs, self.radices, units):
+            digit = idx // np.uint64(u) if u > 1 else idx
+            if r is not None:
+                digit = digit % np.uint64(r)
+            flat += digit * c
         return flat.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
 
     def __repr__(self) -> str:

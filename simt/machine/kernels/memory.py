@@ -12,6 +12,7 @@ from ..events import Access
 from ..lanes import LaneSet, Masked, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
                       scatter)
+from .. import affine
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Step
 
@@ -152,6 +153,9 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
             return [run]
         offsets = offsets.at(step.lanes)
     elif isinstance(offsets, Digits):
+        run = _shared_digits(step, offsets, size)
+        if run is not None:
+            return [run]
         offsets = offsets.at(step.lanes)
     off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
     bad = check_range(off, size, limit)
@@ -198,6 +202,29 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
     if g is not None:
         return _lattice(piece.shared, g, size)
     return Segment(piece.shared, pos.at(lanes), slice(None))
+
+
+def _shared_digits(step: Step, offsets: Digits, size: int) -> Segment | None:
+    """The segment of digits shared offsets that are in bounds for every lane.
+
+    When the offsets' bounds over the piece's first ``hi`` lanes lie inside
+    ``[0, shared_bytes - size]`` no lane faults and no offset wraps, so the byte
+    position ``block * shared_bytes + offset`` is the digits value with
+    ``shared_bytes`` added per block (a tile index of period ``lanes_per_block``),
+    materialized once; None (the checked path) otherwise.
+    """
+    lanes, piece = step.lanes.domain, step.launch
+    period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
+    if len(lanes) == 0:
+        return None
+    low, high = offsets.bounds(lanes.hi)
+    if low < 0 or high + size > limit:
+        return None
+    pos = affine.arith("ADD", DType.U64, Digits(offsets.base, offsets.coefs, offsets.radices,
+                                                _U64), Tiled(0, 0, limit, period, _U64))
+    if pos is None:
+        return None
+    return Segment(piece.shared, pos.at(lanes).view(np.int64), slice(None))
 
 
 def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
