@@ -334,34 +334,31 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return mem[_byte_positions(pos, size)].view(dtype)
 
 
-#: The duplicate test stamps lane numbers into a scratch array over the keys' range when
-#: that range spans at most this many times the number of keys; sparser keys are sorted.
-_STAMP_SPAN = 8
+#: The duplicate test marks the keys in a scratch array over their range when that range
+#: spans at most this many times the number of keys; sparser keys are sorted.
+_MARK_SPAN = 8
 
 
 def _distinct(keys: np.ndarray) -> bool | None:
     """Whether the keys are pairwise distinct; None when their range is too sparse to tell
     cheaply.
 
-    Scatter-then-verify: lane ``i`` writes ``i`` into a scratch array at its key, then
-    reads its key back.  If the keys are distinct every lane reads its own number.  If
-    lanes ``i != j`` share a key, the scratch holds one number there, which differs from
-    ``i`` or from ``j``, so some lane reads another's number: the test never depends on
-    the order in which NumPy performs the colliding writes.  Fewer distinct values in the
-    range than keys (pigeonhole) means a duplicate without any write.
+    Every key marks its entry of a zeroed boolean array over ``[min, max]``; the
+    number of marked entries is the number of distinct keys, so the keys are
+    distinct exactly when it equals their count.  Every write stores the same
+    value, so the answer never depends on the order of colliding writes.  Fewer
+    values in the range than keys (pigeonhole) means a duplicate without any write.
     """
     n = keys.size
     lo, hi = int(keys.min()), int(keys.max())
     span = hi - lo + 1
     if span < n:
         return False
-    if span > _STAMP_SPAN * n:
+    if span > _MARK_SPAN * n:
         return None
-    lanes = np.arange(n, dtype=np.int32 if n < (1 << 31) else np.int64)
-    stamp = np.empty(span, lanes.dtype)
-    at = keys - lo if lo else keys
-    stamp[at] = lanes
-    return bool(np.array_equal(stamp[at], lanes))
+    marks = np.zeros(span, bool)
+    marks[keys - lo if lo else keys] = True
+    return int(np.count_nonzero(marks)) == n
 
 
 def _last_wins(keys: np.ndarray) -> np.ndarray | slice:

@@ -3,7 +3,7 @@
 Positions are drawn distinct (ascending, permuted, sparse), with duplicates (a
 few or many, dense or sparse ranges, fewer values than lanes), element-aligned
 and misaligned (the byte path), so every route of the duplicate test is taken:
-ascending, the lane-number stamp, the pigeonhole shortcut and the stable sort.
+ascending, the marks over the range, the pigeonhole shortcut and the stable sort.
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def test_scatter_matches_lane_order(store):
 @pytest.mark.parametrize("keys, distinct", [
     ([3, 1, 2, 0], True),
     ([5, 9, 7, 6, 8], True),
-    ([3, 1, 3, 0], False),          # dense range: the stamp sees the collision
+    ([3, 1, 3, 0], False),          # dense range: three marks for four keys
     ([2, 1, 2, 1], False),          # fewer values than keys: pigeonhole
-    ([1000, 0, 500], None),         # too sparse for a stamp
+    ([1000, 0, 500], None),         # too sparse to mark
 ])
 def test_distinct(keys, distinct):
     assert memory_mod._distinct(np.array(keys, np.int64)) is distinct
