@@ -1154,3 +1154,142 @@ def test_random_programs_with_every_split_masked(case) -> None:
         assert_agree(case, run_reference(case), run_device(case))
     finally:
         lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY = saved
+
+
+# --------------------------------------------------------------------------- 2-D blocks and grids
+
+def tile_2d_text(bx: int, by: int, lanes: int) -> str:
+    """threadIdx.y from the global lane id (``and``/``shr``), blockIdx.x from r253 and
+    blockIdx.y by DIV, a tile through shared memory read transposed, a store and a load at
+    permuted global offsets.  Lane ``g`` writes u32s ``ty, r253, s[tx * by + ty], by`` at
+    ``16 g`` and ``g`` at ``16 * lanes + 4 * (P * block + tx * by + ty)``."""
+    p = bx * by
+    return f"""
+    mov_imm.u32 r9, 4
+    shl.u64 r10, r255, r9                   ; 16 * gid: this lane's output slot
+    mov_imm.u64 r4, {p - 1}
+    and.u64 r5, r255, r4                    ; lane in block
+    mov_imm.u32 r6, {bx.bit_length() - 1}
+    shr.u64 r7, r5, r6                      ; ty
+    cvt.u64.u32 r8, r252                    ; tx
+    cvt.u64.u32 r11, r253                   ; blockIdx.x
+    mov_imm.u32 r12, {p.bit_length() - 1}
+    shr.u64 r13, r255, r12                  ; the block's linear index
+    cvt.u64.u32 r14, r254
+    mov_imm.u64 r15, {by}
+    mul.u64 r16, r7, r14
+    add.u64 r16, r16, r8                    ; ty * bx + tx
+    mov_imm.u32 r17, 2
+    shl.u64 r16, r16, r17
+    mov_imm.u64 r18, 1000
+    mul.u64 r19, r11, r18
+    add.u64 r19, r19, r5
+    cvt.u32.u64 r19, r19                    ; 1000 * blockIdx.x + lane in block
+    sts.u32 [shared + r16], r19
+    bar.sync 0
+    mul.u64 r20, r8, r15
+    add.u64 r20, r20, r7                    ; tx * by + ty
+    shl.u64 r21, r20, r17
+    lds.u32 r22, [shared + r21]
+    cvt.u32.u64 r23, r7
+    stg.u32 [r1 + r10], r23
+    mov_imm.u64 r24, 4
+    add.u64 r25, r10, r24
+    stg.u32 [r1 + r25], r253
+    add.u64 r25, r25, r24
+    stg.u32 [r1 + r25], r22
+    cvt.u64.u32 r26, r253
+    mov_imm.u64 r27, {p}
+    mul.u64 r28, r13, r27
+    add.u64 r28, r28, r20                   ; P * block + tx * by + ty
+    shl.u64 r28, r28, r17
+    ldg.u32 r29, [r0 + r28]
+    mov_imm.u64 r30, {16 * lanes}
+    add.u64 r31, r28, r30
+    cvt.u32.u64 r32, r255
+    add.u32 r32, r32, r29
+    stg.u32 [r1 + r31], r32
+    cvt.u64.u32 r33, r253
+    sub.u64 r33, r13, r33                   ; block - blockIdx.x = blockIdx.y * grid.x
+    cvt.u32.u64 r33, r33
+    add.u64 r25, r25, r24
+    stg.u32 [r1 + r25], r33
+    exit
+"""
+
+
+def tile_2d_expected(bx: int, by: int, grid: tuple[int, int], data: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The per-lane words (lanes x 4) and the permuted words of :func:`tile_2d_text`."""
+    p = bx * by
+    lanes = grid[0] * grid[1] * p
+    g = np.arange(lanes, dtype=np.int64)
+    t, block = g % p, g // p
+    tx, ty = t % bx, t // bx
+    bid_x = block % grid[0]
+    read = tx * by + ty                         # s[read] was written by the lane t' = read
+    words = np.stack([ty, bid_x, 1000 * bid_x + (read // bx) * bx + read % bx,
+                      block - bid_x], axis=1)
+    perm = p * block + read
+    permuted = np.empty(lanes, np.int64)
+    permuted[perm] = g + data[perm].astype(np.int64)
+    return words.astype(np.uint32), permuted.astype(np.uint32)
+
+
+@settings(max_examples=examples(12))
+@given(shape=st.sampled_from([((16, 16), (2, 3)), ((8, 32), (3, 2)), ((16, 16), (1, 1)),
+                              ((8, 32), (5, 1)), ((16, 4), (2, 4)), ((4, 8), (3, 3))]),
+       seed=st.integers(0, 99))
+def test_two_dimensional_tiles(shape, seed) -> None:
+    """2-D blocks (16 x 16, 8 x 32, ...) on 2-D grids: threadIdx.y, r253 and addresses
+    derived from them (digits of the lane index) agree with the reference and NumPy."""
+    (bx, by), grid = shape
+    lanes = bx * by * grid[0] * grid[1]
+    data = random_words(seed, lanes, 0, 1 << 20)
+    case = make_case(tile_2d_text(bx, by, lanes), (grid[0], grid[1], 1), (bx, by, 1),
+                     data=data, shared_bytes=4 * bx * by)
+    ref = agree(case)
+    assert ref.error is None
+    words, permuted = tile_2d_expected(bx, by, grid, np.frombuffer(data, np.uint32))
+    np.testing.assert_array_equal(_lane_words(ref, lanes), words)
+    np.testing.assert_array_equal(out_words(ref, np.uint32, lanes, stride=4, offset=16 * lanes),
+                                  permuted)
+
+
+def _lane_words(outcome: Outcome, lanes: int) -> np.ndarray:
+    return out_words(outcome, np.uint32, 4 * lanes, stride=4).reshape(lanes, 4)
+
+
+@pytest.mark.parametrize("grid_x", [64, 300])
+def test_two_dimensional_grid_across_executor_pieces(grid_x) -> None:
+    """More blocks than one piece: r253 of a 2-D grid is a tile index (rows within one
+    piece), digits (pieces starting a row) or an array (elsewhere); the same memory as
+    one big piece, and NumPy's values."""
+    bx, by = 16, 16
+    grid = (grid_x, 600 // grid_x + 1)
+    lanes = bx * by * grid[0] * grid[1]
+    data = random_words(3, lanes, 0, 1 << 20)
+    case = make_case(tile_2d_text(bx, by, lanes), (grid[0], grid[1], 1), (bx, by, 1),
+                     data=data, shared_bytes=4 * bx * by)
+    split = run_device(case, piece_lanes=65_536)
+    whole = run_device(case, piece_lanes=4 * 65_536)
+    assert split.error is None and whole.error is None
+    assert split.buffers == whole.buffers
+    words, permuted = tile_2d_expected(bx, by, grid, np.frombuffer(data, np.uint32))
+    np.testing.assert_array_equal(_lane_words(split, lanes), words)
+    np.testing.assert_array_equal(out_words(split, np.uint32, lanes, stride=4,
+                                            offset=16 * lanes), permuted)
+
+
+@pytest.mark.parametrize("bx, by", [(16, 16), (8, 32)])
+def test_two_dimensional_tiles_out_of_bounds(bx, by) -> None:
+    """The transposed (digits) read one word past the tile: the lane reading past the
+    end faults at the same pc and lane as in the reference."""
+    grid = (2, 2)
+    lanes = bx * by * grid[0] * grid[1]
+    text = tile_2d_text(bx, by, lanes).replace(
+        "    lds.u32 r22,", "    mov_imm.u64 r40, 4\n    add.u64 r21, r21, r40\n    lds.u32 r22,")
+    case = make_case(text, (grid[0], grid[1], 1), (bx, by, 1),
+                     data=random_words(5, lanes, 0, 1 << 20), shared_bytes=4 * bx * by)
+    error = agree(case).error
+    assert error[0] == "OutOfBoundsError" and error[2] == bx * by - 1

@@ -19,14 +19,30 @@ Why the results are exact:
   lane index, so the predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...)
   or a window of one key (``==``, ``!=``).  Likewise for tiled values that vary
   only with the lane's index in its tile, or only with the tile.
+* :class:`Digits` (``base + sum(c_k * digit_k(lane))`` over a mixed-radix lane):
+  a digit ``(lane // u) % r`` splits at any ``e`` with ``u | e`` and
+  ``e | u r`` into ``(lane // u) % (e/u) + (e/u) * ((lane // e) % (u r / e))``,
+  so two values whose digit boundaries form one divisibility chain are
+  rewritten over the same digits, where ``+``, ``-``, ``*`` and ``<<`` by a uniform
+  act coefficient-wise as above.
+* SHR, DIV and AND by a uniform ``d``: split the digits until every coefficient
+  is a multiple of ``d`` (the high part ``H``) or belongs to a digit of finite
+  radix (the low part ``L``), and write ``base = d B + b0`` with ``0 <= b0 < d``.
+  When ``0 <= b0 + L < d`` for every digit value, ``x = d (B + H/d) + (b0 + L)``
+  gives ``floor(x / d) = B + H/d`` and ``x mod d = b0 + L`` exactly.  SHR (floor
+  for both signednesses) and DIV (truncation: only when no lane is negative)
+  also need the unwrapped value not to wrap over the piece; AND with ``d - 1``
+  does not, since ``d`` divides the type's modulus.
 """
 
 from __future__ import annotations
 
+from math import gcd
+
 from ..isa.table import Condition
 from ..isa.types import DType
 from .lanes import LaneSet
-from .values import Affine, Cut, Tiled, tiled
+from .values import Affine, Cut, Digits, Tiled, digits, int_range, tiled
 
 __all__ = ["arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
 
@@ -64,12 +80,16 @@ def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
             count = (b.base % (1 << 32)) % ty.bits
             return Affine(a.base << count, a.stride << count, a.dtype)
         return None
+    if ka is Digits or kb is Digits:
+        return _digits_arith(name, ty, a, b)
     if (ka is not Affine and ka is not Tiled) or (kb is not Affine and kb is not Tiled):
         return None
     period = _period(a, b)
+    if period is None:          # two periods: their digits may still nest
+        return _digits_arith(name, ty, a, b)
     pa = _parts(a, ty, period)
     pb = _parts(b, ty if name != "SHL" else DType.U32, period)
-    if period is None or pa is None or pb is None:
+    if pa is None or pb is None:
         return None
     dtype = a.dtype
     if name == "ADD":
@@ -89,17 +109,18 @@ def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
     return None
 
 
-def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | None:
-    """DIV, SHR and AND of the lane-like value ``base + lane`` by a uniform power of two
-    (any divisor for DIV): the value's tile index or index in its tile.
+def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | Digits | None:
+    """DIV, SHR and AND of an affine, tiled or digits value by a uniform power of two
+    (any divisor for DIV): its quotient or remainder, as digits of the lane.
 
     For ``a = base + lane`` with ``base`` a multiple of ``d`` and no lane of the piece
     (``n`` lanes) negative or wrapping, ``a // d = base/d + lane // d`` and
     ``a mod d = lane mod d``, which are :class:`Tiled` with period ``d``: how a
-    global lane id becomes a block index and a lane index in its block.
+    global lane id becomes a block index and a lane index in its block.  Other
+    values go through the digit rule of this module's docstring.
     """
-    if not (ty.is_int and type(a) is Affine and a.stride == 1 and type(b) is Affine
-            and b.stride == 0 and a.base >= 0 and a.exact_on(0, n)):
+    if not (ty.is_int and type(b) is Affine and b.stride == 0
+            and type(a) in (Affine, Tiled, Digits)):
         return None
     c = b.base % (1 << (32 if name == "SHR" else ty.bits))
     if name == "SHR":
@@ -110,8 +131,11 @@ def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | None:
             return None
     else:
         d = c if not ty.is_signed_int or c < (1 << (ty.bits - 1)) else 0
-    if d <= 0 or a.base % d:
+    if d <= 0:
         return None
+    if not (type(a) is Affine and a.stride == 1 and a.base >= 0 and a.exact_on(0, n)
+            and a.base % d == 0):
+        return _split_digits(name, a, d, n)
     if d >= n:      # one tile holds every lane: the lane itself, or one value
         return Affine(0, 1, a.dtype) if name == "AND" else Affine(a.base // d, 0, a.dtype)
     if name == "AND":
@@ -119,12 +143,162 @@ def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | None:
     return tiled(a.base // d, 0, 1, d, a.dtype)
 
 
-def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | None:
-    """CVT of an affine or tiled integer value between integer types."""
-    if not (isinstance(a, (Affine, Tiled)) and src.is_int and dst.is_int):
+Parts = tuple[int, tuple[int, ...], tuple[int | None, ...]]
+
+
+def _digit_parts(x) -> Parts | None:
+    """(base, coefs, radices) of an affine, tiled or digits integer value."""
+    kind = type(x)
+    if kind is Affine:
+        return x.base, (x.stride,), (None,)
+    if kind is Tiled:
+        return x.base, (x.inner, x.outer), (x.period, None)
+    if kind is Digits:
+        return x.base, x.coefs, x.radices
+    return None
+
+
+def _cuts(parts: Parts) -> set[int]:
+    """The digit boundaries (units above 1) of a value."""
+    out, u = set(), 1
+    for r in parts[2][:-1]:
+        u *= r
+        out.add(u)
+    return out
+
+
+def _refine(parts: Parts, cuts: set[int]) -> Parts | None:
+    """The same value over digits split at every unit of ``cuts``; None when a cut does
+    not divide into a digit (the boundaries do not form a divisibility chain)."""
+    base, coefs, radices = parts
+    out_c: list[int] = []
+    out_r: list[int | None] = []
+    u = 1
+    for c, r in zip(coefs, radices):
+        end = None if r is None else u * r
+        prev = u
+        for e in sorted(e for e in cuts if e > u and (end is None or e < end)):
+            if e % prev:
+                return None
+            out_c.append(c * (prev // u))
+            out_r.append(e // prev)
+            prev = e
+        if end is not None and end % prev:
+            return None
+        out_c.append(c * (prev // u))
+        out_r.append(None if end is None else end // prev)
+        u = prev if end is None else end
+    return base, tuple(out_c), tuple(out_r)
+
+
+def _trim(parts: Parts, n: int) -> Parts:
+    """The same values over lanes ``[0, n)`` with no digit wider than the piece.
+
+    A digit whose unit is at least ``n`` is 0 on every lane, and one whose
+    ``unit * radix`` is at least ``n`` never wraps around its radix, so it is
+    ``lane // unit`` (radix None) and every later digit is 0.
+    """
+    base, coefs, radices = parts
+    u = 1
+    for k, r in enumerate(radices):
+        if k and u >= n:
+            return base, coefs[:k], radices[:k - 1] + (None,)
+        if r is not None and u * r >= n:
+            return base, coefs[:k + 1], radices[:k] + (None,)
+        u = u * r if r is not None else u
+    return parts
+
+
+def _uniform_value(x) -> int | None:
+    return x.base if type(x) is Affine and x.stride == 0 else None
+
+
+def _digits_arith(name: str, ty: DType, a, b) -> Affine | Tiled | Digits | None:
+    """ADD, SUB of two values over common digits; MUL, SHL by a uniform."""
+    if not ty.is_int:
+        return None
+    pa, pb = _digit_parts(a), _digit_parts(b)
+    if pa is None or pb is None:
+        return None
+    dtype = a.dtype
+    if name == "ADD" or name == "SUB":
+        cuts = _cuts(pa) | _cuts(pb)
+        ra, rb = _refine(pa, cuts), _refine(pb, cuts)
+        if ra is None or rb is None:
+            return None
+        sign = 1 if name == "ADD" else -1
+        return digits(ra[0] + sign * rb[0], tuple(x + sign * y for x, y in zip(ra[1], rb[1])),
+                      ra[2], dtype)
+    if name == "MUL":
+        k, parts = _uniform_value(b), pa
+        if k is None:
+            k, parts = _uniform_value(a), pb
+        if k is None:
+            return None
+        return digits(parts[0] * k, tuple(c * k for c in parts[1]), parts[2], dtype)
+    if name == "SHL":
+        k = _uniform_value(b)
+        if k is None:
+            return None
+        count = (k % (1 << 32)) % ty.bits
+        return digits(pa[0] << count, tuple(c << count for c in pa[1]), pa[2], dtype)
+    return None
+
+
+def _split_digits(name: str, a, d: int, n: int) -> Affine | Tiled | Digits | None:
+    """``a // d`` (SHR, DIV) or ``a mod d`` (AND) by the digit rule, else None."""
+    parts = _digit_parts(a)
+    if parts is None or n < 1:
+        return None
+    parts = _trim(parts, n)
+    if name != "AND":
+        low, high = Digits(*parts, a.dtype).bounds(n)
+        tmin, tmax = int_range(a.dtype)
+        if low < tmin or high > tmax or (name == "DIV" and low < 0):
+            return None
+    cuts, u = set(), 1
+    for c, r in zip(parts[1], parts[2]):
+        if c % d:
+            s = d // gcd(c, d)
+            if r is None or (s < r and r % s == 0):
+                cuts.add(u * s)
+        u = u * r if r is not None else u
+    refined = _refine(parts, cuts)
+    if refined is None:
+        return None
+    base, coefs, radices = refined
+    high_base, low = divmod(base, d)
+    low_min = low_max = low
+    high_coefs, low_coefs = [], []
+    u = 1
+    for c, r in zip(coefs, radices):
+        if c % d == 0:
+            high_coefs.append(c // d)
+            low_coefs.append(0)
+        elif r is None:
+            return None
+        else:
+            top = min(r - 1, (n - 1) // u)      # the digit's largest value over the piece
+            low_min += min(0, c * top)
+            low_max += max(0, c * top)
+            high_coefs.append(0)
+            low_coefs.append(c)
+        u = u * r if r is not None else u
+    if low_min < 0 or low_max >= d:
+        return None
+    if name == "AND":
+        return digits(*_trim((low, tuple(low_coefs), radices), n), a.dtype)
+    return digits(*_trim((high_base, tuple(high_coefs), radices), n), a.dtype)
+
+
+def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | Digits | None:
+    """CVT of an affine, tiled or digits integer value between integer types."""
+    if not (isinstance(a, (Affine, Tiled, Digits)) and src.is_int and dst.is_int):
         return None
     if not (dst.size <= src.size or a.exact_on(0, n)):
         return None
+    if isinstance(a, Digits):
+        return Digits(a.base, a.coefs, a.radices, dst.storage)
     if isinstance(a, Tiled):
         return Tiled(a.base, a.inner, a.outer, a.period, dst.storage)
     return Affine(a.base, a.stride, dst.storage)

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import SimtTypeError, SimtValueError
 from ..isa.program import Program
 from .memory import DeviceMemory
-from .values import Affine, tiled
+from .values import Affine, Digits, digits, tiled
 
 __all__ = ["Dim3", "Geometry", "Piece"]
 
@@ -126,17 +126,26 @@ class Piece:
         linear = self.block0 + self.block_of(local)
         return linear % self.geometry.grid.x
 
-    def special_registers(self, wanted: frozenset[int]) -> dict[int, "np.ndarray | Affine"]:
+    def special_registers(self, wanted: frozenset[int]
+                          ) -> dict[int, "np.ndarray | Affine | Digits"]:
         """Initial values of the ``wanted`` registers among r252..r255."""
         g = self.geometry
         bpl = g.lanes_per_block
-        out: dict[int, np.ndarray] = {}
+        out: dict[int, object] = {}
         u32 = np.dtype(np.uint32)
         if 252 in wanted:       # lane_linear % block.x, and block.x divides lanes_per_block
             out[252] = tiled(0, 1, 0, g.block.x, u32)
         if 253 in wanted:
             if g.grid.y == g.grid.z == 1:       # blockIdx.x is the block's linear index
                 out[253] = tiled(self.block0, 0, 1, bpl, u32)
+            elif g.grid.x == 1:
+                out[253] = Affine(0, 0, u32)
+            elif self.block0 // g.grid.x == (self.block0 + self.blocks - 1) // g.grid.x:
+                # every block of the piece in one row of the grid: the block index, shifted
+                out[253] = tiled(self.block0 % g.grid.x, 0, 1, bpl, u32)
+            elif self.block0 % g.grid.x == 0:
+                # rows start at the piece's first lane: (lane // bpl) % grid.x, as digits
+                out[253] = digits(0, (0, 1, 0), (bpl, g.grid.x, None), u32)
             else:
                 block_linear = np.arange(self.block0, self.block0 + self.blocks, dtype=np.uint64)
                 out[253] = np.repeat((block_linear % np.uint64(g.grid.x)).astype(np.uint32), bpl)

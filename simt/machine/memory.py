@@ -334,13 +334,51 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return mem[_byte_positions(pos, size)].view(dtype)
 
 
-def _last_wins(keys: np.ndarray) -> np.ndarray:
-    """Indices keeping, for each distinct key, its last occurrence (highest lane)."""
-    if keys.size < 2 or bool((keys[1:] > keys[:-1]).all()):
+#: The duplicate test marks the keys in a scratch array over their range when that range
+#: spans at most this many times the number of keys; sparser keys are sorted.
+_MARK_SPAN = 8
+
+
+def _distinct(keys: np.ndarray) -> bool | None:
+    """Whether the keys are pairwise distinct; None when their range is too sparse to tell
+    cheaply.
+
+    Every key marks its entry of a zeroed boolean array over ``[min, max]``; the
+    number of marked entries is the number of distinct keys, so the keys are
+    distinct exactly when it equals their count.  Every write stores the same
+    value, so the answer never depends on the order of colliding writes.  Fewer
+    values in the range than keys (pigeonhole) means a duplicate without any write.
+    """
+    n = keys.size
+    lo, hi = int(keys.min()), int(keys.max())
+    span = hi - lo + 1
+    if span < n:
+        return False
+    if span > _MARK_SPAN * n:
+        return None
+    marks = np.zeros(span, bool)
+    marks[keys - lo if lo else keys] = True
+    return int(np.count_nonzero(marks)) == n
+
+
+def _last_wins(keys: np.ndarray) -> np.ndarray | slice:
+    """Indices keeping, for each distinct key, its last occurrence (highest lane).
+
+    ``slice(None)`` (every index) when the keys are distinct: ascending, or found so by
+    :func:`_distinct`.  Otherwise a stable argsort orders equal keys by lane, so the
+    last index of each run of equal sorted keys is that key's highest lane.
+    """
+    n = keys.size
+    if n < 2 or bool((keys[1:] > keys[:-1]).all()):
         return slice(None)
-    rev = keys[::-1]
-    _, first = np.unique(rev, return_index=True)
-    return keys.size - 1 - first
+    if _distinct(keys):
+        return slice(None)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    last = np.empty(n, bool)
+    last[-1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=last[:-1])
+    return order[last]
 
 
 def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:

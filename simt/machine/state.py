@@ -20,7 +20,7 @@ import numpy as np
 from ..isa.flow import PRED_BIT
 from ..isa.types import DType
 from .lanes import LaneSet, Masked, Tiles
-from .values import Affine, Const, Cut, Lin, Tiled
+from .values import Affine, Const, Cut, Digits, Lin, Tiled
 
 __all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG"]
 
@@ -29,7 +29,7 @@ PRED_TAG = 1        # tag of a written predicate
 _RAW = np.dtype(np.uint64)
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
-_COMPRESSED = (Affine, Tiled, Const, Cut)
+_COMPRESSED = (Affine, Tiled, Digits, Const, Cut)
 _INTEGERS = frozenset(np.dtype(c) for c in ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8"))
 
 

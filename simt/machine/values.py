@@ -20,7 +20,8 @@ import numpy as np
 
 from .lanes import LaneSet, Tiles
 
-__all__ = ["Affine", "Tiled", "Const", "Cut", "Lin", "int_range", "tiled", "grid"]
+__all__ = ["Affine", "Tiled", "Digits", "Const", "Cut", "Lin", "int_range", "tiled", "digits",
+           "grid"]
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
@@ -221,6 +222,114 @@ def tiled(base: int, inner: int, outer: int, period: int, dtype: np.dtype) -> "A
     return Tiled(base, inner, outer, period, dtype)
 
 
+class Digits:
+    """The integer ``wrap(base + sum(coefs[k] * digit_k(lane)))`` over a mixed-radix lane.
+
+    ``digit_k(lane) = (lane // unit_k) % radices[k]`` with ``unit_0 = 1`` and
+    ``unit_(k+1) = unit_k * radices[k]``; the last digit has no radix (None):
+    ``lane // unit_last``.  With one digit this is an :class:`Affine` value, with
+    two a :class:`Tiled` one (:func:`digits` returns those forms when it can).
+    Three or more describe nested tiles: a 2-D block's ``threadIdx.y``
+    (``(lane % 256) >> 4`` is the digits ``(0, 1, 0)`` of radices ``(16, 16, None)``)
+    or ``blockIdx.x`` of a 2-D grid (``(lane // lanes_per_block) % grid.x``).
+
+    Evaluation wraps once at the end, exact because wrapping is a ring
+    homomorphism (the sum is computed in u64, which wraps modulo a multiple of
+    the type's modulus).
+    """
+
+    __slots__ = ("base", "coefs", "radices", "dtype", "_view")
+
+    def __init__(self, base: int, coefs: tuple[int, ...], radices: tuple[int | None, ...],
+                 dtype: np.dtype) -> None:
+        self.base, self.coefs, self.radices, self.dtype = base, coefs, radices, dtype
+        self._view: tuple | None = None     # (lane range, its materialized values)
+
+    def units(self) -> list[int]:
+        """``unit_k`` of each digit."""
+        out, u = [], 1
+        for r in self.radices:
+            out.append(u)
+            u = u * r if r is not None else u
+        return out
+
+    def bounds(self, n: int) -> tuple[int, int]:
+        """Unwrapped (min, max) over lanes ``[0, n)`` (exact or wide), ``n >= 1``."""
+        low = high = self.base
+        for c, r, u in zip(self.coefs, self.radices, self.units()):
+            top = (n - 1) // u if r is None else min(r - 1, (n - 1) // u)
+            low, high = low + min(0, c * top), high + max(0, c * top)
+        return low, high
+
+    def exact_on(self, lo: int, hi: int) -> bool:
+        """Whether no value over lanes ``[0, hi)`` (so ``[lo, hi)``) wraps."""
+        tmin, tmax = int_range(self.dtype)
+        low, high = self.bounds(hi)
+        return tmin <= low and high <= tmax
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        """The values of ``lanes`` as an array of ``dtype`` (in the lanes' frame)."""
+        lanes = lanes.domain
+        n = len(lanes)
+        u64 = np.dtype(np.uint64)
+        units = self.units()
+        coefs = [np.uint64(c & _M64) for c in self.coefs]
+        top = units[-1]
+        if n and lanes.is_range:
+            q0, q1 = lanes.lo // top, (lanes.hi - 1) // top + 1
+        if n and lanes.is_range and (q1 - q0) * top <= 4 * n + 1024:
+            key = (lanes.lo, lanes.hi)
+            if self._view is not None and self._view[0] == key:
+                return self._view[1][:]     # a view: never adopted as a row's storage
+            # one axis per digit, most significant first: the lanes of q0 * top .. q1 * top
+            m = len(units)
+            total = np.arange(q0, q1, dtype=u64) * coefs[-1] + np.uint64(self.base & _M64)
+            total = total.reshape((-1,) + (1,) * (m - 1))
+            for k in range(m - 2, -1, -1):
+                shape = [1] * m
+                shape[m - 1 - k] = self.radices[k]
+                total = total + (np.arange(self.radices[k], dtype=u64) * coefs[k]).reshape(shape)
+            flat = total.reshape(-1)[lanes.lo - q0 * top: lanes.hi - q0 * top]
+            values = flat.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
+            values.flags.writeable = False
+            self._view = (key, values)
+            return values[:]
+        idx = lanes.indices().astype(u64)
+        flat = np.full(idx.shape, np.uint64(self.base & _M64), u64)
+        for c, r, u in zip(coefs, self.radices, units):
+            digit = idx // np.uint64(u) if u > 1 else idx
+            if r is not None:
+                digit = digit % np.uint64(r)
+            flat += digit * c
+        return flat.astype(_UNSIGNED[self.dtype.itemsize]).view(self.dtype)
+
+    def __repr__(self) -> str:
+        terms = " + ".join(f"{c}*(lane//{u}" + (f"%{r})" if r is not None else ")")
+                           for c, r, u in zip(self.coefs, self.radices, self.units()))
+        return f"Digits({self.base} + {terms}, {self.dtype})"
+
+
+def digits(base: int, coefs, radices, dtype: np.dtype) -> "Affine | Tiled | Digits":
+    """The value ``base + sum(coefs[k] * digit_k(lane))`` in its simplest form.
+
+    Adjacent digits merge when ``coefs[k + 1] == coefs[k] * radices[k]`` (then
+    ``c * d_k + c * r_k * d_(k+1)`` is ``c`` times the merged digit, exactly); one
+    digit left is an :class:`Affine` value, two a :class:`Tiled` one.
+    """
+    cs, rs = [coefs[0]], [radices[0]]
+    for c, r in zip(coefs[1:], radices[1:]):
+        if c == cs[-1] * rs[-1]:
+            rs[-1] = rs[-1] * r if r is not None else None
+        else:
+            cs.append(c)
+            rs.append(r)
+    if len(cs) == 1:
+        return Affine(base, cs[0], dtype)
+    if len(cs) == 2:
+        return Tiled(base, cs[0], cs[1], rs[0], dtype)
+    return Digits(base, tuple(cs), tuple(rs), dtype)
+
+
 class Const:
     """One value (a NumPy scalar of the storage dtype) for every lane."""
 
@@ -302,7 +411,7 @@ class Cut:
         return f"Cut({key} {'not ' if self.negate else ''}in {window})"
 
 
-Lin = Affine | Tiled | Const | Cut
+Lin = Affine | Tiled | Digits | Const | Cut
 
 
 def grid(value: "Affine | Tiled", lanes: LaneSet) -> tuple[int, int, int, int, int] | None:

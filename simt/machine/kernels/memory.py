@@ -12,7 +12,8 @@ from ..events import Access
 from ..lanes import LaneSet, Masked, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
                       scatter)
-from ..values import Affine, Tiled, grid, grid_bounds, tiled
+from .. import affine
+from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Step
 
 __all__ = ["KERNELS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store", "positions",
@@ -97,7 +98,7 @@ def segments_for(step: Step, handles, offsets, size: int,
     """
     memory = step.launch.memory
     count = step.n if subset is None else subset.size
-    if isinstance(handles, Tiled):
+    if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
     if isinstance(handles, Affine):
         handles = handles.base % (1 << 64) if handles.stride == 0 else handles.at(step.lanes)
@@ -106,6 +107,8 @@ def segments_for(step: Step, handles, offsets, size: int,
             seg = _grid_segment(step, memory.region(int(handles)), offsets, size)
             if seg is not None:
                 return [seg]
+        offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
+    elif isinstance(offsets, Digits):
         offsets = offsets.at(step.lanes if subset is None else LaneSet.of(subset))
     if subset is None and isinstance(handles, int) and type(offsets) is np.ndarray \
             and count > 1:
@@ -146,6 +149,11 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     limit = piece.shared_bytes
     if isinstance(offsets, (Affine, Tiled)):
         run = _shared_run(step, offsets, size)
+        if run is not None:
+            return [run]
+        offsets = offsets.at(step.lanes)
+    elif isinstance(offsets, Digits):
+        run = _shared_digits(step, offsets, size)
         if run is not None:
             return [run]
         offsets = offsets.at(step.lanes)
@@ -194,6 +202,29 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
     if g is not None:
         return _lattice(piece.shared, g, size)
     return Segment(piece.shared, pos.at(lanes), slice(None))
+
+
+def _shared_digits(step: Step, offsets: Digits, size: int) -> Segment | None:
+    """The segment of digits shared offsets that are in bounds for every lane.
+
+    When the offsets' bounds over the piece's first ``hi`` lanes lie inside
+    ``[0, shared_bytes - size]`` no lane faults and no offset wraps, so the byte
+    position ``block * shared_bytes + offset`` is the digits value with
+    ``shared_bytes`` added per block (a tile index of period ``lanes_per_block``),
+    materialized once; None (the checked path) otherwise.
+    """
+    lanes, piece = step.lanes.domain, step.launch
+    period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
+    if len(lanes) == 0:
+        return None
+    low, high = offsets.bounds(lanes.hi)
+    if low < 0 or high + size > limit:
+        return None
+    pos = affine.arith("ADD", DType.U64, Digits(offsets.base, offsets.coefs, offsets.radices,
+                                                _U64), Tiled(0, 0, limit, period, _U64))
+    if pos is None:
+        return None
+    return Segment(piece.shared, pos.at(lanes).view(np.int64), slice(None))
 
 
 def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:

@@ -1,0 +1,164 @@
+"""Digits values (nested tiles of the lane index) against a lane-by-lane model.
+
+A value is drawn as ``base + sum(c_k * ((lane // unit_k) % r_k))`` (or an
+affine or tiled value in that form); the model evaluates it per lane in Python
+ints and wraps to the type.  Checked: materialization on ranges, tiles and
+index arrays; ADD/SUB/MUL/SHL of two values (whenever the rules answer) and
+SHR/DIV/AND by a uniform (whenever they answer, with the answers the 2-D
+block and 2-D grid indices need asserted to exist); the normal forms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simt.isa import DType
+from simt.machine import affine
+from simt.machine.lanes import LaneSet, Tiles
+from simt.machine.values import Affine, Digits, Tiled, digits
+
+TYPES = [DType.U32, DType.U64, DType.I32, DType.I64, DType.U16, DType.I8]
+
+
+def wrap(ty: DType, v: int) -> int:
+    v %= 1 << ty.bits
+    return v - (1 << ty.bits) if ty.is_signed_int and v >= 1 << (ty.bits - 1) else v
+
+
+def parts_of(x) -> tuple[int, tuple[int, ...], tuple]:
+    if isinstance(x, Affine):
+        return x.base, (x.stride,), (None,)
+    if isinstance(x, Tiled):
+        return x.base, (x.inner, x.outer), (x.period, None)
+    return x.base, x.coefs, x.radices
+
+
+def model(x, lanes) -> list[int]:
+    """Unwrapped values of ``x`` at each lane."""
+    base, coefs, radices = parts_of(x)
+    out = []
+    for lane in lanes:
+        v, u = base, 1
+        for c, r in zip(coefs, radices):
+            d = lane // u
+            v += c * (d % r if r is not None else d)
+            u = u * r if r is not None else u
+        out.append(v)
+    return out
+
+
+def expect(ty: DType, values: list[int]) -> np.ndarray:
+    """The values wrapped to ``ty`` (through their unsigned bit patterns)."""
+    bits = np.array([v % (1 << ty.bits) for v in values], dtype=np.uint64)
+    return bits.astype(np.dtype(f"u{ty.size}")).view(ty.storage)
+
+
+@st.composite
+def values(draw, ty: DType | None = None, radices=None):
+    """An Affine, Tiled or Digits value of power-of-two radices (or given ones)."""
+    ty = ty or draw(st.sampled_from(TYPES))
+    if radices is None:
+        radices = tuple(draw(st.lists(st.sampled_from([2, 4, 8, 16]), max_size=3))) + (None,)
+    coefs = tuple(draw(st.integers(-40, 300)) for _ in radices)
+    base = draw(st.integers(-1000, 1 << 33))
+    return digits(base, coefs, radices, ty.storage), ty
+
+
+@settings(max_examples=200)
+@given(values(), st.integers(0, 600), st.integers(0, 300), st.integers(0, 2**32 - 1))
+def test_at_matches_the_model(xt, lo, count, seed):
+    x, ty = xt
+    hi = lo + count
+    want = expect(ty, model(x, range(lo, hi)))
+    np.testing.assert_array_equal(x.at(LaneSet.range(lo, hi)), want)
+    np.testing.assert_array_equal(x.at(LaneSet.range(lo, hi)), want)     # cached
+    idx = np.sort(np.random.default_rng(seed).choice(hi + 5, min(count, hi + 5), replace=False))
+    np.testing.assert_array_equal(x.at(LaneSet.of(idx.astype(np.int64))),
+                                  expect(ty, model(x, idx.tolist())))
+    tiles = Tiles.make(16, 1, 4, 3, 9)
+    np.testing.assert_array_equal(x.at(tiles), expect(ty, model(x, tiles.indices().tolist())))
+
+
+@settings(max_examples=300)
+@given(st.data(), st.sampled_from(["ADD", "SUB", "MUL", "SHL"]), st.sampled_from(TYPES),
+       st.integers(1, 700))
+def test_arith_is_exact_whenever_it_answers(data, name, ty, n):
+    a, _ = data.draw(values(ty))
+    if name in ("MUL", "SHL") and data.draw(st.booleans()):
+        b = Affine(data.draw(st.integers(-3, 40)), 0,
+                   (DType.U32 if name == "SHL" else ty).storage)
+    else:
+        b, _ = data.draw(values(ty))
+    got = affine.arith(name, ty, a, b)
+    if name in ("ADD", "SUB") and isinstance(a, Digits) and type(b) is Affine:
+        assert got is not None          # an affine value nests in any digits
+    if got is None:
+        return
+    lanes = range(n)
+    va, vb = model(a, lanes), model(b, lanes)
+    if name == "ADD":
+        want = [x + y for x, y in zip(va, vb)]
+    elif name == "SUB":
+        want = [x - y for x, y in zip(va, vb)]
+    elif name == "MUL":
+        want = [x * y for x, y in zip(va, vb)]
+    else:
+        want = [x << ((y % (1 << 32)) % ty.bits) for x, y in zip(va, vb)]
+    np.testing.assert_array_equal(got.at(LaneSet.range(0, n)), expect(ty, want))
+
+
+@settings(max_examples=400)
+@given(values(), st.sampled_from(["SHR", "DIV", "AND"]), st.integers(-3, 300),
+       st.integers(1, 700))
+def test_split_is_exact_whenever_it_answers(xt, name, c, n):
+    a, ty = xt
+    b = Affine(c, 0, (DType.U32 if name == "SHR" else ty).storage)
+    got = affine.split(name, ty, a, b, n)
+    if got is None:
+        return
+    vals = [wrap(ty, v) for v in model(a, range(n))]
+    if name == "SHR":
+        count = (c % (1 << 32)) % ty.bits
+        want = [v >> count for v in vals]
+    elif name == "AND":
+        want = [v & wrap(ty, c) for v in vals]
+    else:
+        d = wrap(ty, c)
+        want = [abs(v) // abs(d) * (1 if (v < 0) == (d < 0) else -1) for v in vals]
+    np.testing.assert_array_equal(got.at(LaneSet.range(0, n)), expect(ty, want))
+
+
+def test_two_dimensional_block_indices_stay_compressed():
+    """threadIdx.y of 16 x 16 blocks from the global lane id, and its uses in addresses."""
+    u64, u32 = DType.U64, DType.U32
+    n = 4096
+    gid = Affine(3 * 256 * 16, 1, u64.storage)
+    in_block = affine.split("AND", u64, gid, Affine(255, 0, u64.storage), n)
+    ty = affine.split("SHR", u64, in_block, Affine(4, 0, u32.storage), n)
+    assert isinstance(ty, Digits) and ty.coefs == (0, 1, 0) and ty.radices == (16, 16, None)
+    tx = Tiled(0, 1, 0, 16, u64.storage)                    # r252 of a 16-wide block
+    slot = affine.arith("ADD", u64, affine.arith("MUL", u64, tx, Affine(16, 0, u64.storage)), ty)
+    assert isinstance(slot, Digits) and slot.coefs == (16, 1, 0)
+    lanes = range(n)
+    np.testing.assert_array_equal(slot.at(LaneSet.range(0, n)),
+                                  np.array([(l % 16) * 16 + (l % 256) // 16 for l in lanes]))
+    # (lane % 256) >> 4 << 4 | lane % 16 is the lane's index in its block again
+    back = affine.arith("ADD", u64, affine.arith("SHL", u64, ty, Affine(4, 0, u32.storage)), tx)
+    assert isinstance(back, Tiled) and (back.inner, back.outer, back.period) == (1, 0, 256)
+    # blockIdx.y of a 64-wide 2-D grid: (gid >> 8) >> 6 is a tile index again
+    by = affine.split("SHR", u64, affine.split("SHR", u64, gid, Affine(8, 0, u32.storage), n),
+                      Affine(6, 0, u32.storage), n)
+    assert by is not None
+    np.testing.assert_array_equal(by.at(LaneSet.range(0, n)),
+                                  np.array([(3 * 256 * 16 + l) >> 14 for l in lanes]))
+
+
+def test_normal_forms():
+    u32 = np.dtype(np.uint32)
+    assert isinstance(digits(5, (1, 16, 256), (16, 16, None), u32), Affine)
+    assert isinstance(digits(5, (1, 0, 0), (16, 16, None), u32), Tiled)
+    got = digits(5, (0, 1, 0), (16, 16, None), u32)
+    assert isinstance(got, Digits) and got.radices == (16, 16, None)
+    assert repr(got).startswith("Digits(5 +")
