@@ -48,6 +48,32 @@ class SimtError(Exception):
         self.lanes_faulting = lanes_faulting
         super().__init__(self._compose())
 
+    # Errors cross process boundaries (pickle, copy.deepcopy) whole: an exception
+    # pickles as ``cls(*args)`` by default, which loses the attributes and cannot
+    # rebuild subclasses whose constructors take more than the message.
+    def __reduce__(self):
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+    def _key(self) -> tuple:
+        return (type(self), self.args, tuple(sorted(self.__dict__.items(), key=lambda kv: kv[0])))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with the same message and attributes."""
+        if not isinstance(other, SimtError):
+            return NotImplemented
+        if self is other:
+            return True
+        try:
+            return bool(self._key() == other._key())
+        except (TypeError, ValueError):     # an attribute without a plain truth value
+            return False
+
+    def __hash__(self) -> int:
+        try:
+            return hash(self._key())
+        except TypeError:                   # an unhashable attribute: hash what is left
+            return hash((type(self), self.args))
+
     def _compose(self) -> str:
         parts = [self.reason]
         if self.pc is not None:
@@ -75,6 +101,14 @@ class SimtError(Exception):
                 setattr(self, key, value)
         self.args = (self._compose(),)
         return self
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> SimtError:
+    """Unpickle a :class:`SimtError`: its class, message and attributes, no constructor call."""
+    error = BaseException.__new__(cls)   # cls.__new__ may be a base such as MemoryError's
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ProgramError(SimtError):

@@ -126,6 +126,10 @@ class Instruction:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("instructions are immutable")
 
+    def __reduce__(self):
+        # the generated classes are not module attributes: rebuild through the table
+        return make, (self.spec.name, *self.values())
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -292,6 +296,10 @@ class Program:
 
     def __hash__(self) -> int:
         return hash((self._instructions, tuple(sorted(self._labels.items()))))
+
+    def __reduce__(self):
+        # instructions, labels and source lines; cached analyses are rebuilt on demand
+        return Program, (self._instructions, dict(self._labels), self._source_lines)
 
     def __repr__(self) -> str:
         return f"<Program: {len(self)} instructions, {len(self._labels)} labels>"

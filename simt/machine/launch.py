@@ -101,9 +101,19 @@ class Piece:
     blocks: int
     shared_bytes: int
     shared: np.ndarray = field(init=False)
+    #: when a list, ResAccum logs its (classes, values) here instead of adding them
+    #: (a parallel launch replays the logs in piece order, see simt.parallel)
+    log: list | None = None
 
     def __post_init__(self) -> None:
         self.shared = np.zeros(self.blocks * self.shared_bytes, np.uint8)
+
+    def accumulate(self, classes: np.ndarray, values: np.ndarray) -> None:
+        """ResAccum: add ``values`` into the running resonance, in ascending lane order."""
+        if self.log is None:
+            np.add.at(self.resonance, classes, values)
+        else:
+            self.log.append((np.array(classes, copy=True), np.array(values, copy=True)))
 
     @property
     def lanes(self) -> int:
