@@ -106,6 +106,8 @@ class Parallel:
         if self._shared is not None:
             weakref.finalize(self, self._shared.release)
         self._finalizer: weakref.finalize | None = None
+        #: pieces of the last launch run on workers: (committed, re-run in-process)
+        self.last: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ workers
     def _executor(self) -> cf.Executor:
@@ -163,6 +165,7 @@ class Parallel:
     def launch(self, launch: Launch, memory: DeviceMemory, stats: StatsObserver
                ) -> np.ndarray | None:
         """Run ``launch`` with workers; None when it should run in-process instead."""
+        self.last = None
         plan = piece_plan(launch)
         if len(plan) < 2 or not worth_parallel(launch.program):
             return None
@@ -180,7 +183,8 @@ class Parallel:
         stats.on_launch(LaunchInfo(launch.program, launch.geometry, launch.shared_bytes,
                                    launch.piece_lanes, memory))
         starts = {task[0][0] for task in tasks}
-        return _commit(launch, memory, plan, starts, results, stats)
+        self.last = (0, 0)
+        return _commit(launch, memory, plan, starts, results, stats, self)
 
     def _speculate(self, launch: Launch, spec: MemorySpec, tasks: list, flight: int
                    ) -> dict[int, PieceResult]:
@@ -223,7 +227,8 @@ class Parallel:
 
 
 def _commit(launch: Launch, memory: DeviceMemory, plan: list, starts: set,
-            results: dict[int, PieceResult], stats: StatsObserver) -> np.ndarray:
+            results: dict[int, PieceResult], stats: StatsObserver, owner: Parallel
+            ) -> np.ndarray:
     """Apply the pieces in serial order; re-run in-process any whose speculation is stale.
 
     ``dirty`` holds every byte at which the committed memory may differ from what
@@ -242,12 +247,14 @@ def _commit(launch: Launch, memory: DeviceMemory, plan: list, starts: set,
                 scatter_bytes(memory.boundary if key == 0 else memory.buffers[key], s, e,
                               r.data[key])
             committed = union(committed, r.writes)
+            owner.last = (owner.last[0] + 1, owner.last[1])
             if r.error is not None:
                 raise r.error
             for classes, values in r.log:
                 np.add.at(resonance, classes, values)
             stats.add(r.counters)
             continue
+        owner.last = (owner.last[0], owner.last[1] + 1)
         recorder = Recorder(keys, reads=False)
         try:
             run_piece(launch, memory, Listeners([stats, recorder]), block0, blocks, resonance)

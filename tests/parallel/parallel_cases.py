@@ -59,11 +59,10 @@ def run(dev: simt.Device, case: Case) -> Result:
     return Result(memory, boundary, res.resonance.tobytes(), res.stats.as_dict(), None)
 
 
-def serial(case: Case) -> Result:
-    return run(simt.Device(piece_lanes=PIECE), case)
-
-
-def assert_identical(case: Case, got: Result, want: Result) -> None:
+def assert_identical(case: Case, devices: tuple[simt.Device, simt.Device]) -> None:
+    """Run ``case`` on a parallel device and its serial twin (same allocation history, so
+    the same buffer handles) and compare everything."""
+    got, want = run(devices[0], case), run(devices[1], case)
     a, b = got.key(), want.key()
     if a == b:
         return
