@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import multiprocessing
 import sys
 import threading
+import time
 import weakref
 from concurrent.futures.process import BrokenProcessPool
 
@@ -14,8 +15,10 @@ import numpy as np
 from ..errors import WorkerError
 from ..isa.flow import successors
 from ..isa.program import Program
+from ..machine.alu import silenced
 from ..machine.events import LaunchInfo, Listeners
-from ..machine.executor import Launch, piece_plan, run_piece, working_bytes
+from ..machine.executor import Launch, piece_plan, run, run_piece, working_bytes
+from ..machine.launch import replay_of
 from ..machine.memory import DeviceMemory
 from ..observe.stats import StatsObserver
 from . import shm
@@ -25,6 +28,10 @@ from .worker import MemorySpec, PieceResult, Task, ignore_interrupts, run_task
 __all__ = ["Parallel", "worth_parallel"]
 
 _POOL_OPS = frozenset({"PoolAlloc", "PoolFree", "PoolLoad", "PoolStore"})
+
+
+#: the time a piece must take (as last measured, per lane) to be sent to a worker
+MIN_PIECE_SECONDS = 0.1
 
 
 def _has_loop(program: Program) -> bool:
@@ -39,6 +46,11 @@ def worth_parallel(program: Program) -> bool:
     Exactness rule: programs with pool instructions run in-process (PoolAlloc
     and PoolFree read and write the device's pool table in serial order).
     Cost rule (:func:`pays`): programs without a backward branch run in-process.
+    A launch of a program that passes both also runs in-process while its pieces,
+    at the program's cost per lane last measured, would take less than
+    :data:`MIN_PIECE_SECONDS` each (waking workers and moving write sets would
+    cost more than they save); a program's first such launch runs in-process and
+    measures that cost, later ones use it (and launches on workers update it).
     """
     return program.derived("parallel.pool_free", _pool_free) and pays(program)
 
@@ -172,6 +184,11 @@ class Parallel:
         flight = self.in_flight(launch, memory, len(plan))
         if flight < 2:
             return None
+        cost = launch.program.derived("parallel.cost", lambda p: {})
+        lanes = launch.geometry.lanes
+        per_piece = cost.get("per_lane", 0.0) * lanes / len(plan)
+        if per_piece < MIN_PIECE_SECONDS:
+            return _measured(launch, memory, stats, cost)
         spec = self._spec(memory)
         if self.executor is None:       # local: one piece per task, mapped memory
             tasks = [[(i, *plan[i])] for i in range(len(plan))]
@@ -182,9 +199,11 @@ class Parallel:
         results = self._speculate(launch, spec, tasks, flight)
         stats.on_launch(LaunchInfo(launch.program, launch.geometry, launch.shared_bytes,
                                    launch.piece_lanes, memory))
+        cost["per_lane"] = sum(r.seconds for r in results.values()) / lanes
         starts = {task[0][0] for task in tasks}
         self.last = (0, 0)
-        return _commit(launch, memory, plan, starts, results, stats, self)
+        with silenced():        # NumPy floating-point warnings never escape a launch
+            return _commit(launch, memory, plan, starts, results, stats, self)
 
     def _speculate(self, launch: Launch, spec: MemorySpec, tasks: list, flight: int
                    ) -> dict[int, PieceResult]:
@@ -226,6 +245,15 @@ class Parallel:
             raise WorkerError(f"a worker task failed: {type(exc).__name__}: {exc}") from exc
 
 
+def _measured(launch: Launch, memory: DeviceMemory, stats: StatsObserver, cost: dict
+              ) -> np.ndarray:
+    """Run in-process, learning the program's cost per lane for the next launch."""
+    start = time.perf_counter()
+    resonance = run(launch, memory, [stats])
+    cost["per_lane"] = (time.perf_counter() - start) / launch.geometry.lanes
+    return resonance
+
+
 def _commit(launch: Launch, memory: DeviceMemory, plan: list, starts: set,
             results: dict[int, PieceResult], stats: StatsObserver, owner: Parallel
             ) -> np.ndarray:
@@ -251,7 +279,7 @@ def _commit(launch: Launch, memory: DeviceMemory, plan: list, starts: set,
             if r.error is not None:
                 raise r.error
             for classes, values in r.log:
-                np.add.at(resonance, classes, values)
+                np.add.at(resonance, replay_of(classes), replay_of(values))
             stats.add(r.counters)
             continue
         owner.last = (owner.last[0], owner.last[1] + 1)

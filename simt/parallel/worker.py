@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,7 @@ class PieceResult:
     log: list = field(default_factory=list)     # ResAccum (classes, values) in issue order
     counters: tuple = ()                # StatsObserver.counters()
     error: SimtError | None = None
+    seconds: float = 0.0                # how long the piece ran
 
 
 def ignore_interrupts() -> None:
@@ -89,6 +91,7 @@ def run_task(task: Task) -> list[PieceResult]:
         stats.on_launch(info)
         log: list = []
         error = None
+        start = time.perf_counter()
         try:
             run_piece(launch, memory, Listeners([stats, recorder]), block0, blocks, resonance,
                       log)
@@ -97,7 +100,8 @@ def run_task(task: Task) -> list[PieceResult]:
         reads, writes = recorder.take()
         arrays = {k: (memory.boundary if k == 0 else memory.buffers[k]) for k in writes}
         data = {k: gather_bytes(arrays[k], s, e) for k, (s, e) in writes.items()}
-        out.append(PieceResult(index, reads, writes, data, log, stats.counters(), error))
+        out.append(PieceResult(index, reads, writes, data, log, stats.counters(), error,
+                               time.perf_counter() - start))
         if error is not None:
             break
     return out

@@ -8,7 +8,7 @@ programs cover what random ones rarely hit: pieces reading what earlier pieces w
 a fault in a middle piece, a step limit, resonance sums whose order matters, pools.
 
 The cost rule sends only programs with loops to the workers; these tests switch it off
-(``pays``) so that every multi-piece launch without pools really runs on workers.
+(``pays``, ``MIN_PIECE_SECONDS``) so that every multi-piece launch without pools really runs on workers.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from parallel_cases import PIECE, assert_identical, run
 @pytest.fixture(autouse=True)
 def always_parallel(monkeypatch):
     monkeypatch.setattr(runner, "pays", lambda program: True)
+    monkeypatch.setattr(runner, "MIN_PIECE_SECONDS", 0.0)
 
 
 @pytest.fixture(scope="module")

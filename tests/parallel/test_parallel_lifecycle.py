@@ -20,7 +20,15 @@ import pytest
 
 import simt
 
+from simt.parallel import runner
+
 psutil = pytest.importorskip("psutil")
+
+
+@pytest.fixture(autouse=True)
+def no_cost_threshold(monkeypatch):
+    """Short launches go to the workers too (the cost rule would keep them in-process)."""
+    monkeypatch.setattr(runner, "MIN_PIECE_SECONDS", 0.0)
 
 PIECE = 65_536
 
@@ -119,6 +127,7 @@ def test_interpreter_exit_stops_workers(tmp_path) -> None:
     script.write_text(textwrap.dedent(f"""
         import numpy as np, simt
         from simt.parallel import runner
+        runner.MIN_PIECE_SECONDS = 0.0
         dev = simt.Device(piece_lanes={PIECE}, workers=2)
         prog = simt.assemble({SPIN.to_text()!r})
         out = dev.alloc(8 * {LANES})
