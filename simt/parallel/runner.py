@@ -184,7 +184,7 @@ class Parallel:
         flight = self.in_flight(launch, memory, len(plan))
         if flight < 2:
             return None
-        cost = launch.program.derived("parallel.cost", lambda p: {})
+        cost = _cost_of(launch.program)
         lanes = launch.geometry.lanes
         per_piece = cost.get("per_lane", 0.0) * lanes / len(plan)
         if per_piece < MIN_PIECE_SECONDS:
@@ -243,6 +243,20 @@ class Parallel:
             raise WorkerError("the executor cancelled a piece of the launch") from None
         except Exception as exc:    # anything the executor or transport raised
             raise WorkerError(f"a worker task failed: {type(exc).__name__}: {exc}") from exc
+
+
+_COSTS: dict = {}      # program (equal programs share) -> {"per_lane": seconds}
+
+
+def _cost_of(program: Program) -> dict:
+    """The measured cost record of ``program`` (kept for the last 256 programs)."""
+    cost = _COSTS.pop(program, None)
+    if cost is None:
+        cost = {}
+        if len(_COSTS) >= 256:
+            del _COSTS[next(iter(_COSTS))]
+    _COSTS[program] = cost
+    return cost
 
 
 def _measured(launch: Launch, memory: DeviceMemory, stats: StatsObserver, cost: dict
