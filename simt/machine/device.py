@@ -148,6 +148,22 @@ def _nonneg_int(value: Any, what: str) -> int:
     return int(value)
 
 
+def _parallel_arguments(workers: Any, executor: Any) -> tuple[int, Any]:
+    """Validated ``workers`` and ``executor`` of a Device."""
+    if executor is not None:
+        import concurrent.futures
+        if not isinstance(executor, concurrent.futures.Executor):
+            raise SimtTypeError(f"executor must be a concurrent.futures.Executor or None, got "
+                                f"{type(executor).__name__}")
+    if workers is None:
+        return (1 if executor is None else 2), executor
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)):
+        raise SimtTypeError(f"workers must be an int or None, got {workers!r}")
+    if workers < 1:
+        raise SimtValueError(f"workers must be >= 1, got {workers}")
+    return int(workers), executor
+
+
 class Device:
     """An emulated device: memory plus the vectorized executor.
 
@@ -159,6 +175,14 @@ class Device:
     memory_limit
         Bytes the device may hold (buffers, pools, shared memory and a
         launch's working memory); default half of the machine's RAM.
+    workers
+        Worker processes that run a launch's pieces (``None``: 1, in-process);
+        with ``executor``, how many pieces are in flight at once (``None``: 2).
+        Results are bit for bit those of ``workers=1`` (docs/howto/parallel.md).
+    executor
+        A ``concurrent.futures.Executor`` to run pieces on instead of local
+        workers (a ``ProcessPoolExecutor``, loky's, a Dask ``Client.get_executor()``);
+        it stays yours: ``close()`` does not shut it down.
 
     Attributes
     ----------
@@ -185,7 +209,8 @@ class Device:
     """
 
     def __init__(self, piece_lanes: int = DEFAULT_PIECE_LANES,
-                 memory_limit: int | None = None) -> None:
+                 memory_limit: int | None = None, workers: int | None = None,
+                 executor: Any = None) -> None:
         piece_lanes = _nonneg_int(piece_lanes, "piece_lanes")
         if piece_lanes < MIN_PIECE_LANES:
             raise SimtValueError(f"piece_lanes must be >= {MIN_PIECE_LANES}, got {piece_lanes}")
@@ -196,6 +221,23 @@ class Device:
         self._memory = DeviceMemory(limit)
         self.boundary = Buffer(0, BOUNDARY_BYTES, self)
         retain_freed_memory()       # see simt.machine.allocator
+        self.workers, self.executor = _parallel_arguments(workers, executor)
+        self._parallel = None
+
+    # ------------------------------------------------------------------ workers
+    def close(self) -> None:
+        """Stop this device's worker processes (a user's executor is left to its owner).
+
+        Buffers and pools stay valid; a later launch starts workers afresh.
+        """
+        if self._parallel is not None:
+            self._parallel.close()
+
+    def __enter__(self) -> "Device":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def memory_limit(self) -> int:
@@ -397,7 +439,14 @@ class Device:
                                        check, race_model, observers, progress)
             stats = StatsObserver()
             with _host_memory("launch"):
-                resonance = run(launch, self._memory, [stats, *tools])
+                resonance = None
+                if not tools and (self.workers > 1 or self.executor is not None):
+                    if self._parallel is None:
+                        from ..parallel import Parallel
+                        self._parallel = Parallel(self.workers, self.executor)
+                    resonance = self._parallel.launch(launch, self._memory, stats)
+                if resonance is None:       # declined: the launch runs in-process
+                    resonance = run(launch, self._memory, [stats, *tools])
         return LaunchResult(resonance, stats.result())
 
     def _plan(self, program: Any, grid: Any, block: Any, args: Any, shared_bytes: Any,

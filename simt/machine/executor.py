@@ -28,7 +28,8 @@ from .scheduler import _Deadlock, _Hazard, scheduler_for
 from .state import RegisterFile
 from .step import Fault, Step
 
-__all__ = ["DEFAULT_MAX_STEPS", "Launch", "Paused", "run", "steps"]
+__all__ = ["DEFAULT_MAX_STEPS", "Launch", "Paused", "run", "steps", "piece_plan", "run_piece",
+           "working_bytes"]
 
 DEFAULT_MAX_STEPS = 1_000_000
 _SPECIAL = frozenset({252, 253, 254, 255})
@@ -121,8 +122,6 @@ def steps(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer],
     program = launch.program
     geometry = launch.geometry
     resonance = np.zeros(96, np.float64)
-    bpl = geometry.lanes_per_block
-    blocks_per_piece = max(1, launch.piece_lanes // bpl)
     listen = Listeners(observers)
     listen.per_instruction |= stepping
     info = LaunchInfo(program, geometry, launch.shared_bytes, launch.piece_lanes, memory)
@@ -130,8 +129,7 @@ def steps(launch: Launch, memory: DeviceMemory, observers: Sequence[Observer],
         on_launch(info)
     issued = 0
     with silenced():
-        for block0 in range(0, geometry.blocks, blocks_per_piece):
-            blocks = min(blocks_per_piece, geometry.blocks - block0)
+        for block0, blocks in piece_plan(launch):
             working = _reserve_working(memory, launch, blocks)
             try:
                 piece = Piece(program, geometry, memory, resonance, block0, blocks,
@@ -262,6 +260,36 @@ def _notify(afters: list, event: Event, pc: int, count: int, instructions, lanes
     event.step = issued
     for after in afters:
         after(event)
+
+
+def piece_plan(launch: Launch) -> list[tuple[int, int]]:
+    """``(first block, blocks)`` of each piece of ``launch``, in the order they run."""
+    total = launch.geometry.blocks
+    per = max(1, launch.piece_lanes // launch.geometry.lanes_per_block)
+    return [(b, min(per, total - b)) for b in range(0, total, per)]
+
+
+def working_bytes(launch: Launch, blocks: int) -> int:
+    """The working memory a piece of ``blocks`` blocks reserves while it runs."""
+    return _working_bytes(launch.program, blocks * launch.geometry.lanes_per_block) \
+        + blocks * launch.shared_bytes
+
+
+def run_piece(launch: Launch, memory: DeviceMemory, listen: Listeners, block0: int,
+              blocks: int, resonance: np.ndarray, log: list | None = None) -> None:
+    """Run one piece of ``launch`` exactly as :func:`steps` does (``on_launch`` and
+    ``on_finish`` are the caller's); with ``log``, ResAccum logs instead of adding."""
+    working = _reserve_working(memory, launch, blocks)
+    try:
+        piece = Piece(launch.program, launch.geometry, memory, resonance, block0, blocks,
+                      launch.shared_bytes, log=log)
+        for on_piece in listen.on_piece:
+            on_piece(piece)
+        with silenced():
+            for _ in _piece_steps(piece, launch, listen, 0, False):
+                pass
+    finally:
+        memory.release(working)
 
 
 def _located(error: SimtError, piece: Piece, pc: int, local_lane: int,

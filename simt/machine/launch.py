@@ -101,9 +101,20 @@ class Piece:
     blocks: int
     shared_bytes: int
     shared: np.ndarray = field(init=False)
+    #: when a list, ResAccum logs its (classes, values) here instead of adding them
+    #: (a parallel launch replays the logs in piece order, see simt.parallel)
+    log: list | None = None
 
     def __post_init__(self) -> None:
         self.shared = np.zeros(self.blocks * self.shared_bytes, np.uint8)
+
+    def accumulate(self, classes: np.ndarray, values: np.ndarray) -> None:
+        """ResAccum: add ``values`` into the running resonance, in ascending lane order."""
+        if self.log is None:
+            np.add.at(self.resonance, classes, values)
+        else:
+            self.log.append((_kept(classes), _kept(values)))
+
 
     @property
     def lanes(self) -> int:
@@ -154,3 +165,38 @@ class Piece:
         if 255 in wanted:
             out[255] = Affine(self.lane0, 1, np.dtype(np.uint64))
         return out
+
+
+def _kept(a: np.ndarray) -> tuple:
+    """A copy of ``a`` that :func:`replay_of` rebuilds with the same strides and the same
+    address modulo 64: NumPy picks its loop by layout and alignment, and the loop decides
+    which NaN payload a sum of two NaNs keeps."""
+    a = np.asarray(a)
+    align = a.ctypes.data % 64
+    if a.ndim == 1 and a.size > 1 and a.strides[0] != a.itemsize and a.strides[0] >= 0 \
+            and a.strides[0] % a.itemsize == 0:
+        step = a.strides[0] // a.itemsize
+        if step == 0:
+            return (a[:1].copy(), a.shape, 0, align)
+        return (a.copy(), a.shape, step, align)
+    return (np.array(a, copy=True), a.shape, 1, align)
+
+
+def replay_of(kept: tuple) -> np.ndarray:
+    """The array :func:`_kept` copied, with its original strides and alignment."""
+    data, shape, step, align = kept
+    if step == 0:
+        return np.broadcast_to(_aligned(data, align), shape)
+    flat = data.reshape(-1)
+    spread = _aligned(np.zeros(max(1, flat.size * step), data.dtype), align)
+    spread[::step][:flat.size] = flat
+    return spread[::step][:flat.size].reshape(shape)
+
+
+def _aligned(a: np.ndarray, align: int) -> np.ndarray:
+    """A copy of 1-D ``a`` whose first element sits at ``align`` modulo 64."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    off = (align - raw.ctypes.data) % 64
+    out = raw[off:off + a.nbytes].view(a.dtype)
+    out[...] = a.reshape(-1)
+    return out

@@ -190,6 +190,19 @@ class DeviceMemory:
             raise InvalidHandleError(f"invalid buffer handle: {handle} (unknown or freed)") from None
         self.release(data.size)
 
+    def adopt(self, handle: int, data: np.ndarray) -> None:
+        """Hold buffer ``handle``'s bytes (0: the boundary pool) in ``data`` from now on.
+
+        ``data`` is a ``uint8`` array of the same size that the caller filled with
+        the current contents (a parallel launch moves memory where workers map it).
+        """
+        if handle == 0:
+            self.boundary = data
+            self._regions.clear()
+        else:
+            self.buffers[handle] = data
+            self._regions.pop(handle, None)
+
     def region(self, handle: int) -> Region | None:
         """The bytes a buffer handle names (0: whole pool, 2^64-96+c: class c), or None."""
         region = self._regions.get(handle)

@@ -241,6 +241,22 @@ class StatsObserver(Observer):
         b.memo = some.size - int(np.count_nonzero(every))
         return int(np.count_nonzero(some & ~every))
 
+    def counters(self) -> tuple:
+        """What this observer counted, as plain values (see :meth:`add`)."""
+        return (self.lanes, self.warps, self.divergent, self.barriers, self.loaded,
+                self.stored, list(self.per_pc))
+
+    def add(self, counters: tuple) -> None:
+        """Add another observer's :meth:`counters` of the same program (every count is a sum)."""
+        lanes, warps, divergent, barriers, loaded, stored, per_pc = counters
+        self.lanes += lanes
+        self.warps += warps
+        self.divergent += divergent
+        self.barriers += barriers
+        self.loaded += loaded
+        self.stored += stored
+        self.per_pc = [a + b for a, b in zip(self.per_pc, per_pc)]
+
     def result(self) -> Stats:
         return Stats(
             steps=sum(self.per_pc), lane_instructions=self.lanes, warp_instructions=self.warps,

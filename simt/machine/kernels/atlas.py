@@ -60,7 +60,7 @@ def res_accum(step: Step, ins) -> None:
     v = step.read(ins.value, DType.F64)
     c = _check_class(step, c)
     step.commit()
-    np.add.at(step.launch.resonance, c, v)     # ascending lane order
+    step.launch.accumulate(c, v)
 
 
 def phase_get(step: Step, ins) -> None:
