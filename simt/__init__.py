@@ -24,7 +24,7 @@ from .errors import (AssemblyError, BarrierDeadlockError, BarrierDivergenceError
                      UnsupportedOperationError, WorkerError)
 from .isa.program import Instruction, Program
 from .isa.types import DType
-from .machine.device import Buffer, Device, LaunchResult
+from .device import Buffer, Device, LaunchResult
 from .machine.executor import DEFAULT_MAX_STEPS
 from .observe.stats import Stats
 from .observe.profile import Profile

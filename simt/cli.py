@@ -230,7 +230,7 @@ def _prepare_out(out: Path) -> None:
 
 
 def _cmd_run(args) -> int:
-    from .machine.device import Device
+    from .device import Device
     program = _load_program(args.kernel)
     dev = Device()
     launch_args, buffers = [], []
@@ -302,7 +302,7 @@ def _run_tools(args) -> dict:
 
 def _cmd_debug(args) -> int:
     from .debug import debug
-    from .machine.device import Device
+    from .device import Device
     program = _load_program(args.kernel)
     dev = Device()
     launch_args = [_parse_arg(spec, i, dev)[0] for i, spec in enumerate(args.arg)]

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .isa.program import Program
-from .machine.device import Device
+from .device import Device
 from .observe.stats import Stats
 
 __all__ = ["GALLERY", "Case", "Demo", "DemoResult", "run_gallery"]

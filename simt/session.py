@@ -21,7 +21,7 @@ from .machine.executor import Launch, Paused, steps
 from .machine.state import UNSET
 
 if TYPE_CHECKING:
-    from .machine.device import Buffer, Device, LaunchResult
+    from .device import Buffer, Device, LaunchResult
     from .machine.events import Observer
 
 __all__ = ["Session"]
@@ -161,7 +161,7 @@ class Session:
 
     def result(self) -> "LaunchResult":
         """Run to the end if needed; the :class:`~simt.LaunchResult` ``launch`` would return."""
-        from .machine.device import LaunchResult
+        from .device import LaunchResult
         self._check()
         while self._resonance is None:
             self._advance()
@@ -246,7 +246,7 @@ class Session:
         r = _index(r, "r", 256)
         want = None
         if dtype is not None:
-            from .machine.device import _dtype
+            from .device import _dtype
             want = _dtype(dtype)
         bits, tags = self._readout(self._paused.regs.regs[r] if self._paused else None)
         if want is not None:

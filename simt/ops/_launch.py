@@ -6,7 +6,7 @@ Chunk size
 ----------
 Inputs longer than :data:`CHUNK` elements run chunk by chunk over slices (views) of the
 flattened host arrays; the device buffers of an op are sized for one chunk and reused, so
-an op's device memory stays bounded whatever ``n`` is.  ``python -m simt.ops._chunkbench``
+an op's device memory stays bounded whatever ``n`` is.  ``python benchmarks/chunkbench.py``
 measures ``add`` and ``sum`` on float32 for several chunk sizes; on the development machine
 (2 cores, simt.Device with its default 262,144-lane pieces), in ns per element, best of 3::
 
@@ -34,7 +34,7 @@ from . import _kernels
 from ._kernels import KERNELS, accumulator_dtype, check_dtype, kernel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .. import Buffer, Device
+    from ..device import Buffer, Device
     from ..isa.program import Program
 
 __all__ = ["BLOCK", "CHUNK", "get_device", "Scratch", "blocks", "chunks", "launch",
@@ -57,7 +57,7 @@ def get_device(device: "Device | None" = None) -> "Device":
     if device is not None:
         return device
     if _default is None:
-        from .. import Device
+        from ..device import Device
         _default = Device()
     return _default
 
@@ -108,7 +108,7 @@ def budget(program: "Program", iterations: int) -> int | None:
     """
     if iterations <= 0:
         return None
-    from .. import DEFAULT_MAX_STEPS
+    from ..machine.executor import DEFAULT_MAX_STEPS
     return DEFAULT_MAX_STEPS + 2 * len(program) * (iterations + 1)
 
 

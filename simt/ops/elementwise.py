@@ -17,7 +17,7 @@ from ._launch import cast_scalar, map_elements, prepare
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-    from .. import Device
+    from ..device import Device
 
 __all__ = ["add", "sub", "mul", "div", "minimum", "maximum", "abs", "neg", "relu", "clip",
            "scalar_add", "scalar_mul", "sigmoid", "tanh", "gelu", "copy", "fill"]

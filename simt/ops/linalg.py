@@ -18,7 +18,7 @@ from ._launch import BLOCK, Scratch, blocks, get_device, launch, prepare
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-    from .. import Buffer, Device
+    from ..device import Buffer, Device
 
 __all__ = ["matvec", "gemm"]
 

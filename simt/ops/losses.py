@@ -19,7 +19,7 @@ from ._launch import Scratch, get_device, launch, prepare, tree_reduce
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-    from .. import Device
+    from ..device import Device
 
 __all__ = ["mse", "cross_entropy", "binary_cross_entropy"]
 

@@ -23,7 +23,7 @@ from ._kernels import accumulator_dtype
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-    from .. import Device
+    from ..device import Device
 
 __all__ = ["sum", "min", "max"]
 

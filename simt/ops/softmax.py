@@ -22,7 +22,7 @@ from ._launch import BLOCK, Scratch, get_device, launch, prepare
 if TYPE_CHECKING:  # pragma: no cover
     from numpy.typing import ArrayLike
 
-    from .. import Device
+    from ..device import Device
 
 __all__ = ["softmax"]
 

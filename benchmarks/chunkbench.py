@@ -1,6 +1,6 @@
 """Measure the time per element of ``simt.ops`` for several chunk sizes.
 
-``python -m simt.ops._chunkbench [n]`` prints, for each candidate chunk size, the best of
+``python benchmarks/chunkbench.py [n]`` prints, for each candidate chunk size, the best of
 three runs of ``add`` and ``sum`` on ``n`` float32 elements (default 2**21), in
 nanoseconds per element.  The chosen :data:`simt.ops._launch.CHUNK` is documented in
 :mod:`simt.ops._launch`.
@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
+if __package__ in (None, ""):  # run as a script: make the repo's packages importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from . import _launch
-from .elementwise import add
-from .reductions import sum as ops_sum
+import numpy as np  # noqa: E402
+
+from simt import Device  # noqa: E402
+from simt.ops import _launch  # noqa: E402
+from simt.ops.elementwise import add  # noqa: E402
+from simt.ops.reductions import sum as ops_sum  # noqa: E402
 
 CANDIDATES = (4096, 16384, 65536, 131072, 262144, 1 << 20)
 
@@ -31,7 +36,6 @@ def _best(fn, repeat: int = 3) -> float:
 
 def measure(n: int = 1 << 21) -> list[tuple[int, float, float]]:
     """``(chunk, add ns/element, sum ns/element)`` for each candidate chunk size."""
-    from .. import Device
     a = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     dev = Device()
     saved = _launch.CHUNK

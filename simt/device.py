@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import (DeviceMemoryError, InvalidHandleError, OutOfBoundsError, SimtError,
+from .errors import (DeviceMemoryError, InvalidHandleError, OutOfBoundsError, SimtError,
                       SimtTypeError, SimtValueError)
-from ..isa import types as isa_types
-from ..isa.program import Program
-from ..isa.types import DType
-from ..observe.checks import checkers, parse_checks
-from ..observe.stats import Stats, StatsObserver
-from .events import Observer
-from .executor import DEFAULT_MAX_STEPS, Launch, run
-from .launch import Dim3, Geometry
-from .allocator import retain_freed_memory
-from .written import host_wrote, launch_begins
-from .memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
+from .isa import types as isa_types
+from .isa.program import Program
+from .isa.types import DType
+from .observe.checks import checkers, parse_checks
+from .observe.stats import Stats, StatsObserver
+from .machine.events import Observer
+from .machine.executor import DEFAULT_MAX_STEPS, Launch, run
+from .machine.launch import Dim3, Geometry
+from .machine.allocator import retain_freed_memory
+from .machine.written import host_wrote, launch_begins
+from .machine.memory import BOUNDARY_BYTES, CLASS_BYTES, CLASS_HANDLE_BASE, DeviceMemory, \
     default_memory_limit
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .session import Session
 
 __all__ = ["Buffer", "Device", "LaunchResult", "DEFAULT_PIECE_LANES", "MAX_SHARED_BYTES",
            "MAX_ARGS"]
@@ -442,7 +442,7 @@ class Device:
                 resonance = None
                 if not tools and (self.workers > 1 or self.executor is not None):
                     if self._parallel is None:
-                        from ..parallel import Parallel
+                        from .parallel import Parallel
                         self._parallel = Parallel(self.workers, self.executor)
                     resonance = self._parallel.launch(launch, self._memory, stats)
                 if resonance is None:       # declined: the launch runs in-process
@@ -479,7 +479,7 @@ class Device:
         converted = [self.kernel_argument(a, i) for i, a in enumerate(args)]
         tools = checkers(checks, race_model) + observers
         if progress:
-            from ..observe.progress import Progress
+            from .observe.progress import Progress
             tools.append(Progress())
         launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
         launch_begins(self._memory, "init" in checks)
@@ -525,7 +525,7 @@ class Device:
         simt.Session
             Paused before the first instruction: nothing has run yet.
         """
-        from ..session import Session
+        from .session import Session
         launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps, check,
                                    race_model, observers, False)
         return Session(self, launch, tools)
