@@ -505,7 +505,7 @@ class _Gen:
     # -- arithmetic and logic
 
     def s_alu(self, scope: _Scope) -> None:
-        name = self.pick(ALU + ("CVT", "CVT", "MOV", "MOV_IMM") + ("TRANS",) * 3)
+        name = self.pick(ALU + ("CVT", "CVT", "MOV", "MOV_IMM") + ("TRANS",) * 6)
         if name == "CVT":
             return self.s_cvt(scope)
         if name == "TRANS":
@@ -638,7 +638,7 @@ class _Gen:
 
     def s_atlas(self, scope: _Scope) -> None:
         what = self.pick(["ClsGet", "MIRROR", "UnityTest", "NbrCount", "NbrGet", "ResAccum",
-                          "ResAccum", "PhaseGet", "PhaseAdv", "BoundMap", "MemFence"])
+                          "ResAccum", "PhaseGet", "PhaseGet", "PhaseAdv", "BoundMap", "MemFence"])
         if what == "ClsGet":
             d = self.dst(scope, T.U8)
             self.emit("ClsGet", d)
