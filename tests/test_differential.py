@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 
 import simt
 from simt.isa import DType
-from simt.testing.engines import Vectorized, assert_agree, assert_outcomes_agree, run
+from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import (OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases,
                                    describe_difference, run_reference)
 

@@ -34,9 +34,8 @@ from simt.isa import DType
 from simt.machine import lanes as lanes_mod
 from simt.machine import scheduler as scheduler_mod
 from simt.demo import TREE_REDUCTION
-from simt.testing.programs import (OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases,
-                                   run_reference)
 from simt.testing.engines import assert_agree
+from simt.testing.programs import OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases
 from test_differential import run_device
 
 

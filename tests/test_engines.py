@@ -25,7 +25,7 @@ NOT_GENERATED: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- coverage pin
 
-def _emitted(runs: int = 4, examples: int = 50) -> set[str]:
+def _emitted(runs: int = 4, examples: int = 40) -> set[str]:
     """Names of the instructions in programs drawn by ``runs`` independent, seeded runs of
     :func:`~simt.testing.programs.cases` (independent runs spread the draws: one run tends
     to vary its own earlier examples)."""

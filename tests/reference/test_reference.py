@@ -18,10 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simt import assemble
-from simt.errors import (BarrierDeadlockError, CallStackError, DivisionByZeroError,
-                         InvalidClassError, InvalidHandleError, OutOfBoundsError, ProgramError,
-                         StepLimitError, TypeMismatchError, UninitializedRegisterError,
-                         UnsupportedOperationError)
+from simt.errors import (DivisionByZeroError, InvalidClassError, InvalidHandleError,
+                         OutOfBoundsError, ProgramError, StepLimitError, TypeMismatchError,
+                         UninitializedRegisterError, UnsupportedOperationError)
 from simt.isa import SPECS, DType, Program, make
 from simt.isa.transcendental import transcendental
 from simt.reference import REFERENCE, ReferenceDevice
