@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 
 import simt
 from simt.isa import DType
+from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import (OUT_STRIDE, UNIFORM_BYTES, ArgSpec, Case, Outcome, cases,
                                    describe_difference, run_reference)
 
@@ -36,43 +36,9 @@ EXECUTOR_MIN_PIECE = 65_536      # simt.Device accepts no smaller piece
 
 # --------------------------------------------------------------------------- running on simt.Device
 
-def device_scalar(ty: DType, bits: int) -> np.generic:
-    """A NumPy scalar of ISA type ``ty`` with raw ``bits`` (bf16: ml_dtypes.bfloat16)."""
-    return np.array([bits], dtype=f"<u{ty.size}").view(ty.numpy)[0]
-
-
 def run_device(case: Case, piece_lanes: int | None = None) -> Outcome:
     """Run ``case`` on a fresh ``simt.Device`` through the public API."""
-    dev = simt.Device() if piece_lanes is None else simt.Device(piece_lanes=piece_lanes)
-    buffers = [dev.upload(np.frombuffer(data, np.uint8)) for data in case.buffers]
-    for offset, data in case.boundary:
-        dev.write(dev.boundary, np.frombuffer(data, np.uint8), offset=offset)
-    args = [buffers[a.buffer] if a.buffer is not None else device_scalar(a.ty, a.bits)
-            for a in case.args]
-    program = case.program_for([b.handle for b in buffers])
-    error = exception = res = None
-    try:
-        res = dev.launch(program, grid=case.grid, block=case.block, args=args,
-                         shared_bytes=case.shared_bytes, max_steps=case.max_steps)
-    except simt.SimtError as exc:
-        error, exception = (type(exc).__name__, exc.pc, exc.lane), exc
-    memory = tuple(dev.download(b, np.uint8).tobytes() for b in buffers)
-    boundary = dev.download(dev.boundary, np.uint8).tobytes()
-    if res is None:
-        return Outcome(memory, boundary, None, None, error, exception)
-    resonance = tuple(int(v) for v in np.asarray(res.resonance, np.float64).view(np.uint64))
-    return Outcome(memory, boundary, resonance, res.stats.as_dict(), None)
-
-
-def assert_agree(case: Case, ref: Outcome, dev: Outcome) -> None:
-    """Bit-for-bit agreement; statistics compared on the keys both define."""
-    common = set(ref.stats or {}) & set(dev.stats or {})
-    ref_cmp = Outcome(ref.buffers, ref.boundary, ref.resonance,
-                      {k: ref.stats[k] for k in common} if ref.stats else None, ref.error)
-    dev_cmp = Outcome(dev.buffers, dev.boundary, dev.resonance,
-                      {k: dev.stats[k] for k in common} if dev.stats else None, dev.error)
-    assert ref_cmp == dev_cmp, (f"engines disagree on\n{case!r}\n"
-                                + describe_difference(ref, dev, ("reference", "simt.Device")))
+    return run(Vectorized() if piece_lanes is None else Vectorized(piece_lanes=piece_lanes), case)
 
 
 def text_case(text: str, grid: int = 1, block: int = 1, **kw) -> Case:
@@ -184,19 +150,19 @@ REGRESSIONS = {"branch_to_next": BRANCH_TO_NEXT, "fma_nans": FMA_NANS,
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_known_disagreements_stay_fixed(name: str) -> None:
     case = REGRESSIONS[name]
-    assert_agree(case, run_reference(case), run_device(case))
+    assert_agree(case)
 
 
 @settings(max_examples=EXAMPLES["mixed"])
 @given(cases(max_lanes=MAX_LANES, max_statements=STATEMENTS))
 def test_executor_agrees_with_reference(case: Case) -> None:
-    assert_agree(case, run_reference(case), run_device(case))
+    assert_agree(case)
 
 
 @settings(max_examples=EXAMPLES["clean"])
 @given(cases(max_lanes=MAX_LANES, max_statements=STATEMENTS, chaotic=False))
 def test_executor_agrees_with_reference_on_clean_programs(case: Case) -> None:
-    assert_agree(case, run_reference(case), run_device(case))
+    assert_agree(case)
 
 
 @settings(max_examples=EXAMPLES["pieces"])

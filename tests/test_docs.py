@@ -115,7 +115,7 @@ def _api_entries() -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("module", ["simt", "simt.ops", "simt.testing.strategies",
-                                    "simt.testing.programs"])
+                                    "simt.testing.programs", "simt.testing.engines"])
 def test_api_reference_lists_every_public_name(module):
     documented = _api_entries()
     missing = [name for name in importlib.import_module(module).__all__

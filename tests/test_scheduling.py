@@ -20,17 +20,16 @@ from benchmarks.branch_tree import (branch_tree_expected, branch_tree_kernel,
 from simt.isa import DType
 from simt.machine.scheduler import DeepestMinPC, MinPC, scheduler_for
 from simt.machine.state import RegisterFile
+from simt.testing.engines import assert_agree
 from simt.testing.programs import ArgSpec, Case, Outcome, run_reference
-from test_differential import assert_agree, run_device, text_case
+from test_differential import run_device, text_case
 
 Trace = list[tuple[int, int, int]]
 
 
 def agree(case: Case) -> Outcome:
     """Run both engines, assert they agree on everything, return the reference's outcome."""
-    ref = run_reference(case)
-    assert_agree(case, ref, run_device(case))
-    return ref
+    return assert_agree(case)
 
 
 def trace(case: Case, run) -> Trace:

@@ -3,9 +3,11 @@
 :mod:`simt.testing.strategies` draws syntax-level programs (for text and JSON
 round trips); :mod:`simt.testing.programs` draws valid, terminating programs with
 their launches and runs them on the scalar reference interpreter, for
-differential tests of an engine against it.
+differential tests of an engine against it; :mod:`simt.testing.engines` gives
+the vectorized executor and the reference one host API and runs a case on both
+(``assert_agree``), comparing everything each left behind.
 
-Both build on hypothesis, which ``pip install 'simt[testing]'`` installs.
+All three build on hypothesis, which ``pip install 'simt[testing]'`` installs.
 """
 
 try:

@@ -72,13 +72,11 @@ from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
-from ..errors import SimtError
 from ..isa.program import (BufferOffset, Instruction, PhiCoordinate, Program, RegisterIndirect,
                            RegisterIndirectComputed, Shared, SharedIndirect, make)
-from ..isa.table import BY_NAME, CVT_PAIRS, Condition, Kind, Scope
-from ..isa.transcendental import NAMES as TRANSCENDENTALS
+from ..isa.table import BY_NAME, CVT_PAIRS, SPECS, Category, Condition, Kind, Scope
 from ..isa.types import DType
-from ..reference import DEFAULT_PIECE_LANES, ReferenceDevice
+from ..reference import DEFAULT_PIECE_LANES
 from ..reference import scalar
 
 __all__ = ["Case", "ArgSpec", "Outcome", "cases", "launch_shapes", "run_reference",
@@ -96,6 +94,12 @@ UNIFORM_BYTES = 64
 POOL_BYTES = 64                    # size of the pools the programs allocate
 CLASS_HANDLE_BASE = (1 << 64) - 96
 T = DType
+
+# Lane-wise register operations s_alu emits, read from the table so that a new arithmetic,
+# logic or transcendental instruction enters the random programs without an edit here
+# (tests/test_engines.py pins that every instruction of the table is emitted).
+ALU = tuple(s.name for s in SPECS if s.category in (Category.ARITHMETIC, Category.LOGIC))
+TRANSCENDENTALS = tuple(s.name for s in SPECS if s.category is Category.TRANSCENDENTAL)
 
 
 # --------------------------------------------------------------------------- cases and outcomes
@@ -207,8 +211,10 @@ class Outcome:
     """What a launch left behind, in a form two engines can be compared by.
 
     ``resonance`` holds the 96 accumulators as float64 bit patterns; ``error``
-    is ``(class name, pc, lane)`` or ``None``.  Memory is compared after
-    errors too: faults are precise, earlier effects remain.
+    is ``(class name, pc, lane)`` or ``None``, and ``fault`` every attribute of
+    the error but its message (:func:`simt.testing.engines.error_attributes`).
+    Memory is compared after errors too: faults are precise, earlier effects
+    remain.
     """
 
     buffers: tuple[bytes, ...]
@@ -217,28 +223,13 @@ class Outcome:
     stats: dict | None
     error: tuple[str, int | None, int | None] | None
     exception: BaseException | None = field(default=None, compare=False, repr=False)
+    fault: dict | None = None
 
 
 def run_reference(case: Case, piece_lanes: int = DEFAULT_PIECE_LANES) -> Outcome:
     """Run ``case`` on a fresh :class:`~simt.reference.ReferenceDevice`."""
-    dev = ReferenceDevice(piece_lanes=piece_lanes)
-    handles = []
-    for data in case.buffers:
-        h = dev.alloc(len(data))
-        dev.write(h, data)
-        handles.append(h)
-    for offset, data in case.boundary:
-        dev.write(0, data, offset)
-    args = [(T.U64, handles[a.buffer]) if a.buffer is not None else (a.ty, a.bits)
-            for a in case.args]
-    try:
-        res = dev.launch(case.program_for(handles), grid=case.grid, block=case.block, args=args,
-                         shared_bytes=case.shared_bytes, max_steps=case.max_steps)
-    except SimtError as error:
-        return Outcome(tuple(dev.read(h) for h in handles), dev.read(0), None, None,
-                       (type(error).__name__, error.pc, error.lane), error)
-    resonance = tuple(scalar.f64_bits(v) for v in res.resonance)
-    return Outcome(tuple(dev.read(h) for h in handles), dev.read(0), resonance, res.stats, None)
+    from .engines import Reference, run
+    return run(Reference(piece_lanes=piece_lanes), case)
 
 
 def describe_difference(a: Outcome, b: Outcome, names: tuple[str, str] = ("reference", "other")
@@ -248,6 +239,8 @@ def describe_difference(a: Outcome, b: Outcome, names: tuple[str, str] = ("refer
     if a.error != b.error:
         lines.append(f"error: {names[0]} {a.error} ({a.exception}) vs {names[1]} {b.error} "
                      f"({b.exception})")
+    elif a.fault != b.fault:
+        lines.append(f"error attributes: {names[0]} {a.fault} vs {names[1]} {b.fault}")
     for i, (x, y) in enumerate(zip(a.buffers, b.buffers)):
         if x != y:
             lines.append(f"buffer[{i}]: " + _first_bytes_differing(x, y))
@@ -512,13 +505,11 @@ class _Gen:
     # -- arithmetic and logic
 
     def s_alu(self, scope: _Scope) -> None:
-        name = self.pick(["ADD", "SUB", "MUL", "DIV", "MIN", "MAX", "MAD", "FMA", "ABS", "NEG",
-                          "AND", "OR", "XOR", "NOT", "SHL", "SHR", "SETcc", "SEL", "CVT", "CVT",
-                          "MOV", "MOV_IMM", "TRANS"])
+        name = self.pick(ALU + ("CVT", "CVT", "MOV", "MOV_IMM") + ("TRANS",) * 6)
         if name == "CVT":
             return self.s_cvt(scope)
         if name == "TRANS":
-            name = self.pick(sorted(TRANSCENDENTALS))
+            name = self.pick(TRANSCENDENTALS)
         spec = BY_NAME[name]
         if name in ("MOV", "MOV_IMM"):
             ty = self.pick(list(DType))
@@ -647,7 +638,7 @@ class _Gen:
 
     def s_atlas(self, scope: _Scope) -> None:
         what = self.pick(["ClsGet", "MIRROR", "UnityTest", "NbrCount", "NbrGet", "ResAccum",
-                          "ResAccum", "PhaseGet", "PhaseAdv", "BoundMap", "MemFence"])
+                          "ResAccum", "PhaseGet", "PhaseGet", "PhaseAdv", "BoundMap", "MemFence"])
         if what == "ClsGet":
             d = self.dst(scope, T.U8)
             self.emit("ClsGet", d)

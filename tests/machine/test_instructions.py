@@ -20,7 +20,7 @@ import simt
 from simt.isa import SPECS
 from simt.isa.table import CVT_PAIRS, Category, Condition
 from simt.isa.types import DType
-from simt.reference import ReferenceDevice
+from simt.testing.engines import assert_agree, make_case
 
 
 def edge_values(ty: DType) -> np.ndarray:
@@ -39,38 +39,11 @@ def edge_values(ty: DType) -> np.ndarray:
     return np.array(vals, ft)
 
 
-def run_both(source: str, inputs: list[np.ndarray], out_bytes: int, lanes: int):
-    """Run on both engines; return (outputs, errors) of the executor and the reference."""
-    prog = simt.assemble(source)
-    results = []
-    dev = simt.Device()
-    bufs = [dev.upload(a) for a in inputs] + [dev.alloc(out_bytes)]
-    try:
-        dev.launch(prog, block=lanes, args=tuple(bufs))
-        results.append((dev.download(bufs[-1], np.uint8), None))
-    except simt.SimtError as err:
-        results.append((None, (type(err), err.pc, err.lane)))
-    ref = ReferenceDevice()
-    handles = []
-    for a in inputs:
-        h = ref.alloc(a.nbytes)
-        ref.write(h, np.ascontiguousarray(a).tobytes())
-        handles.append(h)
-    handles.append(ref.alloc(out_bytes))
-    try:
-        ref.launch(prog, block=lanes, args=[(DType.U64, h) for h in handles])
-        results.append((np.frombuffer(ref.read(handles[-1]), np.uint8), None))
-    except simt.SimtError as err:
-        results.append((None, (type(err), err.pc, err.lane)))
-    return results
-
-
-def assert_engines_agree(source, inputs, out_bytes, lanes):
-    (ours, our_err), (theirs, their_err) = run_both(source, inputs, out_bytes, lanes)
-    assert our_err == their_err
-    if ours is not None:
-        np.testing.assert_array_equal(ours, theirs)
-    return our_err
+def assert_engines_agree(source: str, inputs: list[np.ndarray], out_bytes: int, lanes: int):
+    """Run on both engines and assert they agree on everything (memory, resonance, statistics,
+    the error and its attributes); return the error as (class, pc, lane), or None."""
+    out = assert_agree(make_case(source, [*inputs, bytes(out_bytes)], block=lanes))
+    return None if out.error is None else (getattr(simt, out.error[0]), *out.error[1:])
 
 
 def _load(reg: int, ty: DType, buf: int) -> str:

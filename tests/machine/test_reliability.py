@@ -15,36 +15,22 @@ import numpy as np
 import pytest
 
 import simt
-from simt.isa.types import DType
-from simt.reference import ReferenceDevice
+from simt.testing.engines import assert_agree, make_case
 
 U64_MAX = (1 << 64) - 1
 
 
-def _fault_of(run):
-    """(class name, pc, lane, lanes_faulting) of the error ``run()`` raises, or None."""
-    try:
-        run()
-    except simt.SimtError as err:
-        return type(err).__name__, err.pc, err.lane, err.lanes_faulting
-    return None
+def _both(src: str, block: int, out_words: int = 0, buffers: bool = True):
+    """Run ``src`` on both engines and assert they agree on everything (memory, resonance,
+    statistics, the error and its attributes).
 
-
-def _both(src: str, block: int, out_words: int = 0):
-    """Run ``src`` on a fresh Device and on a fresh reference device.
-
-    r0 is an output buffer of ``out_words`` u32 words.  Returns the two
-    (fault, output words) pairs.
+    r0 is an output buffer of ``out_words`` u32 words (no argument if not ``buffers``).
+    Returns the fault, as (class name, pc, lane, lanes_faulting) or None, and the output
+    words.
     """
-    prog = simt.assemble(src)
-    dev = simt.Device()
-    out = dev.alloc(4 * out_words)
-    ref = ReferenceDevice()
-    ref_out = ref.alloc(4 * out_words)
-    got = _fault_of(lambda: dev.launch(prog, block=block, args=(out,)))
-    want = _fault_of(lambda: ref.launch(prog, block=block, args=[(DType.U64, ref_out)]))
-    return ((got, dev.download(out, np.uint32).tolist()),
-            (want, np.frombuffer(ref.read(ref_out), np.uint32).tolist()))
+    out = assert_agree(make_case(src, [bytes(4 * out_words)] if buffers else [], block=block))
+    fault = None if out.error is None else (*out.error, out.fault["lanes_faulting"])
+    return fault, (np.frombuffer(out.buffers[0], np.uint32).tolist() if buffers else None)
 
 
 # ---------------------------------------------------------------------- pool handles
@@ -88,14 +74,13 @@ def test_pool_handles_of_any_bits_never_alias_a_live_pool(op, handle):
 def test_pool_handles_on_a_device_without_pools(handle):
     for op in ("store", "load", "free"):
         src = _pool_op(op, handle)
-        (got, _), (want, _) = _both(src, block=2)
-        assert got == want
+        got, _ = _both(src, block=2)
         assert (got[0], got[2], got[3]) == ("InvalidHandleError", 0, 2)
 
 
 def test_two_lanes_freeing_an_unknown_handle_blame_the_lowest():
-    (got, _), (want, _) = _both(_pool_op("free", 1 << 62), block=2)
-    assert got == want == ("InvalidHandleError", 2, 0, 2)
+    got, _ = _both(_pool_op("free", 1 << 62), block=2)
+    assert got == ("InvalidHandleError", 2, 0, 2)
 
 
 _MIXED = """
@@ -121,9 +106,9 @@ _MIXED = """
 
 
 def test_pool_handle_zero_beside_real_pools_is_the_boundary_pool():
-    (got, out), (want, ref_out) = _both(_MIXED.format(bad=""), block=4, out_words=4)
-    assert got is None and want is None
-    assert out == ref_out == [2, 1, 2, 3]   # even lanes share boundary byte 8: lane 2 wins
+    got, out = _both(_MIXED.format(bad=""), block=4, out_words=4)
+    assert got is None
+    assert out == [2, 1, 2, 3]   # even lanes share boundary byte 8: lane 2 wins
 
 
 def test_lanes_faulting_counts_only_lanes_with_a_bad_pool_handle():
@@ -131,10 +116,9 @@ def test_lanes_faulting_counts_only_lanes_with_a_bad_pool_handle():
     setne.u32 p1, r252, r13
     mov_imm.u64 r14, 12345
     sel.u64 r10, p1, r10, r14   ; lane 3 holds an unknown handle"""
-    (got, out), (want, ref_out) = _both(_MIXED.format(bad=bad), block=4, out_words=4)
-    assert got == want
+    got, out = _both(_MIXED.format(bad=bad), block=4, out_words=4)
     assert got[0] == "InvalidHandleError" and got[2] == 3 and got[3] == 1
-    assert out == ref_out == [0, 0, 0, 0]
+    assert out == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize("src", [
@@ -146,10 +130,8 @@ def test_lanes_faulting_counts_only_lanes_with_a_bad_pool_handle():
     "mov_imm.u64 r0, 0\nmov_imm.u64 r1, 18446744073709551615\npool.load.u8 r2, r0, r1",
 ])
 def test_class_96_and_beyond_is_out_of_bounds(src):
-    prog = simt.assemble(src)
-    got = _fault_of(lambda: simt.Device().launch(prog, block=2))
-    want = _fault_of(lambda: ReferenceDevice().launch(prog, block=2))
-    assert got == want and got[0] == "OutOfBoundsError" and got[2:] == (0, 2)
+    got, _ = _both(src, block=2, buffers=False)
+    assert got[0] == "OutOfBoundsError" and got[2:] == (0, 2)
 
 
 # ---------------------------------------------------------------------- refused memory

@@ -3,17 +3,12 @@ CheckError or computes exactly what the unchecked launch computes."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 from hypothesis import given, settings
 
 import simt
+from simt.testing.engines import device_scalar
 from simt.testing.programs import cases
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_differential import device_scalar  # noqa: E402
 
 
 def _run(case, **kw):

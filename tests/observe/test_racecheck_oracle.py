@@ -9,19 +9,14 @@ raise at that instruction, for its lowest lane with a hazard, and nowhere else.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
 import simt
 from simt.machine.events import Observer
+from simt.testing.engines import device_scalar
 from simt.testing.programs import cases
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_differential import device_scalar  # noqa: E402
 
 
 class Oracle(Observer):

@@ -1,59 +1,17 @@
 """The op kernels give bit-identical results on the scalar reference interpreter
-(``simt.reference.ReferenceDevice``), which shares no code with ``simt.machine``: the
-kernels rely on the ISA contract only (barriers, shared memory, guards), not on how the
-vectorized machine happens to schedule them."""
+(``simt.testing.engines.Reference``: the reference behind the ``simt.Device`` API), which
+shares no code with ``simt.machine``: the kernels rely on the ISA contract only (barriers,
+shared memory, guards), not on how the vectorized machine happens to schedule them."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 import simt
 from simt import ops
-from simt.isa.types import DType
-from simt.ops._kernels import isa_type
-from simt.reference import ReferenceDevice
+from simt.testing.engines import Reference
 from opscheck import values
-
-
-@dataclass(frozen=True)
-class _Buffer:
-    handle: int
-    nbytes: int
-
-
-class OnReference:
-    """The part of the :class:`simt.Device` API that simt.ops uses, on a ReferenceDevice."""
-
-    def __init__(self) -> None:
-        self.ref = ReferenceDevice()
-
-    def alloc(self, nbytes: int) -> _Buffer:
-        return _Buffer(self.ref.alloc(nbytes), nbytes)
-
-    def free(self, buf: _Buffer) -> None:
-        self.ref.free(buf.handle)
-
-    def write(self, buf: _Buffer, array, offset: int = 0) -> None:
-        self.ref.write(buf.handle, np.ascontiguousarray(array).tobytes(), offset)
-
-    def download(self, buf: _Buffer, dtype, count=None, offset=0) -> np.ndarray:
-        dt = np.dtype(dtype)
-        nbytes = None if count is None else count * dt.itemsize
-        return np.frombuffer(self.ref.read(buf.handle, offset, nbytes), dt).copy()
-
-    def launch(self, program, grid=1, block=1, args=(), shared_bytes=0, max_steps=None):
-        pairs = []
-        for a in args:
-            if isinstance(a, _Buffer):
-                pairs.append((DType.U64, a.handle))
-            else:
-                v = np.asarray(a)
-                pairs.append((isa_type(v.dtype), int(v.view(f"u{v.dtype.itemsize}"))))
-        return self.ref.launch(program, grid=grid, block=block, args=pairs,
-                               shared_bytes=shared_bytes, max_steps=max_steps)
 
 
 def same(x, y) -> None:
@@ -82,9 +40,9 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_reference_interpreter_agrees(dev, name):
     args = CASES[name]()
-    same(getattr(ops, name)(*args, device=OnReference()), getattr(ops, name)(*args, device=dev))
+    same(getattr(ops, name)(*args, device=Reference()), getattr(ops, name)(*args, device=dev))
 
 
 def test_reference_interpreter_division_by_zero():
     with pytest.raises(simt.DivisionByZeroError):
-        ops.div(np.array([1, 2], np.int32), np.array([1, 0], np.int32), device=OnReference())
+        ops.div(np.array([1, 2], np.int32), np.array([1, 0], np.int32), device=Reference())
