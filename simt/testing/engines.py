@@ -105,7 +105,7 @@ class Vectorized:
     name = "vectorized"
 
     def __init__(self, **device: Any) -> None:
-        from ..machine.device import Device
+        from ..device import Device
         self.device = Device(**device)
         self.boundary = self.device.boundary
 
