@@ -105,20 +105,19 @@ def unsigned_of(ty: DType) -> np.dtype:
     return _UNSIGNED[ty.size]
 
 
-_SHORT = 2048                       # up to this many elements, compare and count
-_not_equal, _count_nonzero, _min = np.not_equal, np.count_nonzero, np.minimum.reduce
+_SHORT = 2048                       # up to this many elements, count the NaNs
+_isnan, _count_nonzero, _min = np.isnan, np.count_nonzero, np.minimum.reduce
 
 
 def has_nan(x: np.ndarray) -> bool:
     """Whether any element of the float array ``x`` is NaN.
 
     NumPy's own loops, never BLAS (whose threads would make the check's cost depend on
-    the machine's load): a short array counts where ``x != x`` (true exactly at NaNs),
-    a long one takes its minimum, which is NaN exactly when an element is (one read,
-    no temporary).  Neither warns.
+    the machine's load): a short array counts its NaNs, a long one takes its minimum,
+    which is NaN exactly when an element is (one read, no temporary).  Neither warns.
     """
     if x.size <= _SHORT:
-        return bool(_count_nonzero(_not_equal(x, x)))
+        return bool(_count_nonzero(_isnan(x)))
     m = _min(x, axis=None)
     return m != m
 

@@ -192,16 +192,18 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     NumPy's minimum and maximum return one operand exactly for numbers; NaN lanes
     take the other operand (``b`` NaN: ``a``, so two NaNs give ``a``), and equal
     operands the AND (max) or OR (min) of their bit patterns: the same number, and
-    for -0 and +0 the right zero.  No NaN and no zero result (the usual case)
-    costs four calls.
+    for -0 and +0 the right zero.  Both propagate a NaN operand, so the operands are
+    looked at only when the result holds a NaN: no NaN and no zero result (the usual
+    case) costs three calls.
     """
     if a.shape != b.shape or a.ndim != 1:
         return None
     out = ufunc(a, b)
-    if has_nan(a):
-        out = np.where(np.isnan(a), b, out)
-    if has_nan(b):
-        out = np.where(np.isnan(b), a, out)
+    if has_nan(out):
+        if has_nan(a):
+            out = np.where(np.isnan(a), b, out)
+        if has_nan(b):
+            out = np.where(np.isnan(b), a, out)
     if np.count_nonzero(out) != out.size:
         equal = np.equal(a, b)
         if equal.any():
