@@ -113,9 +113,9 @@ _DOWN, _UP = -8, 300             # the scale exponents k used there
 _SUBNORMAL_ULP_EXP = -1074
 
 _min, _max = np.minimum.reduce, np.maximum.reduce
-_U1, _U12, _U35 = np.uint32(1), np.uint64(12), np.uint64(35)
+_U1, _U12, _I35 = np.uint32(1), np.uint64(12), np.int64(35)
+_INT64_MIN = np.int64(-(1 << 63))            # (s << 35) of a float32 midpoint: low bits 1000...0
 _F32_TINY = np.float32(2.0 ** -126)             # the smallest normal float32
-_MIDPOINT_LOW_BITS = np.uint64(1 << 63)      # (s << 35) of a float32 midpoint
 _F32_NORMAL_BITS = np.uint32(0x00800000)     # the bits of 2**-126
 _HIGH26 = np.uint64(~((1 << 27) - 1) & ((1 << 64) - 1))   # clears 27 fraction bits
 _HALF27 = np.uint64(1 << 26)                 # half of the 27 cleared fraction bits
@@ -150,13 +150,20 @@ def fma(ty: DType, a, b, c):
             one = _fma32_one(a, b, c)
         if one is not None:
             return one
+    lanes = _fma32_lanes if ty is DType.F32 else _fma64_lanes
+    dtype = ty.storage
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(c) is np.ndarray \
+            and a.dtype is dtype and b.dtype is dtype and c.dtype is dtype \
+            and a.ndim == 1 and a.shape == b.shape == c.shape and a.size:
+        with quiet():                                  # the executor's case: lanes as they are
+            return lanes(a, b, c)
     a, b, c = storage(ty, a), storage(ty, b), storage(ty, c)
     shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
-    lanes = [np.broadcast_to(x, shape).reshape(-1) for x in (a, b, c)]
+    flat = [np.broadcast_to(x, shape).reshape(-1) for x in (a, b, c)]
+    if not flat[0].size:
+        return np.empty(shape, dtype)
     with quiet():
-        if not lanes[0].size:
-            return np.empty(shape, ty.storage)
-        out = (_fma32_lanes if ty is DType.F32 else _fma64_lanes)(*lanes)
+        out = lanes(*flat)
     return result(out.reshape(shape))
 
 
@@ -185,24 +192,28 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     np.copyto(work, c)
     s += work                                          # RN64(a*b + c)
     y = s.astype(np.float32)
-    bits = work.view(np.uint64)
-    np.left_shift(s.view(np.uint64), _U35, out=bits)
-    flagged = np.equal(bits, _MIDPOINT_LOW_BITS)       # on a float32 midpoint
+    bits = work.view(np.int64)
+    np.left_shift(s.view(np.int64), _I35, out=bits)    # a midpoint's becomes the int64 minimum
+    flagged = np.equal(bits, _INT64_MIN) if _min(bits) == _INT64_MIN else None
     magnitude = np.abs(y, out=bits.view(np.float32)[:n])
     smallest = _min(magnitude)
     if not smallest > _F32_TINY:                       # a zero, a small result or a NaN
-        if smallest != smallest:
-            flagged |= magnitude != magnitude
+        nan = magnitude != magnitude if smallest != smallest else None
         low = magnitude.view(np.uint32)
         low -= _U1                                     # a zero wraps around
-        flagged |= low < _F32_NORMAL_BITS
-    if flagged.any():
-        if np.count_nonzero(flagged) * _DENSE >= n:    # many: keep those with s inexact
+        small = low < _F32_NORMAL_BITS
+        if nan is not None:
+            small |= nan
+        flagged = small if flagged is None else flagged | small
+    if flagged is not None:
+        count = np.count_nonzero(flagged)
+        if count * _DENSE >= n:                        # many: keep those with s inexact
             wide_c = c.astype(np.float64)
             np.copyto(work, a)
             work *= b.astype(np.float64)
             flagged &= np.not_equal(_sum_error(work, wide_c, s), 0.0)    # NaN: kept
-        _patch(y, flagged, _fma32_exact, a, b, c)
+            count = None
+        _patch(y, flagged, _fma32_exact, a, b, c, count=count)
     return y
 
 
@@ -249,8 +260,8 @@ def _fma64_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     np.subtract(v, err, out=err)                       # th + v - r, exact where it matters
     ebits = bb.view(np.uint64)
     np.left_shift(err.view(np.uint64), _U12, out=ebits)
-    flagged = np.equal(ebits, 0)                       # a power of two, a zero, an infinity
-    if flagged.any():
+    if _min(ebits) == 0:                               # a power of two, a zero, an infinity
+        flagged = ebits == 0
         flagged &= tl != 0                             # otherwise r is one rounding
         flagged &= pl != 0
         flagged &= err != 0                            # th + v exact: r is right
@@ -291,14 +302,16 @@ def _fma64_exact(a, b, c) -> np.ndarray:
 _DENSE = 8      # more than one lane in 8 flagged: recompute every lane and select
 
 
-def _patch(out: np.ndarray, mask: np.ndarray, compute, *operands: np.ndarray) -> None:
-    """``out[mask] = compute(*operands)[mask]``.
+def _patch(out: np.ndarray, mask: np.ndarray, compute, *operands: np.ndarray,
+           count: int | None = None) -> None:
+    """``out[mask] = compute(*operands)[mask]`` (``count``: the mask's true lanes, if known).
 
     A few lanes are gathered and computed alone (indexing costs a few ns a lane); many
     are computed with every other lane and selected, which costs ``compute`` in full
     but no indexing.  ``compute`` is lane-wise, so both give the same values.
     """
-    count = np.count_nonzero(mask)
+    if count is None:
+        count = np.count_nonzero(mask)
     if not count:
         return
     if count * _DENSE < mask.size:
@@ -327,7 +340,10 @@ def _nan_operands(ty: DType, a, b, c, out):
     A NaN ``a`` or ``b`` gives the first of them, quieted; otherwise ``0 * inf``
     gives the default NaN whatever ``c`` is; otherwise a NaN ``c`` gives ``c``
     quieted.  (Other NaN results, e.g. ``inf - inf``, are the default NaN already.)
+    A NaN operand always gives a NaN ``out``, so without one the operands are not read.
     """
+    if not has_nan(np.asarray(out)):
+        return out
     nan_a, nan_b, nan_c = np.isnan(a), np.isnan(b), np.isnan(c)
     if not (nan_a.any() or nan_b.any() or nan_c.any()):
         return out
