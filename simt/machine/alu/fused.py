@@ -185,17 +185,14 @@ def _fma32_one(a: np.float32, b: np.float32, c: np.float32) -> np.float32 | None
 def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The f32 fast path over 1-D lanes; flagged lanes are rounded again from the exact sum."""
     n = a.shape[0]
-    s, work = np.empty(n), np.empty(n)
-    np.copyto(s, a)
-    np.copyto(work, b)
-    s *= work                                          # a * b, exact
-    np.copyto(work, c)
-    s += work                                          # RN64(a*b + c)
+    s = a.astype(np.float64)
+    s *= b                                             # a * b, exact
+    s += c                                             # RN64(a*b + c)
     y = s.astype(np.float32)
-    bits = work.view(np.int64)
-    np.left_shift(s.view(np.int64), _I35, out=bits)    # a midpoint's becomes the int64 minimum
+    bits = s.view(np.int64)
+    np.left_shift(bits, _I35, out=bits)                # a midpoint's becomes the int64 minimum
     flagged = np.equal(bits, _INT64_MIN) if _min(bits) == _INT64_MIN else None
-    magnitude = np.abs(y, out=bits.view(np.float32)[:n])
+    magnitude = np.abs(y)
     smallest = _min(magnitude)
     if not smallest > _F32_TINY:                       # a zero, a small result or a NaN
         nan = magnitude != magnitude if smallest != smallest else None
@@ -208,10 +205,10 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     if flagged is not None:
         count = np.count_nonzero(flagged)
         if count * _DENSE >= n:                        # many: keep those with s inexact
+            p = a.astype(np.float64)
+            p *= b
             wide_c = c.astype(np.float64)
-            np.copyto(work, a)
-            work *= b.astype(np.float64)
-            flagged &= np.not_equal(_sum_error(work, wide_c, s), 0.0)    # NaN: kept
+            flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
             count = None
         _patch(y, flagged, _fma32_exact, a, b, c, count=count)
     return y
