@@ -185,9 +185,10 @@ def _fma32_one(a: np.float32, b: np.float32, c: np.float32) -> np.float32 | None
 def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The f32 fast path over 1-D lanes; flagged lanes are rounded again from the exact sum."""
     n = a.shape[0]
-    s = a.astype(np.float64)
-    s *= b                                             # a * b, exact
-    s += c                                             # RN64(a*b + c)
+    p, wide_c = a.astype(np.float64), b.astype(np.float64)
+    p *= wide_c                                        # a * b, exact
+    np.copyto(wide_c, c)
+    s = p + wide_c                                     # RN64(a*b + c)
     y = s.astype(np.float32)
     bits = s.view(np.int64)
     np.left_shift(bits, _I35, out=bits)                # a midpoint's becomes the int64 minimum
@@ -205,9 +206,6 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     if flagged is not None:
         count = np.count_nonzero(flagged)
         if count * _DENSE >= n:                        # many: keep those with s inexact
-            p = a.astype(np.float64)
-            p *= b
-            wide_c = c.astype(np.float64)
             flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
             count = None
         _patch(y, flagged, _fma32_exact, a, b, c, count=count)
