@@ -1,9 +1,11 @@
 """FMA: ``a * b + c`` with a single rounding, for f32 and f64, without ``math.fma``.
 
 Every lane first takes a fast path of plain NumPy passes over the whole array.  The lanes
-where the fast path's argument does not hold are flagged by a cheap test, gathered and
-recomputed with the general algorithms below, so an odd lane costs its own work and
-never sends the whole array down a slower path.
+where the fast path's argument does not hold are flagged by a cheap test (a shift and a
+reduction; no mask is built unless a lane is flagged) and recomputed with the general
+algorithms below: gathered when they are few, else computed with every lane and
+selected by bit operations (:func:`_patch`).  An odd lane costs its own work and never
+sends the whole array down a slower path.
 
 f32, fast path
     ``p = a * b`` is exact in float64 (48-bit significand, exponent far from the float64
@@ -15,7 +17,9 @@ f32, fast path
     ``0 < |RN32(s)| <= 2**-126``, whose subnormal grid has its midpoints elsewhere (a zero
     ``RN32(s)`` needs no care: ``|s| <= 2**-150`` means ``c == 0`` or ``p`` and ``-c``
     within a factor of two, and ``p + c`` is then exact); NaN results, whose payload the
-    REF's rules choose.
+    REF's rules choose.  When many lanes are flagged (data of few significant bits puts
+    many sums on midpoints), those whose TwoSum error is zero are dropped first: an
+    exact ``s`` rounds once.
 
 f32, general path
     The exact sum ``p + c`` is formed as ``s + e`` with TwoSum, rounded to odd at 53
@@ -226,7 +230,7 @@ def _fma32_exact(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 def _fma64_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The f64 fast path over 1-D lanes; flagged lanes are finished or recomputed."""
     n = a.shape[0]
-    p, ah, al, bh, bl, pl, err = np.empty((7, n))
+    p, ah, al, bh, bl, pl = np.empty((6, n))
     np.multiply(a, b, out=p)
     np.bitwise_and(a.view(np.uint64), _HIGH26, out=ah.view(np.uint64))
     np.subtract(a, ah, out=al)
@@ -251,15 +255,15 @@ def _fma64_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     tl += bb
     np.add(tl, pl, out=v)
     r = th + v
-    np.subtract(r, th, out=err)
-    np.subtract(v, err, out=err)                       # th + v - r, exact where it matters
+    np.subtract(r, th, out=bb)
+    np.subtract(v, bb, out=bb)                         # th + v - r, exact where it matters
     ebits = bb.view(np.uint64)
-    np.left_shift(err.view(np.uint64), _U12, out=ebits)
+    ebits <<= _U12
     if _min(ebits) == 0:                               # a power of two, a zero, an infinity
         flagged = ebits == 0
         flagged &= tl != 0                             # otherwise r is one rounding
         flagged &= pl != 0
-        flagged &= err != 0                            # th + v exact: r is right
+        flagged &= np.not_equal(r - th, v)             # th + v exact: r is right
         if flagged.any():
             _patch(r, flagged, _round_odd_sum, th, tl, pl)
     magnitude = np.abs(p, out=bb)
