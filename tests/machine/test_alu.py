@@ -1333,3 +1333,24 @@ def test_fma_broadcasts_scalars_and_keeps_shapes(ty):
             for v in (a, ty.storage.type(3), c)]
     assert got.reshape(-1).view(f"u{ty.size}").tolist() == fma_bits(ty, *flat)
     assert alu.fma(ty, np.zeros(0, ty.storage), np.zeros(0, ty.storage), c).shape == (0,)
+
+
+@pytest.mark.parametrize("ty", [T.F32, T.F64], ids=lambda t: t.text)
+@pytest.mark.parametrize("spread", ["two segments", "everywhere"])
+def test_fma_flagged_lanes_found_in_long_arrays(ty, spread):
+    """Long arrays are screened segment by segment: flagged lanes in a few segments are
+    looked for there, flagged lanes everywhere through whole-array masks."""
+    rng = np.random.default_rng(99)
+    n = 70_000
+    with np.errstate(all="ignore"):
+        a, b, c = (rng.standard_normal(n).astype(ty.storage) for _ in range(3))
+        special = (fma32_special_lanes if ty is T.F32 else fma64_special_lanes)(rng, 60)
+    where = (np.concatenate([rng.choice(4096, 30, replace=False) + 8192,
+                             rng.choice(4096, 30, replace=False) + 61440])
+             if spread == "two segments" else rng.choice(n, 60, replace=False))
+    for lane, extra in zip((a, b, c), special):
+        lane[where] = extra
+    got = alu.fma(ty, a, b, c)
+    check = np.union1d(where, rng.choice(n, 300, replace=False))
+    u = f"u{ty.size}"
+    assert got.view(u)[check].tolist() == fma_bits(ty, a[check], b[check], c[check])

@@ -2,9 +2,9 @@
 
 Every lane first takes a fast path of plain NumPy passes over the whole array.  The lanes
 where the fast path's argument does not hold are flagged by a cheap test (a shift and a
-reduction; no mask is built unless a lane is flagged) and recomputed with the general
-algorithms below: gathered when they are few, else computed with every lane and
-selected by bit operations (:func:`_patch`).  An odd lane costs its own work and never
+minimum per segment of 4,096 lanes; a mask is built only inside the segments that hold
+a flagged lane) and recomputed with the general algorithms below: gathered when they
+are few, else computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane costs its own work and never
 sends the whole array down a slower path.
 
 f32, fast path
@@ -195,25 +195,50 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     s = p + wide_c                                     # RN64(a*b + c)
     y = s.astype(np.float32)
     bits = s.view(np.int64)
-    np.left_shift(bits, _I35, out=bits)                # a midpoint's becomes the int64 minimum
-    flagged = np.equal(bits, _INT64_MIN) if _min(bits) == _INT64_MIN else None
+    bits <<= _I35                                      # a midpoint's becomes the int64 minimum
     magnitude = np.abs(y)
-    smallest = _min(magnitude)
-    if not smallest > _F32_TINY:                       # a zero, a small result or a NaN
-        nan = magnitude != magnitude if smallest != smallest else None
-        low = magnitude.view(np.uint32)
-        low -= _U1                                     # a zero wraps around
-        small = low < _F32_NORMAL_BITS
-        if nan is not None:
-            small |= nan
-        flagged = small if flagged is None else flagged | small
-    if flagged is not None:
-        count = np.count_nonzero(flagged)
-        if count * _DENSE >= n:                        # many: keep those with s inexact
-            flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
-            count = None
-        _patch(y, flagged, _fma32_exact, a, b, c, count=count)
+    starts = _segments(n)
+    midpoint = _min_at(bits, starts) == _INT64_MIN
+    small = ~(_min_at(magnitude, starts) > _F32_TINY)  # a zero, a small result or a NaN
+    hot = np.flatnonzero(midpoint | small)
+    if not hot.size:
+        return y
+    if hot.size * _DENSE < starts.size:                # look in the segments that need it
+        idx = np.concatenate([lo + np.flatnonzero(_flagged32(
+            bits[lo:lo + _SEGMENT], magnitude[lo:lo + _SEGMENT], midpoint[k], small[k]))
+            for k, lo in zip(hot, starts[hot])])
+        if idx.size:
+            y[idx] = _fma32_exact(a[idx], b[idx], c[idx])
+        return y
+    flagged = _flagged32(bits, magnitude, bool(midpoint.any()), bool(small.any()))
+    if np.count_nonzero(flagged) * _DENSE >= n:        # many: keep those with s inexact
+        flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
+    _patch(y, flagged, _fma32_exact, a, b, c)
     return y
+
+
+def _flagged32(bits, magnitude, midpoint: bool, small: bool) -> np.ndarray:
+    """The lanes on a float32 midpoint (``midpoint``) or with a result ``0 < |y| <= 2**-126``
+    or NaN (``small``), from the shifted sum bits and ``|y|``."""
+    flagged = np.equal(bits, _INT64_MIN) if midpoint else np.zeros(bits.shape, bool)
+    if small:
+        flagged |= magnitude != magnitude
+        low = magnitude.view(np.uint32) - _U1          # a zero wraps around
+        flagged |= low < _F32_NORMAL_BITS
+    return flagged
+
+
+_SEGMENT = 4096     # lanes screened by one minimum: a flagged lane is looked for in its segment
+
+
+def _segments(n: int) -> np.ndarray:
+    """The first lane of each segment of ``n`` lanes."""
+    return np.arange(0, n, _SEGMENT)
+
+
+def _min_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The minimum of each segment (NaN for a segment holding a NaN)."""
+    return np.minimum.reduceat(x, starts)
 
 
 def _fma32_exact(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
