@@ -119,7 +119,7 @@ def has_nan(x: np.ndarray) -> bool:
     if x.size <= _SHORT:
         return bool(_count_nonzero(_isnan(x)))
     m = _min(x, axis=None)
-    return m != m
+    return bool(m != m)
 
 
 def result(x: np.ndarray):
