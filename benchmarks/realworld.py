@@ -6,13 +6,19 @@ not microbenchmarks.  Every entry of :data:`KERNELS` has
 * ``text(...)`` -- the Atlas-ISA program, written as one would write the CUDA kernel
   (bounds guards, shared memory with ``bar.sync`` wherever lanes exchange data, no
   atomics: counting goes through ``res.accum`` or per-lane counters);
-* ``setup(dev, size)`` -- inputs built at ``size`` (about that many lanes), uploaded, and a
+* ``setup(dev, size)`` -- inputs built at problem size ``size`` (pixels, elements, rows,
+  bodies; the lanes launched are ``Workload.lanes``), uploaded, and a
   :class:`~benchmarks.workloads.Workload` whose ``run`` launches, whose ``baseline``
   computes the same result the way one would in NumPy, and whose ``check`` compares the
   device's output with a NumPy reference (exactly where the kernel's operation order can
   be replayed in NumPy, else within a stated tolerance);
 * ``small`` and ``large`` -- a size of about 1e3 lanes and the largest size that runs
   in seconds on a 2-core machine.
+
+The CALL/RET branch tree is there twice: its subroutine after the caller (the natural
+layout) and placed first.  Under plain minimum-PC scheduling the natural layout never
+reconverges after a return and issues far more steps; its sizes keep it within the
+generous step budget given to every launch here.
 
 Users: ``benchmarks/realworld_report.py`` (times simt against NumPy), the asv suite
 ``benchmarks/bench_realworld.py`` and ``tests/test_realworld.py``.  Nothing here is named
