@@ -1152,3 +1152,205 @@ def test_array_kernels_give_the_general_functions_bits(ty, seed):
         want = fn(ty, a, b)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), fn.__name__
     assert found == (6 if ty.is_int else 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# The NaN test without BLAS, and FMA's fast paths with their flagged lanes mixed in
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 2047, 2048, 2049, 5000])
+def test_has_nan_finds_any_nan_anywhere(dtype, n):
+    from simt.machine.alu._common import has_nan
+    width = np.dtype(dtype).itemsize
+    nans = [np.nan, -np.nan, np.array([0x7FA00001 if width == 4 else 0x7FF4000000000001],
+                                      f"u{width}").view(dtype)[0]]
+    clean = np.resize(np.array([0.0, -0.0, np.inf, -np.inf, 1.5, -3.0], dtype), n)
+    assert not has_nan(clean)
+    for nan in nans:
+        for pos in {0, n // 2, n - 1}:
+            x = clean.copy()
+            x[pos] = nan
+            assert has_nan(x), (n, pos)
+    assert not has_nan(np.zeros(0, dtype))
+
+
+def fma_bits(ty: DType, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> list[int]:
+    """Every lane by the reference interpreter's exact FMA (NaN payloads included)."""
+    from simt.reference.scalar import fma as exact
+    u = f"u{ty.size}"
+    return [exact(int(x), int(y), int(z), ty)
+            for x, y, z in zip(a.view(u).tolist(), b.view(u).tolist(), c.view(u).tolist())]
+
+
+def fma32_special_lanes(rng, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lanes the f32 fast path must flag: inexact float32 midpoints at any scale and sign,
+    subnormal and smallest-normal results, NaN results, exact zeros."""
+    f = np.float32
+    k = rng.integers(-60, 61, n)
+    sa, sb = rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)
+    a = (sa * np.ldexp(1 + 2.0**-11, k)).astype(f)          # a*b: a 25-bit midpoint
+    b = (sb * (1 + 2.0**-13)).astype(f) * np.ones(n, f)
+    tiny = np.ldexp(rng.choice([-1.0, 1.0], n), k - 80 + rng.integers(-5, 5, n)).astype(f)
+    kind = rng.integers(0, 7, n)
+    a = np.where(kind == 1, f(2.0**-75), a)                  # subnormal region
+    b = np.where(kind == 1, (rng.integers(1, 8, n) * 2.0**-74).astype(f), b)
+    tiny = np.where(kind == 1, (rng.integers(-3, 4, n) * 2.0**-149).astype(f), tiny)
+    a = np.where(kind == 2, f(2.0**-63), a)                  # results at 2**-126
+    b = np.where(kind == 2, f(2.0**-63), b)
+    tiny = np.where(kind == 2, f(0.0), tiny)
+    a = np.where(kind == 3, f(np.inf), a)                    # NaN results and NaN operands
+    b = np.where(kind == 3, rng.choice(np.array([0.0, np.nan], f), n), b)
+    a = np.where(kind == 4, f(0.0), a)                       # exact zeros of both signs
+    tiny = np.where(kind == 4, rng.choice(np.array([0.0, -0.0], f), n), tiny)
+    # just below a midpoint of the subnormal grid: a*b = 2**-150 (1 - 2**-46), c an odd
+    # multiple of 2**-149 near 2**-127, so RN64(a*b + c) is the midpoint itself
+    sign = rng.choice([-1.0, 1.0], n)
+    a = np.where(kind == 5, (sign * 2.0**-75 * (1 + 2.0**-23)).astype(f), a)
+    b = np.where(kind == 5, f(2.0**-75 * (1 - 2.0**-23)), b)
+    odd = rng.integers(1 << 20, 1 << 22, n) * 2 + 1
+    tiny = np.where(kind == 5, (sign * odd * 2.0**-149).astype(f), tiny)
+    return a, b, tiny
+
+
+def fma64_special_lanes(rng, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lanes the f64 fast path must flag or finish: exact products on a float64 midpoint
+    plus a tiny addend (the tie check), zero factors, underflowing products, overflow,
+    NaN and infinite operands."""
+    k = rng.integers(-400, 400, n)
+    a = rng.choice([-1.0, 1.0], n) * np.ldexp(1 + 2.0**-26, k)
+    b = rng.choice([-1.0, 1.0], n) * (1 + 2.0**-27)
+    c = rng.choice([-1.0, 1.0], n) * np.ldexp(1.0, k - 200 + rng.integers(-20, 20, n))
+    kind = rng.integers(0, 7, n)
+    a = np.where(kind == 1, 0.0, a)                          # zero factors
+    c = np.where(kind == 1, rng.choice([0.0, -0.0, 3.5, np.inf, np.nan], n), c)
+    a = np.where(kind == 2, np.ldexp(rng.random(n) + 1, -600), a)   # products below 2**-967
+    b = np.where(kind == 2, np.ldexp(rng.random(n) + 1, -470), b)
+    c = np.where(kind == 2, rng.choice([0.0, -0.0, 5e-324, -1e-310], n), c)
+    a = np.where(kind == 3, np.ldexp(rng.random(n) + 1, 600), a)    # overflowing products
+    b = np.where(kind == 3, np.ldexp(rng.random(n) + 1, 424), b)
+    c = np.where(kind == 3, -1.7976931348623157e308, c)
+    a = np.where(kind == 4, rng.choice([np.nan, np.inf, -np.inf], n), a)
+    return a, b, c
+
+
+def mixed(special, ordinary, rng, flagged: int, n: int):
+    """``n`` lanes of ``ordinary`` data with ``flagged`` special lanes at random places."""
+    lanes = [o.copy() for o in ordinary]
+    where = rng.choice(n, flagged, replace=False)
+    for lane, extra in zip(lanes, special):
+        lane[where] = extra
+    return lanes
+
+
+@pytest.mark.parametrize("ty", [T.F32, T.F64], ids=lambda t: t.text)
+@pytest.mark.parametrize("flagged", [0, 30, 700, 3000], ids=lambda k: f"{k}-flagged")
+@pytest.mark.parametrize("inside", [False, True], ids=["host", "launch"])
+def test_fma_fast_path_with_flagged_lanes_mixed_in(ty, flagged, inside):
+    """A few flagged lanes are recomputed alone, many with all lanes then selected; either
+    way every lane, NaN payloads included, is the exact single rounding."""
+    rng = np.random.default_rng(1000 + flagged + ty.value)
+    n = 3000
+    with np.errstate(all="ignore"):
+        ordinary = [rng.standard_normal(n).astype(ty.storage) for _ in range(3)]
+        special = (fma32_special_lanes if ty is T.F32 else fma64_special_lanes)(rng, flagged)
+        a, b, c = mixed(special, ordinary, rng, flagged, n)
+    if inside:
+        with alu.silenced():
+            got = alu.fma(ty, a, b, c)
+    else:
+        got = alu.fma(ty, a, b, c)
+    assert got.view(f"u{ty.size}").tolist() == fma_bits(ty, a, b, c)
+
+
+@pytest.mark.parametrize("ty", [T.F32, T.F64], ids=lambda t: t.text)
+def test_fma_on_small_integers_hits_ties_everywhere(ty):
+    """Integer data whose fused result is half-way between two floats in most lanes: the
+    flagged lanes are nearly all, most of them exact (ties to even stand)."""
+    rng = np.random.default_rng(7)
+    digits = 24 if ty is T.F32 else 53
+    half = (digits + 1) // 2
+    a = rng.integers(1 << (half - 1), 1 << half, 4000).astype(ty.storage)
+    b = rng.integers(1 << (half - 1), 1 << half, 4000).astype(ty.storage)
+    c = (rng.integers(1 << (digits - 2), 1 << (digits - 1), 4000) * 2 + 1).astype(ty.storage)
+    c[::7] *= ty.storage.type(2.0**-40)          # some lanes with an inexact sum
+    got = alu.fma(ty, a, b, c)
+    assert got.view(f"u{ty.size}").tolist() == fma_bits(ty, a, b, c)
+
+
+def test_fma32_one_lane_flagged_values_inside_a_launch():
+    """Uniform operands (NumPy scalars inside a launch) take a one-lane fast path; its
+    flagged values go the long way and stay exact."""
+    two = lambda e: math.ldexp(1.0, e)                        # noqa: E731
+    cases = [(1 + two(-11), 1 + two(-13), two(-80)), (1 + two(-11), 1 + two(-13), -two(-80)),
+             (two(-75), two(-74), two(-149)), (two(-63), two(-63), 0.0),
+             (math.inf, 0.0, 1.0), (1.5, 2.0, 0.25)]
+    with alu.silenced():
+        for x, y, z in cases:
+            a, b, c = (np.float32(f32_of(v)) for v in (x, y, z))
+            got = alu.fma(T.F32, a, b, c)
+            assert isinstance(got, np.float32)
+            assert int(got.view(np.uint32)) == fma_bits(T.F32, *(np.array([v]) for v in
+                                                                  (a, b, c)))[0], (x, y, z)
+
+
+def test_round_odd_on_bits_matches_nextafter():
+    from simt.machine.alu.fused import _round_odd
+    rng = np.random.default_rng(3)
+    s = np.concatenate([rng.standard_normal(500), np.ldexp(rng.standard_normal(100), -1060),
+                        [1.0, 2.0, 2.0**-1022, -2.0**-1022, 1.7976931348623157e308]])
+    e = np.ldexp(rng.choice([-1.0, 1.0], s.size), -60) * np.abs(s)
+    e[::5] = 0.0
+    e[1::5] = -0.0
+    e[-5:] = [-2.0**-60, 2.0**-60, -5e-324, 5e-324, -1e290]
+    even = (s.view(np.int64) & 1) == 0
+    want = np.where((e != 0) & even, np.nextafter(s, np.copysign(np.inf, e)), s)
+    assert _round_odd(s, e).view(np.int64).tolist() == want.view(np.int64).tolist()
+    nan = _round_odd(np.array([np.inf, -np.inf]), np.array([np.nan, np.nan]))
+    assert nan.tolist() == [np.inf, -np.inf]                  # a NaN error keeps s
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blend_selects_like_where(dtype):
+    from simt.machine.alu.fused import _blend
+    rng = np.random.default_rng(5)
+    out, new = rng.standard_normal((2, 999)).astype(dtype)
+    new[::3] = np.nan
+    mask = rng.random(999) < 0.4
+    want = np.where(mask, new, out)
+    _blend(out, new.copy(), mask)
+    assert out.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("ty", [T.F32, T.F64], ids=lambda t: t.text)
+def test_fma_broadcasts_scalars_and_keeps_shapes(ty):
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((3, 4)).astype(ty.storage)
+    c = ty.storage.type(0.5)
+    got = alu.fma(ty, a, ty.storage.type(3), c)
+    assert got.shape == (3, 4) and got.dtype == ty.storage
+    flat = [np.full(12, v, ty.storage) if np.ndim(v) == 0 else v.reshape(-1)
+            for v in (a, ty.storage.type(3), c)]
+    assert got.reshape(-1).view(f"u{ty.size}").tolist() == fma_bits(ty, *flat)
+    assert alu.fma(ty, np.zeros(0, ty.storage), np.zeros(0, ty.storage), c).shape == (0,)
+
+
+@pytest.mark.parametrize("ty", [T.F32, T.F64], ids=lambda t: t.text)
+@pytest.mark.parametrize("spread", ["two segments", "everywhere"])
+def test_fma_flagged_lanes_found_in_long_arrays(ty, spread):
+    """Long arrays are screened segment by segment: flagged lanes in a few segments are
+    looked for there, flagged lanes everywhere through whole-array masks."""
+    rng = np.random.default_rng(99)
+    n = 70_000
+    with np.errstate(all="ignore"):
+        a, b, c = (rng.standard_normal(n).astype(ty.storage) for _ in range(3))
+        special = (fma32_special_lanes if ty is T.F32 else fma64_special_lanes)(rng, 60)
+    where = (np.concatenate([rng.choice(4096, 30, replace=False) + 8192,
+                             rng.choice(4096, 30, replace=False) + 61440])
+             if spread == "two segments" else rng.choice(n, 60, replace=False))
+    for lane, extra in zip((a, b, c), special):
+        lane[where] = extra
+    got = alu.fma(ty, a, b, c)
+    check = np.union1d(where, rng.choice(n, 300, replace=False))
+    u = f"u{ty.size}"
+    assert got.view(u)[check].tolist() == fma_bits(ty, a[check], b[check], c[check])

@@ -9,8 +9,8 @@ import numpy as np
 
 from ...isa.types import INT, DType
 
-__all__ = ["INT_MIN", "INT_MAX", "apply", "quiet", "silenced", "storage", "unsigned_of",
-           "result", "scalars"]
+__all__ = ["INT_MIN", "INT_MAX", "apply", "has_nan", "quiet", "silenced", "storage",
+           "unsigned_of", "result", "scalars"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -103,6 +103,23 @@ def apply(ty: DType, ufunc, *args):
 def unsigned_of(ty: DType) -> np.dtype:
     """The unsigned integer dtype as wide as ``ty`` (for bit manipulation)."""
     return _UNSIGNED[ty.size]
+
+
+_SHORT = 2048                       # up to this many elements, count the NaNs
+_isnan, _count_nonzero, _min = np.isnan, np.count_nonzero, np.minimum.reduce
+
+
+def has_nan(x: np.ndarray) -> bool:
+    """Whether any element of the float array ``x`` is NaN.
+
+    NumPy's own loops, never BLAS (whose threads would make the check's cost depend on
+    the machine's load): a short array counts its NaNs, a long one takes its minimum,
+    which is NaN exactly when an element is (one read, no temporary).  Neither warns.
+    """
+    if x.size <= _SHORT:
+        return bool(_count_nonzero(_isnan(x)))
+    m = _min(x, axis=None)
+    return bool(m != m)
 
 
 def result(x: np.ndarray):

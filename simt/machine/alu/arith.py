@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
-from ._common import _silenced, apply, quiet, result, scalars, silenced_now, storage, unsigned_of
+from ._common import _silenced, apply, has_nan, quiet, result, scalars, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -54,7 +54,7 @@ def _arith(ty: DType, ufunc, a, b):
         elif ta is np.ndarray and tb is np.ndarray and a.dtype is ty.storage \
                 and b.dtype is ty.storage and a.ndim and b.ndim:
             out = ufunc(a, b)
-            if not ty.is_float or not math.isnan(out.dot(out)):    # see has_nan
+            if not ty.is_float or not has_nan(out):
                 return out
             return first_nan(ty, a, b, out)
         elif ((ta is np.ndarray and tb is ty.scalar and a.dtype is ty.storage and a.ndim)
@@ -88,15 +88,6 @@ def first_nan(ty: DType, a, b, out):
     quieted = (np.asarray(a).view(bits) | bits.type(1 << (22 if ty is DType.F32 else 51))
                ).view(ty.storage)
     return result(np.where(np.isnan(a), quieted, out))
-
-
-def has_nan(x: np.ndarray) -> bool:
-    """Whether any element is NaN: a sum of squares is NaN exactly then (one BLAS call,
-    cheaper than ``np.isnan(x).any()`` on short arrays; overflow only gives inf)."""
-    if silenced_now():
-        return math.isnan(x.dot(x))
-    with quiet():
-        return math.isnan(x.dot(x))
 
 
 def div(ty: DType, a, b):
@@ -201,16 +192,18 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     NumPy's minimum and maximum return one operand exactly for numbers; NaN lanes
     take the other operand (``b`` NaN: ``a``, so two NaNs give ``a``), and equal
     operands the AND (max) or OR (min) of their bit patterns: the same number, and
-    for -0 and +0 the right zero.  No NaN and no zero result (the usual case)
-    costs four calls.
+    for -0 and +0 the right zero.  Both propagate a NaN operand, so the operands are
+    looked at only when the result holds a NaN: no NaN and no zero result (the usual
+    case) costs three calls.
     """
     if a.shape != b.shape or a.ndim != 1:
         return None
     out = ufunc(a, b)
-    if has_nan(a):
-        out = np.where(np.isnan(a), b, out)
-    if has_nan(b):
-        out = np.where(np.isnan(b), a, out)
+    if has_nan(out):
+        if has_nan(a):
+            out = np.where(np.isnan(a), b, out)
+        if has_nan(b):
+            out = np.where(np.isnan(b), a, out)
     if np.count_nonzero(out) != out.size:
         equal = np.equal(a, b)
         if equal.any():

@@ -12,13 +12,13 @@ float add, sub, mul are their ufunc plus the check for lanes with two NaN operan
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
 
 from ...isa.types import DType
 from . import arith, bits
+from ._common import has_nan
 
 __all__ = ["array_kernel"]
 
@@ -40,7 +40,7 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
 
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = ufunc(a, b)
-        if math.isnan(out.dot(out)):     # a NaN somewhere: which operand it came from
+        if has_nan(out):        # a NaN somewhere: which operand it came from
             return first_nan(ty, a, b, out)
         return out
     return kernel

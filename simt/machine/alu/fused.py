@@ -1,15 +1,71 @@
 """FMA: ``a * b + c`` with a single rounding, for f32 and f64, without ``math.fma``.
 
-f32
-    ``a * b`` is exact in float64 (48-bit significand, exponent far from the
-    float64 limits).  Usually ``RN32(RN64(p + c))`` is already right (see
-    ``_fma32_ordinary``); otherwise the exact sum ``p + c`` is formed as ``s + e`` with TwoSum,
-    rounded to odd at 53 bits, then rounded to nearest even at 24 bits.  Rounding
-    to odd with at least two extra bits followed by round-to-nearest equals one
-    round-to-nearest of the exact value (Boldo & Melquiond), so the result is
-    correctly rounded, subnormal and overflowing results included.
+Every lane first takes a fast path of plain NumPy passes over the whole array.  The lanes
+where the fast path's argument does not hold are flagged by a cheap test (a shift and a
+minimum per segment of 4,096 lanes; a mask is built only inside the segments that hold
+a flagged lane) and recomputed with the general algorithms below: gathered when they
+are few, else computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane costs its own work and never
+sends the whole array down a slower path.
 
-f64
+f32, fast path
+    ``p = a * b`` is exact in float64 (48-bit significand, exponent far from the float64
+    limits) and ``s = RN64(p + c)``.  ``RN32(s) = RN32(p + c)`` unless ``s`` lies exactly
+    on a float32 midpoint: every midpoint is a float64 number, so none lies strictly
+    between the exact value and its nearest float64 ``s``.  Flagged lanes: ``s`` on a
+    midpoint of the normal grid (its 29 fraction bits below float32's read
+    ``1000...0``, which covers the binade where float32 overflows too); results
+    ``0 < |RN32(s)| <= 2**-126``, whose subnormal grid has its midpoints elsewhere (a zero
+    ``RN32(s)`` needs no care: ``|s| <= 2**-150`` means ``c == 0`` or ``p`` and ``-c``
+    within a factor of two, and ``p + c`` is then exact); NaN results, whose payload the
+    REF's rules choose.  When many lanes are flagged (data of few significant bits puts
+    many sums on midpoints), those whose TwoSum error is zero are dropped first: an
+    exact ``s`` rounds once.
+
+f32, general path
+    The exact sum ``p + c`` is formed as ``s + e`` with TwoSum, rounded to odd at 53
+    bits, then rounded to nearest even at 24 bits.  Rounding to odd with at least two
+    extra bits followed by round-to-nearest equals one round-to-nearest of the exact
+    value (Boldo & Melquiond), so the result is correctly rounded, subnormal and
+    overflowing results included.
+
+f64, fast path
+    Boldo & Melquiond's algorithm without rescaling, its last rounding to odd replaced
+    by a check::
+
+        p + pl = a * b           (Dekker's product, exact; see below)
+        th + tl = c + p          (TwoSum, exact)
+        v = RN(tl + pl)
+        r = RN(th + v)
+
+    If ``tl == 0``, ``tl + pl = pl`` is a float and ``r`` is one rounding of the exact
+    value.  Otherwise ``c + p`` was inexact, so ``|th| >= |p| / 2``, ``|tl| <= ulp(th)/2``
+    and ``|pl| <= ulp(p)/2 <= ulp(th)``: ``v`` is tiny beside ``th``.  A rounding
+    boundary ``m`` of the float grid near ``th`` has ``m - th`` a float, and ``RN`` is
+    monotonic, so ``v`` and ``tl + pl`` are never strictly on two sides of ``m - th``:
+    ``r`` can only be wrong when ``th + v`` is exactly a boundary, and then
+    ``err = v - (r - th)`` (exact by Fast2Sum) is a power of two.  Lanes whose ``err``
+    has a zero fraction (powers of two, zeros, infinities) are recomputed with ``v``
+    rounded to odd, which is the algorithm as published, hence exact.
+
+    Dekker's product splits ``a`` by clearing its 27 low fraction bits (``ah``: 26
+    significant bits, ``0 <= al/a < 2**-25``: 27 bits) and ``b`` by rounding it to 26
+    significant bits on its bits (add half of the cleared part, then clear it; a carry
+    into the exponent gives the next power of two): ``|bl| <= 2**(eb-26)``, 26 bits
+    with its sign, as Veltkamp's split gives.  The four partial products are exact
+    (at most 27 + 26 bits); ``pl = (((ah*bh - p) + al*bh) + ah*bl) + al*bl`` in that order.
+    With ``2**ea <= |a| < 2**(ea+1)`` (likewise ``eb``) each partial sum is exact: the
+    first is a multiple of ``2**(ea+eb-52)`` below ``2**(ea+eb-23)``; the second a
+    multiple of ``2**(ea+eb-77)`` below ``2**(ea+eb-25) * (1 + 2**-23)``; the third a
+    multiple of ``2**(ea+eb-77)`` below ``2**(ea+eb-50)``; the last is ``a*b - p``, a float.
+    This needs no underflow (``ea + eb >= -970``, guaranteed by ``|p| >= 2**-967``) and no
+    overflow (an infinity anywhere makes ``r`` infinite or NaN).  Under those conditions
+    TwoSum and Fast2Sum are exact, and a subnormal result comes from ``c`` and ``p``
+    within a factor of two, so ``tl == 0`` and ``r`` is one rounding.
+    Exceptional lanes: ``|p| < 2**-967`` (a zero factor gives ``p + c``, one IEEE
+    rounding of an exact ``±0 + c``; anything else takes the general path) and
+    non-finite ``r`` (NaN operands, infinities, overflow), which take the general path.
+
+f64, general path
     Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
     algorithms using rounding to odd" (IEEE TC 57(4), 2008)::
 
@@ -39,17 +95,18 @@ f64
     correctly rounded product ``a*b``; a product below half an ulp of ``c`` on
     both sides gives ``c``; a non-finite ``c`` with finite factors gives ``c``.
 
-Both paths are tested against exact ``fractions.Fraction`` results.
+NaN results follow the REF's ``mul_add`` (:func:`_nan_operands`).  Both fast and
+general paths are tested against exact ``fractions.Fraction`` results.
 """
 
 from __future__ import annotations
 
-import math
+import struct
 
 import numpy as np
 
 from ...isa.types import DType
-from ._common import quiet, result, silenced_now, storage, unsigned_of
+from ._common import has_nan, quiet, result, storage, unsigned_of
 
 __all__ = ["fma"]
 
@@ -58,6 +115,15 @@ _NO_EXPONENT = -(1 << 20)        # frexp exponent standing in for c == 0
 _BIG, _TINY = 1020, -968         # product/addend exponents outside which we rescale
 _DOWN, _UP = -8, 300             # the scale exponents k used there
 _SUBNORMAL_ULP_EXP = -1074
+
+_min, _max = np.minimum.reduce, np.maximum.reduce
+_U1, _U12, _I35 = np.uint32(1), np.uint64(12), np.int64(35)
+_INT64_MIN = np.int64(-(1 << 63))            # (s << 35) of a float32 midpoint: low bits 1000...0
+_F32_TINY = np.float32(2.0 ** -126)             # the smallest normal float32
+_F32_NORMAL_BITS = np.uint32(0x00800000)     # the bits of 2**-126
+_HIGH26 = np.uint64(~((1 << 27) - 1) & ((1 << 64) - 1))   # clears 27 fraction bits
+_HALF27 = np.uint64(1 << 26)                 # half of the 27 cleared fraction bits
+_TINY_PRODUCT = 2.0 ** -967
 
 
 def fma(ty: DType, a, b, c):
@@ -82,20 +148,214 @@ def fma(ty: DType, a, b, c):
     """
     if ty is not DType.F32 and ty is not DType.F64:
         raise ValueError(f"fma is defined for f32 and f64, not {ty.text}")
-    if ty is DType.F32 and silenced_now():     # inside a launch operands are f32 already
-        fast = _fma32_ordinary(a, b, c)
-        if fast is not None:
-            return result(fast)
+    if ty is DType.F32 and type(a) is np.float32 and type(b) is np.float32 \
+            and type(c) is np.float32:
+        with quiet():
+            one = _fma32_one(a, b, c)
+        if one is not None:
+            return one
+    lanes = _fma32_lanes if ty is DType.F32 else _fma64_lanes
+    dtype = ty.storage
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(c) is np.ndarray \
+            and a.dtype is dtype and b.dtype is dtype and c.dtype is dtype \
+            and a.ndim == 1 and a.shape == b.shape == c.shape and a.size:
+        with quiet():                                  # the executor's case: lanes as they are
+            return lanes(a, b, c)
     a, b, c = storage(ty, a), storage(ty, b), storage(ty, c)
+    shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+    flat = [np.broadcast_to(x, shape).reshape(-1) for x in (a, b, c)]
+    if not flat[0].size:
+        return np.empty(shape, dtype)
     with quiet():
-        if ty is DType.F32:
-            fast = _fma32_ordinary(a, b, c)
-            if fast is not None:
-                return result(fast)
-            out = _fma32(a, b, c)
-        else:
-            out = _fma64(*np.broadcast_arrays(a, b, c))
-        return result(_nan_operands(ty, a, b, c, out))
+        out = lanes(*flat)
+    return result(out.reshape(shape))
+
+
+_F32_MIDPOINT = 1 << 28                     # the low 29 fraction bits of a midpoint
+_F32_LOW_BITS = (1 << 29) - 1
+
+
+def _fma32_one(a: np.float32, b: np.float32, c: np.float32) -> np.float32 | None:
+    """One lane of the f32 fast path in Python floats, or None for a flagged lane."""
+    s = float(a) * float(b) + float(c)
+    if s != s or struct.unpack("<Q", struct.pack("<d", s))[0] & _F32_LOW_BITS == _F32_MIDPOINT:
+        return None
+    y = np.float32(s)
+    if 0.0 < abs(float(y)) <= 2.0 ** -126:
+        return None
+    return y
+
+
+def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The f32 fast path over 1-D lanes; flagged lanes are rounded again from the exact sum."""
+    n = a.shape[0]
+    p, wide_c = a.astype(np.float64), b.astype(np.float64)
+    p *= wide_c                                        # a * b, exact
+    np.copyto(wide_c, c)
+    s = p + wide_c                                     # RN64(a*b + c)
+    y = s.astype(np.float32)
+    bits = s.view(np.int64)
+    bits <<= _I35                                      # a midpoint's becomes the int64 minimum
+    magnitude = np.abs(y)
+    starts = _segments(n)
+    midpoint = _min_at(bits, starts) == _INT64_MIN
+    small = ~(_min_at(magnitude, starts) > _F32_TINY)  # a zero, a small result or a NaN
+    hot = np.flatnonzero(midpoint | small)
+    if not hot.size:
+        return y
+    if hot.size * _DENSE < starts.size:                # look in the segments that need it
+        idx = np.concatenate([lo + np.flatnonzero(_flagged32(
+            bits[lo:lo + _SEGMENT], magnitude[lo:lo + _SEGMENT], midpoint[k], small[k]))
+            for k, lo in zip(hot, starts[hot])])
+        if idx.size:
+            y[idx] = _fma32_exact(a[idx], b[idx], c[idx])
+        return y
+    flagged = _flagged32(bits, magnitude, bool(midpoint.any()), bool(small.any()))
+    if np.count_nonzero(flagged) * _DENSE >= n:        # many: keep those with s inexact
+        flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
+    _patch(y, flagged, _fma32_exact, a, b, c)
+    return y
+
+
+def _flagged32(bits, magnitude, midpoint: bool, small: bool) -> np.ndarray:
+    """The lanes on a float32 midpoint (``midpoint``) or with a result ``0 < |y| <= 2**-126``
+    or NaN (``small``), from the shifted sum bits and ``|y|``."""
+    flagged = np.equal(bits, _INT64_MIN) if midpoint else np.zeros(bits.shape, bool)
+    if small:
+        flagged |= magnitude != magnitude
+        low = magnitude.view(np.uint32) - _U1          # a zero wraps around
+        flagged |= low < _F32_NORMAL_BITS
+    return flagged
+
+
+_SEGMENT = 4096     # lanes screened by one minimum: a flagged lane is looked for in its segment
+
+
+def _segments(n: int) -> np.ndarray:
+    """The first lane of each segment of ``n`` lanes."""
+    return np.arange(0, n, _SEGMENT)
+
+
+def _min_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The minimum of each segment (NaN for a segment holding a NaN)."""
+    return np.minimum.reduceat(x, starts)
+
+
+def _fma32_exact(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``RN32(a*b + c)`` by TwoSum in float64, rounding to odd at 53 bits, then to 24 bits;
+    lanes whose float64 sum is exact keep it (NaN results: the REF's rules)."""
+    p = a.astype(np.float64)
+    p *= b
+    wide_c = c.astype(np.float64)
+    s = p + wide_c
+    return _nan_operands(DType.F32, a, b, c,
+                         _round_odd(s, _sum_error(p, wide_c, s)).astype(np.float32))
+
+
+def _fma64_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The f64 fast path over 1-D lanes; flagged lanes are finished or recomputed."""
+    n = a.shape[0]
+    p, ah, al, bh, bl, pl = np.empty((6, n))
+    np.multiply(a, b, out=p)
+    np.bitwise_and(a.view(np.uint64), _HIGH26, out=ah.view(np.uint64))
+    np.subtract(a, ah, out=al)
+    hi = bh.view(np.uint64)
+    np.add(b.view(np.uint64), _HALF27, out=hi)
+    hi &= _HIGH26                                      # b rounded to 26 bits
+    np.subtract(b, bh, out=bl)
+    np.multiply(ah, bh, out=pl)
+    pl -= p
+    np.multiply(al, bh, out=bh)
+    pl += bh
+    np.multiply(ah, bl, out=ah)
+    pl += ah
+    np.multiply(al, bl, out=al)
+    pl += al                                           # a*b - p, exact
+    th, tl, bb, v = ah, al, bh, bl
+    np.add(c, p, out=th)                               # TwoSum(c, p)
+    np.subtract(th, c, out=bb)
+    np.subtract(th, bb, out=tl)
+    np.subtract(c, tl, out=tl)
+    np.subtract(p, bb, out=bb)
+    tl += bb
+    np.add(tl, pl, out=v)
+    r = th + v
+    np.subtract(r, th, out=bb)
+    np.subtract(v, bb, out=bb)                         # th + v - r, exact where it matters
+    ebits = bb.view(np.uint64)
+    ebits <<= _U12
+    if _min(ebits) == 0:                               # a power of two, a zero, an infinity
+        flagged = ebits == 0
+        flagged &= tl != 0                             # otherwise r is one rounding
+        flagged &= pl != 0
+        flagged &= np.not_equal(r - th, v)             # th + v exact: r is right
+        if flagged.any():
+            _patch(r, flagged, _round_odd_sum, th, tl, pl)
+    magnitude = np.abs(p, out=bb)
+    if not _min(magnitude) >= _TINY_PRODUCT:           # a NaN minimum: look lane by lane
+        small = magnitude < _TINY_PRODUCT
+        zero = (a == 0) | (b == 0)
+        zero &= small
+        if zero.any():                                 # an exact ±0 product: one IEEE rounding
+            _patch(r, zero, np.add, p, c)
+        small &= ~zero
+    else:
+        small = None
+    if not (-np.inf < _min(r) and _max(r) < np.inf):   # NaN fails both comparisons
+        special = ~np.isfinite(r)
+        if small is not None:
+            special |= small
+    else:
+        special = small
+    if special is not None and special.any():
+        _patch(r, special, _fma64_exact, a, b, c)
+    return r
+
+
+def _round_odd_sum(th, tl, pl) -> np.ndarray:
+    """``RN(th + RO(tl + pl))``: the last two steps of Boldo & Melquiond's algorithm."""
+    s, e = _two_sum(tl, pl)
+    return th + _round_odd(s, e)
+
+
+def _fma64_exact(a, b, c) -> np.ndarray:
+    """The general f64 path with the REF's NaN results."""
+    return _nan_operands(DType.F64, a, b, c, _fma64(a, b, c))
+
+
+_DENSE = 8      # more than one lane in 8 flagged: recompute every lane and select
+
+
+def _patch(out: np.ndarray, mask: np.ndarray, compute, *operands: np.ndarray,
+           count: int | None = None) -> None:
+    """``out[mask] = compute(*operands)[mask]`` (``count``: the mask's true lanes, if known).
+
+    A few lanes are gathered and computed alone (indexing costs a few ns a lane); many
+    are computed with every other lane and selected, which costs ``compute`` in full
+    but no indexing.  ``compute`` is lane-wise, so both give the same values.
+    """
+    if count is None:
+        count = np.count_nonzero(mask)
+    if not count:
+        return
+    if count * _DENSE < mask.size:
+        idx = np.flatnonzero(mask)
+        out[idx] = compute(*(x[idx] for x in operands))
+    else:
+        _blend(out, compute(*operands), mask)
+
+
+def _blend(out: np.ndarray, new: np.ndarray, mask: np.ndarray) -> None:
+    """``out[mask] = new[mask]`` by bit operations (``new`` is a scratch array it may change).
+
+    ``np.copyto(..., where=)`` and ``np.where`` branch per lane and cost several times
+    more when the mask changes from lane to lane.
+    """
+    ints = np.int64 if out.itemsize == 8 else np.int32
+    kept, fresh = out.view(ints), new.view(ints)
+    fresh ^= kept
+    fresh &= np.negative(mask.view(np.int8), dtype=ints)
+    kept ^= fresh
 
 
 def _nan_operands(ty: DType, a, b, c, out):
@@ -104,7 +364,10 @@ def _nan_operands(ty: DType, a, b, c, out):
     A NaN ``a`` or ``b`` gives the first of them, quieted; otherwise ``0 * inf``
     gives the default NaN whatever ``c`` is; otherwise a NaN ``c`` gives ``c``
     quieted.  (Other NaN results, e.g. ``inf - inf``, are the default NaN already.)
+    A NaN operand always gives a NaN ``out``, so without one the operands are not read.
     """
+    if not has_nan(np.asarray(out)):
+        return out
     nan_a, nan_b, nan_c = np.isnan(a), np.isnan(b), np.isnan(c)
     if not (nan_a.any() or nan_b.any() or nan_c.any()):
         return out
@@ -125,8 +388,7 @@ _DEFAULT_NAN = {DType.F32: 0xFFC0_0000, DType.F64: 0xFFF8_0000_0000_0000}
 def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Knuth's TwoSum: ``s = RN(a + b)`` and the exact error ``a + b - s``."""
     s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+    return s, _sum_error(a, b, s)
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,48 +407,30 @@ def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _round_odd(s: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Round ``s + e`` to odd, given ``s = RN(s + e)``: an inexact even ``s`` steps toward ``e``."""
-    even = (np.asarray(s).view(np.int64) & 1) == 0
-    step = np.nextafter(s, np.copysign(np.inf, e))
-    return np.where((e != 0) & even, step, s)
+    """Round ``s + e`` to odd, given ``s = RN(s + e)``: an inexact even ``s`` steps toward ``e``.
 
-
-_F64_FRACTION_BELOW_F32 = (1 << 29) - 1    # the float64 fraction bits a float32 lacks
-_F32_MIDPOINT = 1 << 28                     # ... and their pattern half-way between floats
-_F32_NORMAL_IN_F64 = (1023 - 126) << 52     # |x| bits of 2**-126, the smallest f32 normal
-_MAGNITUDE = (1 << 63) - 1
-
-
-def _fma32_ordinary(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray | None:
-    """``RN32(a * b + c)`` by two float64 operations, when that is exact; else None.
-
-    ``a * b`` is exact in float64 and ``s = RN64(a*b + c)``.  Rounding ``s`` to
-    float32 gives ``RN32(a*b + c)`` unless ``s`` lies exactly half-way between two
-    float32 values: every such midpoint is a float64 number, so no midpoint lies
-    strictly between the exact value and ``s`` (``s`` is the nearest float64).
-    Infinite results round as they should; midpoints, float32-subnormal results
-    (whose midpoints sit elsewhere) and NaNs (whose payload the REF's rules
-    choose) return None.
+    On the bits (sign and magnitude, so adding 1 steps away from zero): toward ``e``
+    is one step up in magnitude when ``s`` and ``e`` have the same sign (``i | 1`` for an
+    even ``i``) and one step down otherwise (``(i - 1) | 1``); an odd ``i`` is kept by
+    both.  ``(i ^ ie) >> 63`` is 0 or -1 by that sign comparison.  ``s`` is finite and
+    non-zero wherever ``e`` is a non-zero number, so no step leaves the finite numbers;
+    a NaN ``e`` (non-finite ``s``) keeps ``s``.  No per-lane branch: a select with a
+    mask that changes from lane to lane costs NumPy several times more.
     """
-    wide = np.float64
-    s = np.add(np.multiply(a, b, dtype=wide), c, dtype=wide)
-    if math.isnan(s.dot(s) if s.ndim else s * s):   # which NaN: the REF's rules, below
-        return None
-    bits = s.view(np.uint64)
-    magnitude = bits & _MAGNITUDE
-    tricky = ((bits & _F64_FRACTION_BELOW_F32) == _F32_MIDPOINT) | (
-        (magnitude < _F32_NORMAL_IN_F64) & (magnitude != 0))
-    if tricky.any():
-        return None
-    return s.astype(np.float32)
+    i = s.view(np.int64)
+    inexact = np.greater(np.abs(e), 0.0)
+    step = np.bitwise_xor(i, e.view(np.int64))
+    step >>= 63
+    step &= np.negative(inexact.view(np.int8), dtype=np.int64)
+    step += i
+    np.bitwise_or(step, inexact.view(np.int8), out=step, casting="unsafe")
+    return step.view(np.float64)
 
 
-def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    p = a.astype(np.float64) * b.astype(np.float64)       # exact
-    s, e = _two_sum(p, c.astype(np.float64))
-    finite = np.isfinite(s)
-    v = np.where(finite, _round_odd(s, np.where(finite, e, 0.0)), s)
-    return v.astype(np.float32)
+def _sum_error(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """TwoSum's exact error ``a + b - s`` of ``s = RN(a + b)`` (NaN where ``s`` is not finite)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
 
 
 def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
