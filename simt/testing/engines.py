@@ -129,9 +129,11 @@ class Vectorized:
         return buf.handle
 
     def launch(self, program: Program, grid: Any = 1, block: Any = 1, args: Sequence = (),
-               shared_bytes: int = 0, max_steps: int | None = None) -> Launched:
+               shared_bytes: int = 0, max_steps: int | None = None, **tools: Any) -> Launched:
+        """As :meth:`simt.Device.launch`; ``tools`` are its other keyword arguments
+        (``check=``, ``race_model=``, ``observers=``), which only this engine has."""
         res = self.device.launch(program, grid=grid, block=block, args=tuple(args),
-                                 shared_bytes=shared_bytes, max_steps=max_steps)
+                                 shared_bytes=shared_bytes, max_steps=max_steps, **tools)
         bits = np.asarray(res.resonance, np.float64).view(np.uint64)
         return Launched(tuple(int(v) for v in bits), res.stats.as_dict())
 
@@ -262,10 +264,11 @@ def error_attributes(error: BaseException) -> dict:
     return {k: v for k, v in sorted(vars(error).items()) if k not in _NOT_COMPARED}
 
 
-def run(engine: Engine, case: Case) -> Outcome:
+def run(engine: Engine, case: Case, **tools: Any) -> Outcome:
     """Run ``case`` on ``engine`` (a fresh one): what memory, resonance, stats, error it left.
 
     Memory is read after an error too: faults are precise, earlier effects remain.
+    ``tools`` go to the launch (:class:`Vectorized` only: ``check=``, ``observers=``, ...).
     """
     buffers = [engine.upload(np.frombuffer(data, np.uint8)) for data in case.buffers]
     for offset, data in case.boundary:
@@ -276,7 +279,7 @@ def run(engine: Engine, case: Case) -> Outcome:
     res = error = None
     try:
         res = engine.launch(program, grid=case.grid, block=case.block, args=args,
-                            shared_bytes=case.shared_bytes, max_steps=case.max_steps)
+                            shared_bytes=case.shared_bytes, max_steps=case.max_steps, **tools)
     except SimtError as exc:
         error = exc
     memory = tuple(engine.download(b).tobytes() for b in buffers)

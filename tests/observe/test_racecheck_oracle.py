@@ -15,7 +15,7 @@ from hypothesis import given, settings
 
 import simt
 from simt.machine.events import Observer
-from simt.testing.engines import device_scalar
+from simt.testing.engines import Vectorized, run
 from simt.testing.programs import cases
 
 
@@ -96,19 +96,8 @@ class Oracle(Observer):
 
 
 def _launch(case, **kw):
-    dev = simt.Device()
-    buffers = [dev.upload(np.frombuffer(data, np.uint8)) for data in case.buffers]
-    for offset, data in case.boundary:
-        dev.write(dev.boundary, np.frombuffer(data, np.uint8), offset=offset)
-    args = [buffers[a.buffer] if a.buffer is not None else device_scalar(a.ty, a.bits)
-            for a in case.args]
-    program = case.program_for([b.handle for b in buffers])
-    try:
-        dev.launch(program, grid=case.grid, block=case.block, args=args,
-                   shared_bytes=case.shared_bytes, max_steps=case.max_steps, **kw)
-    except simt.SimtError as exc:
-        return exc
-    return None
+    """The error a launch of ``case`` raised, or None."""
+    return run(Vectorized(), case, **kw).exception
 
 
 @pytest.mark.parametrize("model", ["gpu", "hologram"])
