@@ -545,6 +545,41 @@ def test_invalid_class(engine, src):
 
 # --------------------------------------------------------------------------- resonance
 
+def _nan(payload: int, sign: int = 0, quiet: bool = True) -> float:
+    bits = sign << 63 | 0x7FF << 52 | (1 << 51 if quiet else 0) | payload
+    return np.array([bits], np.uint64).view(np.float64)[0]
+
+
+@engines
+@pytest.mark.parametrize("values, want", [
+    # the running value is NaN: it stays, whatever NaN is added
+    ([_nan(5), _nan(7)], _nan(5)),
+    ([_nan(7), 1.0, _nan(5, sign=1)], _nan(7)),
+    # a signalling NaN added first is kept, made quiet
+    ([2.0, _nan(9, quiet=False), _nan(3)], _nan(9)),
+    # inf + -inf: the machine's invalid-sum NaN, then later NaNs change nothing
+    ([np.inf, -np.inf, _nan(4)], np.inf + -np.inf),
+    # overflow to inf, then -inf
+    ([1.7e308, 1.7e308, -np.inf, _nan(6)], np.inf + -np.inf),
+])
+def test_resonance_nan_sums_keep_the_first_nan(engine, values, want):
+    """Which NaN a NaN sum keeps is defined (docs/semantics.md, "Resonance"), not left to
+    the hardware or to the loop NumPy picks: found when the executor and the parallel
+    replay kept different payloads."""
+    src = """
+    mov_imm.u8 r1, 7
+    mov_imm.u32 r2, 3
+    cvt.u64.u32 r3, r252
+    shl.u64 r3, r3, r2
+    ldg.f64 r4, [r0 + r3]
+    res.accum r1, r4
+"""
+    _, _, res = launch(engine, src, buffers=[np.array(values, np.float64)], block=len(values))
+    got = resonance(res)
+    assert got.view(np.uint64)[7] == np.array([want]).view(np.uint64)[0]
+    assert not got[np.arange(96) != 7].any()
+
+
 @engines
 def test_resonance_accumulates_in_ascending_lane_order(engine):
     src = """

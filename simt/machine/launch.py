@@ -8,6 +8,7 @@ before the next (docs/semantics.md, "Pieces").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,9 +112,9 @@ class Piece:
     def accumulate(self, classes: np.ndarray, values: np.ndarray) -> None:
         """ResAccum: add ``values`` into the running resonance, in ascending lane order."""
         if self.log is None:
-            np.add.at(self.resonance, classes, values)
+            add_in_order(self.resonance, classes, values)
         else:
-            self.log.append((_kept(classes), _kept(values)))
+            self.log.append((np.array(classes, copy=True), np.array(values, copy=True)))
 
 
     @property
@@ -167,36 +168,37 @@ class Piece:
         return out
 
 
-def _kept(a: np.ndarray) -> tuple:
-    """A copy of ``a`` that :func:`replay_of` rebuilds with the same strides and the same
-    address modulo 64: NumPy picks its loop by layout and alignment, and the loop decides
-    which NaN payload a sum of two NaNs keeps."""
-    a = np.asarray(a)
-    align = a.ctypes.data % 64
-    if a.ndim == 1 and a.size > 1 and a.strides[0] != a.itemsize and a.strides[0] >= 0 \
-            and a.strides[0] % a.itemsize == 0:
-        step = a.strides[0] // a.itemsize
-        if step == 0:
-            return (a[:1].copy(), a.shape, 0, align)
-        return (a.copy(), a.shape, step, align)
-    return (np.array(a, copy=True), a.shape, 1, align)
+#: the NaN an invalid sum (inf + -inf) gives on this machine; both engines use it
+DEFAULT_NAN = math.inf + -math.inf
+_QUIET = np.uint64(1 << 51)
 
 
-def replay_of(kept: tuple) -> np.ndarray:
-    """The array :func:`_kept` copied, with its original strides and alignment."""
-    data, shape, step, align = kept
-    if step == 0:
-        return np.broadcast_to(_aligned(data, align), shape)
-    flat = data.reshape(-1)
-    spread = _aligned(np.zeros(max(1, flat.size * step), data.dtype), align)
-    spread[::step][:flat.size] = flat
-    return spread[::step][:flat.size].reshape(shape)
+def add_in_order(resonance: np.ndarray, classes: np.ndarray, values: np.ndarray) -> None:
+    """Add ``values`` into ``resonance[classes]`` one after the other, in order.
 
-
-def _aligned(a: np.ndarray, align: int) -> np.ndarray:
-    """A copy of 1-D ``a`` whose first element sits at ``align`` modulo 64."""
-    raw = np.empty(a.nbytes + 64, np.uint8)
-    off = (align - raw.ctypes.data) % 64
-    out = raw[off:off + a.nbytes].view(a.dtype)
-    out[...] = a.reshape(-1)
-    return out
+    A sum that is not a NaN has one correctly rounded value whatever loop computes
+    it, and ``np.add.at`` adds in order.  Which NaN a sum of NaNs keeps is left to
+    the loop NumPy picks (it depends on the arrays' layout), so it is defined here:
+    a class's sum is NaN from the first addition that makes it NaN on, and that
+    NaN is the running value if it already was one, else the added value if that
+    is one, else (``inf + -inf``) :data:`DEFAULT_NAN`; NaNs are made quiet.  The
+    first such addition is found from the sequential partial sums
+    (``np.add.accumulate``), which round exactly as the additions do.  Only
+    classes that end NaN are looked at, at most 96.
+    """
+    before = resonance.copy()
+    np.add.at(resonance, classes, values)
+    ended = np.isnan(resonance)
+    if not ended.any():
+        return
+    for c in np.flatnonzero(ended):
+        start = before[c]
+        if np.isnan(start):
+            first = start
+        else:
+            mine = values[classes == c]
+            partial = np.add.accumulate(np.concatenate(([start], mine)))
+            k = int(np.argmax(np.isnan(partial)))
+            first = mine[k - 1] if np.isnan(mine[k - 1]) else DEFAULT_NAN
+        bits = np.array([first], np.float64).view(np.uint64) | _QUIET
+        resonance[c] = bits.view(np.float64)[0]

@@ -18,8 +18,8 @@ for every program.  How (docs/howto/parallel.md has the picture):
 2. **Commit in serial order.**  The device process takes the pieces in
    ascending order.  A piece whose speculation is *valid* (below) is
    committed: its written bytes are copied into device memory, its error (if
-   any) is raised, else its log is replayed with ``np.add.at`` into the one
-   running resonance and its counts are added.  A piece that is not valid, or
+   any) is raised, else its log is replayed (:func:`simt.machine.launch.add_in_order`,
+   as the serial launch adds) into the one running resonance and its counts are added.  A piece that is not valid, or
    has no speculative result, is re-run in-process on the committed memory,
    exactly as a serial launch runs it.
 
@@ -43,8 +43,9 @@ overwrite earlier ones as serially.  A piece that faults left its earlier
 steps' stores in memory (faults are precise) and those are committed before
 the error is raised; later pieces are never committed, so they leave no
 trace.  Resonance is one float sum continued piece by piece in the serial
-order, and ``np.add.at`` over the same arrays in the same order gives the
-same bits.  Statistics are sums over pieces.  Which pieces were re-run only
+order, and the same function over the same arrays in the same order gives
+the same bits (it defines which NaN a NaN sum keeps instead of leaving it to
+NumPy's loop).  Statistics are sums over pieces.  Which pieces were re-run only
 changes the time taken.
 
 **What runs in-process** (the results are the same either way): launches of

@@ -18,7 +18,7 @@ from ..isa.program import Program
 from ..machine.alu import silenced
 from ..machine.events import LaunchInfo, Listeners
 from ..machine.executor import Launch, piece_plan, run, run_piece, working_bytes
-from ..machine.launch import replay_of
+from ..machine.launch import add_in_order
 from ..machine.memory import DeviceMemory
 from ..observe.stats import StatsObserver
 from . import shm
@@ -293,7 +293,7 @@ def _commit(launch: Launch, memory: DeviceMemory, plan: list, starts: set,
             if r.error is not None:
                 raise r.error
             for classes, values in r.log:
-                np.add.at(resonance, replay_of(classes), replay_of(values))
+                add_in_order(resonance, classes, values)
             stats.add(r.counters)
             continue
         owner.last = (owner.last[0], owner.last[1] + 1)

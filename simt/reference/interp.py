@@ -46,6 +46,7 @@ from ..isa.transcendental import transcendental
 from ..isa.types import DType
 from . import atlas
 from . import scalar as num
+from .scalar import resonance_sum
 from .memory import Memory
 from .semantics import REFERENCE
 
@@ -304,7 +305,7 @@ class LaneStep:
         for storage, start, data in self.stores:
             storage[start:start + len(data)] = data
         for c, value in self.accumulated:
-            piece.resonance[c] += value
+            piece.resonance[c] = resonance_sum(piece.resonance[c], value)
         for handle, size in self.allocated:
             piece.memory.pools[handle] = bytearray(size)
         for handle in self.freed:

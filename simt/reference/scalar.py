@@ -357,3 +357,26 @@ def convert(bits: int, src: DType, dst: DType) -> int:
     if src.is_int:  # to f32 / f64; Python's int -> float conversion is correctly rounded
         return encode(float(decode(bits, src)), dst)
     return _float_to_int(decode(bits, src), dst)
+
+
+#: the NaN ``inf + -inf`` gives on this machine (what the executor uses too)
+INVALID_SUM_BITS = f64_bits(math.inf + -math.inf)
+
+
+def resonance_sum(running: float, value: float) -> float:
+    """``running + value`` for the resonance accumulator.
+
+    A sum that is a NaN is defined explicitly (C leaves the operand order of an
+    addition to the compiler): the running value if it is a NaN, else the added
+    value if it is one, else the invalid-sum NaN; NaNs are made quiet.
+    """
+    total = running + value
+    if total == total:
+        return total
+    if running != running:
+        bits = f64_bits(running)
+    elif value != value:
+        bits = f64_bits(value)
+    else:
+        bits = INVALID_SUM_BITS
+    return f64_value(bits | 1 << 51)

@@ -150,6 +150,35 @@ again:
     exit
 """
 
+# NaN sums: which NaN a resonance class keeps is defined by the first NaN in serial
+# order, and pieces 1-3 meet NaNs (quiet, signalling, inf + -inf) of different payloads.
+NANS = """
+    mov_imm.u32 r9, 3
+    shl.u64 r3, r255, r9
+    ldg.f64 r4, [r0 + r3]
+    cvt.u32.u64 r5, r255
+    mov_imm.u32 r6, 3
+    and.u32 r5, r5, r6
+    cvt.u8.u32 r7, r5
+    res.accum r7, r4
+    exit
+"""
+
+
+def _nan_data(lanes: int) -> bytes:
+    values = np.ones(lanes + 1)
+    bits = values.view(np.uint64)
+    quiet, signalling = 0x7FF8 << 48, 0x7FF0 << 48
+    bits[70_000] = quiet | 11          # class 0, piece 1
+    bits[70_004] = quiet | 13          # class 0, later in piece 1
+    bits[200_000] = quiet | 1 << 63 | 7  # class 0, piece 3
+    values[150_001] = np.inf           # class 1: inf in piece 2, -inf in piece 3
+    values[200_001] = -np.inf
+    bits[140_002] = signalling | 17    # class 2, piece 2
+    bits[140_006] = quiet | 19
+    return values.tobytes()
+
+
 # Pools: every lane of every piece allocates a pool, stores into it, reads it back,
 # frees every other one; handle values depend on the serial order of the pieces.
 POOLS = """
@@ -176,6 +205,7 @@ HAND = {
     "steps": text_case(STEPS, grid=768, max_steps=60),         # piece 2 of 0..2 stops
     "resonance": text_case(RESONANCE, grid=2048, block=96),    # 3 pieces of 682 blocks
     "pools": text_case(POOLS, grid=512),
+    "nans": text_case(NANS, grid=1024, data=_nan_data(1024 * 256)),  # 4 pieces
 }
 
 
@@ -200,6 +230,7 @@ def test_hand_written_programs_with_local_workers(local) -> None:
     assert ran["steps"] == (3, 0)
     assert ran["resonance"] == (4, 0)
     assert ran["pools"] is None             # pool programs run in-process
+    assert ran["nans"] == (4, 0)            # NaN resonance replayed from the workers' logs
 
 
 def test_fault_in_a_middle_piece_keeps_earlier_pieces_only(local) -> None:
