@@ -8,7 +8,9 @@ start-up is reported separately):
   alloc, launch, download;
 * the guarded f32 vector add at 10^7 lanes (memory-bound: the cost rule keeps it
   in-process, so it must not be slower);
-* the benchmark kernels of ``benchmarks.workloads`` at 2^20 lanes, launch only.
+* the benchmark kernels of ``benchmarks.workloads`` at 2^20 lanes, launch only;
+* every kernel of the real-world gallery (``benchmarks.realworld``) at its large size,
+  launch only, checked against NumPy (``--no-gallery`` skips them).
 
 The machine's load matters: on a 2-core machine shared with other work the
 speedup of compute-bound kernels drops toward 1.  CPU time of the device process
@@ -28,7 +30,7 @@ if __package__ in (None, ""):       # run as a script: make the repository impor
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import simt  # noqa: E402
-from benchmarks import workloads  # noqa: E402
+from benchmarks import realworld, workloads  # noqa: E402
 
 MANDELBROT = """
 ; out[y * W + x] = escape count of c = (-2 + 3x/W, -1.5 + 3y/H), at most 256 iterations
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip the 10^7-lane vector add")
+    parser.add_argument("--no-gallery", action="store_true",
+                        help="skip the real-world gallery kernels")
     opts = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     serial = simt.Device()
@@ -140,6 +144,20 @@ def main(argv: list[str] | None = None) -> int:
                 "in-process"
             print(f"{name} 2^20 lanes: workers=1 {times[0]:.3f} s, workers=2 {times[1]:.3f} s: "
                   f"{times[0] / times[1]:.2f}x ({used})")
+        if not opts.no_gallery:
+            for entry in realworld.KERNELS.values():
+                times = []
+                for dev in (serial, par):
+                    w = entry.setup(dev, entry.large)
+                    w.run()         # the cost rule learns from a first launch
+                    t, _, _ = timed(w.run, 1)
+                    assert w.check(), f"{entry.name}: wrong result"
+                    w.free()
+                    times.append(t)
+                used = "workers" if par._parallel is not None and par._parallel.last else \
+                    "in-process"
+                print(f"{entry.name} at {entry.large:,}: workers=1 {times[0]:.3f} s, "
+                      f"workers=2 {times[1]:.3f} s: {times[0] / times[1]:.2f}x ({used})")
     return 0
 
 
