@@ -8,13 +8,15 @@ every lane, then commits; observers see the step afterwards.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from ..errors import BarrierDeadlockError, DeviceMemoryError, SimtError, StepLimitError
-from ..isa.flow import live_in, used
+from ..errors import (BarrierDeadlockError, DeviceMemoryError, SimtError, StepLimitError,
+                      TypeMismatchError)
+from ..isa.flow import live_in, used, writes
 from ..isa.program import Program
 from ..isa.types import DType
 from .alu import silenced
@@ -203,7 +205,8 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             if afters and pc > first:       # observers see the instructions that ran
                 _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0,
                         issued + done, None)
-            raise _located(fault.error, piece, pc, step.lanes.at(fault.pos), fault.count) from None
+            raise _located(_argument_hint(fault.error, launch), piece, pc,
+                           step.lanes.at(fault.pos), fault.count) from None
         count = pc - first + 1
         targets = scheduler.targets(pc, flow)
         try:   # per-lane targets are in the step's frame
@@ -290,6 +293,27 @@ def run_piece(launch: Launch, memory: DeviceMemory, listen: Listeners, block0: i
                 pass
     finally:
         memory.release(working)
+
+
+_MISMATCH = re.compile(r"type mismatch: expected (\w+), got (\w+) in r(\d+)$")
+
+
+def _argument_hint(error: SimtError, launch: Launch) -> SimtError:
+    """A type mismatch on a kernel-argument register that no instruction writes says
+    which argument it is and what to pass instead (a Python int arrives as i64)."""
+    found = _MISMATCH.match(error.reason) if type(error) is TypeMismatchError else None
+    if found is None:
+        return error
+    want, got, reg = found.group(1), found.group(2), int(found.group(3))
+    if reg >= len(launch.args) or launch.args[reg][0].text != got or any(
+            writes(ins) >> reg & 1 or (ins.spec.name == "LOOP" and ins.count == reg)
+            for ins in launch.program):
+        return error
+    wanted = next(t for t in DType if t.text == want)
+    scalar = "ml_dtypes.bfloat16" if wanted is DType.BF16 else f"np.{np.dtype(wanted.numpy).name}"
+    error.reason += (f" (r{reg} is kernel argument {reg}, passed as {got}; pass {scalar}(...) "
+                     f"to give it type {want})")
+    return error
 
 
 def _located(error: SimtError, piece: Piece, pc: int, local_lane: int,

@@ -526,3 +526,20 @@ def test_launch_results_pickle_copy_compare_and_hash():
     nan = dev.launch(prog, args=(float("nan"),))
     assert nan == copy.deepcopy(nan)                        # bit patterns, NaN included
     assert nan != res and len({res, copy.deepcopy(res), nan, copy.deepcopy(nan)}) == 2
+
+
+def test_type_mismatch_on_a_kernel_argument_says_what_to_pass():
+    """A Python int arrives as i64: reading it as u64 names the argument and the fix."""
+    dev = simt.Device()
+    out = dev.alloc(16)
+    prog = simt.assemble("mov_imm.u32 r4, 2\nshl.u64 r5, r1, r4\nstg.u32 [r0 + r5], r4")
+    with pytest.raises(simt.TypeMismatchError) as info:
+        dev.launch(prog, args=(out, 1))
+    assert "kernel argument 1, passed as i64; pass np.uint64(...)" in str(info.value)
+    assert info.value.pc == 1 and info.value.lane == 0
+    dev.launch(prog, args=(out, np.uint64(1)))          # the fix works
+    # a register the program writes itself gets no hint: it may no longer hold the argument
+    rewritten = simt.assemble("mov_imm.i64 r1, 1\nmov_imm.u32 r4, 2\nshl.u64 r5, r1, r4")
+    with pytest.raises(simt.TypeMismatchError) as info:
+        dev.launch(rewritten, args=(out, 1))
+    assert "kernel argument" not in str(info.value)
