@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from .launch import Geometry, Piece
     from .memory import Segment
 
-__all__ = ["Event", "Access", "Release", "Hazard", "LaunchInfo", "Observer", "Listeners"]
+__all__ = ["Event", "Access", "Release", "Hazard", "LaunchInfo", "Observer", "Listeners",
+           "first_hazard"]
 
 
 @dataclass(slots=True)
@@ -182,6 +183,13 @@ class Hazard(NamedTuple):
     rank: int
     error: "SimtError"
     count: int = 1
+
+
+def first_hazard(found) -> Hazard | None:
+    """The hazard that is raised among checkers' findings (``None`` entries ignored):
+    the lowest lane, and on a tie the lower rank (a race before an uninitialized load)."""
+    hazards = [h for h in found if h is not None]
+    return min(hazards, key=lambda h: (h.pos, h.rank)) if hazards else None
 
 
 class Observer:

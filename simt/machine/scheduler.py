@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa.program import Program
+from .events import Release, first_hazard
 from .lanes import LaneSet, Masked, Tiles
 from .state import RegisterFile
 from .step import EXIT, Branch, Jump, Park
@@ -138,8 +139,9 @@ class MinPC:
         return 0
 
     def _exit(self, lanes: LaneSet, pc: int = -1) -> int:
-        if self._watchers and self.park_id is not None:
-            self._ask(pc, "exit", lanes, self._count_blocks(lanes))
+        blocks = None if self.park_id is None else self._count_blocks(lanes)
+        if self._watchers and blocks is not None:
+            self._ask(pc, "exit", lanes, blocks)
         if self.exited is None:
             self.exited = np.zeros(self.n, bool)
         if type(lanes) is Masked:       # one pass over the span, no index array
@@ -148,9 +150,8 @@ class MinPC:
         else:
             lanes.write(self.exited, True)
         self.live -= len(lanes)
-        if self.park_id is None:    # no lane has waited at a barrier yet: count exits then
+        if blocks is None:          # no lane has waited at a barrier yet: count exits then
             return 0
-        blocks = self._count_blocks(lanes)
         self.exited_per_block += blocks
         return self._release(np.flatnonzero(blocks))
 
@@ -161,12 +162,12 @@ class MinPC:
             if self.exited is not None:
                 self.exited_per_block = _per_block(self.exited, self.bpl)
         lanes = lanes.compact
+        blocks = self._count_blocks(lanes)
         if self._watchers:
-            self._ask(pc, "park", lanes, self._count_blocks(lanes))
+            self._ask(pc, "park", lanes, blocks)
         lanes.write(self.park_id, barrier)
         lanes.write(self.park_pc, pc)
         self.sites.add((barrier, pc))
-        blocks = self._count_blocks(lanes)
         self.parked_per_block += blocks
         return self._release(np.flatnonzero(blocks))
 
@@ -179,11 +180,9 @@ class MinPC:
         blocks = touched[(waiting > 0) & (done == self.bpl)]
         if blocks.size == 0:
             return
-        from .events import Release     # noqa: PLC0415 (events imports the machine's users)
-        found = [h for h in (w(Release(pc, kind, lanes, blocks, self._piece, self))
-                             for w in self._watchers) if h is not None]
-        if found:
-            hazard = min(found, key=lambda h: (h.pos, h.rank))
+        hazard = first_hazard(w(Release(pc, kind, lanes, blocks, self._piece, self))
+                              for w in self._watchers)
+        if hazard is not None:
             raise _Hazard(hazard.pos, hazard.error, hazard.count)
 
     def _count_blocks(self, lanes: LaneSet) -> np.ndarray:

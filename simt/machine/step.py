@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import SimtError, TypeMismatchError, UninitializedRegisterError
 from ..isa.types import DType
+from .events import first_hazard
 from .lanes import LaneSet, Masked
 from .state import PRED_TAG, UNSET, RegisterFile
 
@@ -177,9 +178,8 @@ class Step:
         Raises the hazard of the lowest lane any checker found (ties: the lower rank).
         """
         listen = self.listen
-        found = [h for h in (check(access) for check in listen.check) if h is not None]
-        if found:
-            hazard = min(found, key=lambda h: (h.pos, h.rank))
+        hazard = first_hazard(check(access) for check in listen.check)
+        if hazard is not None:
             raise Fault(hazard.pos, hazard.error, hazard.count)
         for record in listen.access:
             record(access)
