@@ -211,3 +211,21 @@ def test_npy_keeps_its_shape_in_out(kernel, tmp_path):
     assert main(["run", str(kernel), "--block", "8", "--arg", str(tmp_path / "m.npy"),
                  "--arg", "u64:6", "--out", str(out)]) == 0
     np.testing.assert_array_equal(np.load(out / "m.npy"), 2 * a)
+
+
+def test_isa_into_a_closed_pipe_stops_quietly(monkeypatch, capsys):
+    """``simt isa | head``: the reader leaves early; no traceback, exit status 1."""
+    import os
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    stdout = open(write, "w", buffering=1)
+    try:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert main(["isa"]) == 1
+        stdout.write("x\n")         # stdout now points at devnull: writes succeed
+    finally:
+        monkeypatch.undo()
+        stdout.close()
+    assert capsys.readouterr().err == ""
