@@ -27,6 +27,7 @@ from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu
+from ..state import owned
 from ..step import Step
 from ..values import Affine, Const
 
@@ -190,8 +191,8 @@ def mov(ins) -> Op:
         value = step.read_lin(src, ty)
         if step.faulted:
             step.commit()
-        if type(value) is np.ndarray and value.base is None:
-            value = value.copy()    # the source row's own array: the rows must not share it
+        if owned(value, ty.storage):
+            value = value.copy()    # maybe the source row's own array: rows must not share it
         step.write(dst, ty, value)
     return op
 
@@ -265,8 +266,8 @@ def sel(ins) -> Op:
         if type(p) is Const:        # one choice for every lane: only that source is read
             value = step.read_lin(rt if p.value else rf, ty)
             step.commit()
-            if type(value) is np.ndarray and value.base is None:
-                value = value.copy()    # a row's own array: rows must not share it
+            if owned(value, ty.storage):
+                value = value.copy()    # maybe a row's own array: rows must not share it
             step.write(dst, ty, value)
             return
         if not isinstance(p, np.ndarray):
