@@ -19,6 +19,7 @@ from ..errors import (BarrierDeadlockError, DeviceMemoryError, SimtError, StepLi
 from ..isa.flow import kept, used, writes
 from ..isa.program import Program
 from ..isa.types import DType
+from . import debug
 from .alu import silenced
 from .events import Event, LaunchInfo, Listeners, Observer
 from .kernels import SPAN_FRAME, decoded
@@ -164,6 +165,8 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     if listen.release:
         scheduler.watch(listen.release, piece)
     live = kept(program)
+    if debug.enabled:
+        debug.watch(regs, scheduler, live)
     groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
     afters, befores = listen.after, listen.before
     fuse = not listen.per_instruction

@@ -109,7 +109,8 @@ class Row:
     ``data`` (one entry per lane).
     """
 
-    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin")
+    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin",
+                 "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
         self.n = n
