@@ -182,7 +182,8 @@ def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:
 def _assert_adopted(row: Row, values, dtype: np.dtype) -> None:
     if row.data is not values or row.data is None:
         return
-    assert owned(values, dtype), f"{_name(row)} adopted an array it does not own"
+    assert owned(values, dtype) and values.flags.writeable, \
+        f"{_name(row)} adopted an array it does not own"
     file = getattr(row, "file", None)
     if file is None:
         return

@@ -20,14 +20,16 @@ Two invariants govern writes:
   kernels receive it, or slices of it, for reading (:meth:`Row.fast`,
   :meth:`Row.values`) and never write into it or keep it.  A write *adopts*
   the array it is given -- keeps it as the row's storage, no copy -- exactly
-  when :func:`owned` holds for it (a writeable one-dimensional array of the
-  row's dtype that owns its memory) and it spans the piece.  Adopting is safe
-  only because nobody else holds such an array: ALU results are fresh (the
-  ALU never returns an operand array: :mod:`simt.machine.alu`), gathers from
-  memory are fresh, and a kernel that forwards an array it read (MOV, SEL)
-  copies it when :func:`owned` holds, since it may be another row's storage.
-  Everything else (views, broadcasts, read-only arrays) is copied into the
-  row's own storage.  :mod:`simt.machine.debug` asserts both invariants.
+  when :func:`owned` holds for it (a one-dimensional array of the row's dtype
+  that owns its memory: ``base is None``) and it spans the piece.  Adopting is
+  safe only because nobody else holds such an array: ALU results are fresh
+  (the ALU never returns an operand array: :mod:`simt.machine.alu`), gathers
+  from memory are fresh, a kernel that forwards an array it read (MOV, SEL)
+  copies it when :func:`owned` holds, since it may be another row's storage,
+  and arrays shared on purpose (cached materializations of compressed values,
+  broadcasts; read-only) are handed out as views.  Everything that is not
+  owned is copied into the row's own storage.  :mod:`simt.machine.debug`
+  asserts both invariants.
 """
 
 from __future__ import annotations
@@ -54,10 +56,9 @@ _INTEGERS = frozenset(np.dtype(c) for c in ("i1", "i2", "i4", "i8", "u1", "u2", 
 
 def owned(values, dtype: np.dtype) -> bool:
     """Whether ``values`` is an array a row may adopt as its storage (the ownership rule
-    above): a writeable one-dimensional ndarray of ``dtype`` that owns its memory."""
+    above): a one-dimensional ndarray of ``dtype`` that owns its memory."""
     return (type(values) is np.ndarray and values.base is None
-            and (values.dtype is dtype or values.dtype == dtype) and values.ndim == 1
-            and values.flags.writeable)
+            and (values.dtype is dtype or values.dtype == dtype) and values.ndim == 1)
 
 
 def _uniform(value: np.generic, dtype: np.dtype) -> "Affine | Const":
@@ -215,7 +216,10 @@ class Row:
         kind = type(values)
         if kind is np.ndarray:
             n = self.n
-            if owned(values, dtype) and values.shape[0] == n:
+            # owned(values, dtype), inlined on the hottest path (a call costs ~0.1 us per
+            # instruction); an equal dtype that is not this object falls to write()
+            if values.base is None and values.dtype is dtype and values.ndim == 1 \
+                    and values.shape[0] == n:
                 self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
                 self.tags = self.region = None
                 return True
