@@ -10,13 +10,20 @@ Select a profile with the environment variable ``HYPOTHESIS_PROFILE``:
   for local runs, e.g. ``HYPOTHESIS_PROFILE=thorough pytest tests/test_differential.py``.
 
 Tests that scale their own sizes read :data:`PROFILE`.
+
+The differential suites (``test_differential*.py``, ``test_engines.py``) run in
+debug mode (:mod:`simt.machine.debug`): the register file's invariants are
+asserted on every write and every ALU call.
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
+
+from simt.machine import debug
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, print_blob=True, database=None,
@@ -28,3 +35,13 @@ settings.register_profile(
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
+
+_DEBUGGED = ("test_differential", "test_engines")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _debug_mode(request):
+    """Debug mode on for the differential suites (module-scoped: Hypothesis-friendly)."""
+    name = request.module.__name__.rpartition(".")[2]
+    with debug.enabled_mode(name.startswith(_DEBUGGED) or debug.enabled):
+        yield

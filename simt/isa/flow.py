@@ -1,4 +1,4 @@
-"""Static facts about a program's control and data flow.
+"""Static facts about a program's control and data flow, and the liveness rule.
 
 * :func:`successors`: where each instruction can send a lane next (the PC rule
   applied: a branch to itself falls through; RET returns after any CALL).
@@ -8,21 +8,48 @@
   written; every other register or predicate operand, address register and
   reduction range is read).
 * :func:`live_in`: the registers and predicates that are *live* at each pc --
-  some path from there reads them before writing them.  A register that is not
-  live where a lane waits holds nothing that lane can ever observe, which lets
-  the executor drop such values (a partial write need not keep them).
+  some path from there reads them before writing them.
+* :func:`kept`: per pc, what a write must keep for a lane waiting there.
 
 Register ``r`` is bit ``r`` of a bit set (a Python int), predicate ``p`` bit
 ``256 + p``.  Everything here over-approximates reads and under-approximates
 writes, so "not live" is always safe to rely on.
+
+The liveness rule
+-----------------
+A write into a register (or predicate) by the lanes that issue may drop the
+values the *other* lanes hold in it when its bit is clear in ``kept[pc]`` for
+every pc where a non-exited lane that does not issue waits (runnable at that
+pc, or parked at a barrier there).  The executor ORs those sets after every
+issue (``RegisterFile.waiting``); :meth:`simt.machine.state.Row.write` drops by
+restarting the row on the written lanes.  A stepping session turns the rule
+off (``waiting = -1``): every written value stays visible to an inspector.
+
+Why dropping is exact: a lane reads its registers only through the
+instructions it executes.  A lane waiting at ``p`` runs, from then on, some
+path of :func:`successors` from ``p`` (a RET's successors are every return
+point, so a lane inside a call is covered too).  If the register is not live
+at ``p``, every such path writes it before reading it, so the lane never
+observes the value it holds now; the value may be anything, including unset.
+Lanes that issue overwrite their own values with this very write; exited
+lanes run nothing again.
+
+The argument needs "a lane reads only its own registers".  An instruction
+flagged :attr:`~simt.isa.table.Flag.CROSS_LANE` reads registers of other lanes
+(of lanes that have not exited), so a lane's value may be observed although
+its own paths never read it: every register such an instruction reads is in
+``kept`` at every pc of the program, and its values are never dropped for any
+lane.  (Which lane reaches that instruction when is a scheduling fact this
+analysis does not see, hence the whole program.)
 """
 
 from __future__ import annotations
 
 from .program import Instruction, Program
-from .table import Kind
+from .table import Flag, Kind
 
-__all__ = ["PRED_BIT", "successors", "reads", "writes", "live_in", "used"]
+__all__ = ["PRED_BIT", "successors", "reads", "writes", "live_in", "kept", "shared",
+           "used"]
 
 PRED_BIT = 256
 
@@ -126,3 +153,25 @@ def _live_in(program: Program) -> list[int]:
                     queued[p] = True
                     work.append(p)
     return live
+
+
+def shared(program: Program) -> int:
+    """The bit set read by the program's cross-lane instructions (0 when it has none)."""
+    bits = 0
+    for ins in program:
+        if ins.spec.flags & Flag.CROSS_LANE:
+            bits |= reads(ins)
+    return bits
+
+
+def kept(program: Program) -> list[int]:
+    """Per pc, the bit set a write must keep for a lane waiting there (cached on the
+    program): :func:`live_in` plus whatever cross-lane instructions read (the liveness
+    rule above)."""
+    return program.derived("flow.kept", _kept)
+
+
+def _kept(program: Program) -> list[int]:
+    cross = shared(program)
+    live = live_in(program)
+    return [bits | cross for bits in live] if cross else live

@@ -104,6 +104,7 @@ class Flag(enum.Flag):
     MEMORY = enum.auto()      # LDG STG LDS STS PoolLoad PoolStore (is_memory_access)
     POOL = enum.auto()        # pool operations
     BARRIER = enum.auto()
+    CROSS_LANE = enum.auto()  # reads registers of other lanes (none yet; liveness keeps them)
 
 
 @dataclass(frozen=True)

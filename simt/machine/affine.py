@@ -49,7 +49,7 @@ __all__ = ["arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
 #: Pieces with fewer lanes compute affine values as arrays instead: on a few dozen
 #: lanes one NumPy call costs less than the Python arithmetic on a compressed value and
 #: its later materialization (measured on 32 lanes: about 1.5 us per instruction saved).
-COMPRESS_MIN_LANES = 64
+from .thresholds import COMPRESS_MIN_LANES  # noqa: E402
 
 
 def _parts(x, ty: DType, period: int | None) -> tuple[int, int, int] | None:

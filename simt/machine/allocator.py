@@ -24,8 +24,7 @@ import sys
 
 __all__ = ["retain_freed_memory", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
-MMAP_THRESHOLD = 32 << 20
-TRIM_THRESHOLD = 256 << 20
+from .thresholds import MMAP_THRESHOLD, TRIM_THRESHOLD  # noqa: E402
 _M_TRIM_THRESHOLD = -1      # glibc's mallopt parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
 _USER_SETTINGS = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_",

@@ -16,9 +16,10 @@ import numpy as np
 
 from ..errors import (BarrierDeadlockError, DeviceMemoryError, SimtError, StepLimitError,
                       TypeMismatchError)
-from ..isa.flow import live_in, used, writes
+from ..isa.flow import kept, used, writes
 from ..isa.program import Program
 from ..isa.types import DType
+from . import debug
 from .alu import silenced
 from .events import Event, LaunchInfo, Listeners, Observer
 from .kernels import SPAN_FRAME, decoded
@@ -163,7 +164,9 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     scheduler = scheduler_for(program, n, piece.geometry.lanes_per_block, regs)
     if listen.release:
         scheduler.watch(listen.release, piece)
-    live = live_in(program)
+    live = kept(program)
+    if debug.enabled:
+        debug.watch(regs, scheduler, live)
     groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
     afters, befores = listen.after, listen.before
     fuse = not listen.per_instruction

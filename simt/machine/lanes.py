@@ -36,8 +36,7 @@ __all__ = ["LaneSet", "Tiles", "Masked", "MASK_MIN_SPAN", "MASK_MIN_DENSITY"]
 #: lanes and at least this fraction of the span is active; otherwise an index array.
 #: Below it, computing over the span costs more than compacting (measured on 2 cores:
 #: a blend is ~0.35 ns per span lane, a gather plus scatter ~1.1 ns per active lane).
-MASK_MIN_SPAN = 1024
-MASK_MIN_DENSITY = 0.25
+from .thresholds import MASK_MIN_DENSITY, MASK_MIN_SPAN  # noqa: E402
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}

@@ -349,7 +349,7 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 #: The duplicate test marks the keys in a scratch array over their range when that range
 #: spans at most this many times the number of keys; sparser keys are sorted.
-_MARK_SPAN = 8
+from .thresholds import MARK_SPAN as _MARK_SPAN  # noqa: E402
 
 
 def _distinct(keys: np.ndarray) -> bool | None:

@@ -9,6 +9,27 @@ and keeps its type tags compressed too: one tag over a *region* -- a lane set
 a write that no region describes needs a per-lane ``int8`` tag array.  A row
 written with two storage dtypes in different lanes falls back to raw 64-bit
 patterns.
+
+Two invariants govern writes:
+
+* **Liveness.** A partial write may drop the values other lanes hold in the
+  row when no waiting lane can read them again; the rule, its argument and the
+  cross-lane exception are stated once, in :mod:`simt.isa.flow` (``waiting``
+  below is its bit set).
+* **Array ownership.** A row's ``data`` array belongs to that row alone:
+  kernels receive it, or slices of it, for reading (:meth:`Row.fast`,
+  :meth:`Row.values`) and never write into it or keep it.  A write *adopts*
+  the array it is given -- keeps it as the row's storage, no copy -- exactly
+  when :func:`owned` holds for it (a one-dimensional array of the row's dtype
+  that owns its memory: ``base is None``) and it spans the piece.  Adopting is
+  safe only because nobody else holds such an array: ALU results are fresh
+  (the ALU never returns an operand array: :mod:`simt.machine.alu`), gathers
+  from memory are fresh, a kernel that forwards an array it read (MOV, SEL)
+  copies it when :func:`owned` holds, since it may be another row's storage,
+  and arrays shared on purpose (cached materializations of compressed values,
+  broadcasts; read-only) are handed out as views.  Everything that is not
+  owned is copied into the row's own storage.  :mod:`simt.machine.debug`
+  asserts both invariants.
 """
 
 from __future__ import annotations
@@ -22,7 +43,7 @@ from ..isa.types import DType
 from .lanes import LaneSet, Masked, Tiles
 from .values import Affine, Const, Cut, Digits, Lin, Tiled
 
-__all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG"]
+__all__ = ["Row", "RegisterFile", "UNSET", "PRED_TAG", "owned"]
 
 UNSET = -1          # tag of a never-written register or predicate
 PRED_TAG = 1        # tag of a written predicate
@@ -33,10 +54,11 @@ _COMPRESSED = (Affine, Tiled, Digits, Const, Cut)
 _INTEGERS = frozenset(np.dtype(c) for c in ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8"))
 
 
-def _adoptable(values, dtype: np.dtype, n: int) -> bool:
-    """Whether ``values`` is a fresh array that can become a row's storage as is."""
-    return (type(values) is np.ndarray and values.base is None and values.dtype == dtype
-            and values.shape == (n,) and values.flags.writeable)
+def owned(values, dtype: np.dtype) -> bool:
+    """Whether ``values`` is an array a row may adopt as its storage (the ownership rule
+    above): a one-dimensional ndarray of ``dtype`` that owns its memory."""
+    return (type(values) is np.ndarray and values.base is None
+            and (values.dtype is dtype or values.dtype == dtype) and values.ndim == 1)
 
 
 def _uniform(value: np.generic, dtype: np.dtype) -> "Affine | Const":
@@ -88,7 +110,8 @@ class Row:
     ``data`` (one entry per lane).
     """
 
-    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin")
+    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin",
+                 "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
         self.n = n
@@ -193,6 +216,8 @@ class Row:
         kind = type(values)
         if kind is np.ndarray:
             n = self.n
+            # owned(values, dtype), inlined on the hottest path (a call costs ~0.1 us per
+            # instruction); an equal dtype that is not this object falls to write()
             if values.base is None and values.dtype is dtype and values.ndim == 1 \
                     and values.shape[0] == n:
                 self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
@@ -210,9 +235,10 @@ class Row:
 
         ``n`` is the piece's lane count and ``live`` how many lanes have not
         exited; a write covering every live lane makes the row's tag uniform.
-        ``waiting`` is the liveness bit set (:func:`simt.isa.flow.live_in`) of the
+        ``waiting`` is the liveness bit set (:func:`simt.isa.flow.kept`) of the
         pcs where the other lanes wait: when this row's bit is clear no other lane
-        can read its value again before writing it, so the write may drop them.
+        can read its value again before writing it, so the write may drop them
+        (the liveness rule of :mod:`simt.isa.flow`).
         """
         if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None \
                 and self.write_all(tag, dtype, values):
@@ -232,7 +258,8 @@ class Row:
             self._set_region(lanes, tag)
             if compressed:
                 self.lin, self.data = values, None
-            elif lanes.frame == n and lanes.sliced and _adoptable(values, dtype, n):
+            elif lanes.frame == n and lanes.sliced and owned(values, dtype) \
+                    and values.shape[0] == n:
                 self.data, self.lin = values, None   # a fresh result: keep it, don't copy
             else:
                 data = self.data
@@ -302,7 +329,7 @@ class RegisterFile:
                  preds: Iterable[int] | None = None) -> None:
         self.n = n
         self.live = n
-        self.waiting = 0          # liveness bit set where non-executing lanes wait
+        self.waiting = 0          # kept bit set where non-executing lanes wait (isa.flow)
         self.regs: list[Row | None] = [None] * 256
         self.preds: list[Row | None] = [None] * 16
         for r in range(256) if regs is None else regs:

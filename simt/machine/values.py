@@ -46,7 +46,7 @@ def _broadcast(value, dtype: np.dtype, n: int) -> np.ndarray:
 
 
 _RAMPS: dict[np.dtype, np.ndarray] = {}
-_RAMP_CACHE_LIMIT = 1 << 20
+from .thresholds import RAMP_CACHE_LIMIT as _RAMP_CACHE_LIMIT  # noqa: E402
 
 
 def _ramp(n: int, dtype: np.dtype) -> np.ndarray:

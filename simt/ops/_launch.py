@@ -43,7 +43,7 @@ __all__ = ["BLOCK", "CHUNK", "get_device", "Scratch", "blocks", "chunks", "launc
 BLOCK = 256
 """Lanes per block of the element-wise and reduction kernels (a power of two)."""
 
-CHUNK = 131072
+from ..machine.thresholds import OPS_CHUNK as CHUNK  # noqa: E402
 """Elements per chunk (a multiple of ``BLOCK * REDUCE_ITEMS``); see the module docstring."""
 
 assert CHUNK % (BLOCK * _kernels.REDUCE_ITEMS) == 0 and BLOCK & (BLOCK - 1) == 0

@@ -31,7 +31,7 @@ _POOL_OPS = frozenset({"PoolAlloc", "PoolFree", "PoolLoad", "PoolStore"})
 
 
 #: the time a piece must take (as last measured, per lane) to be sent to a worker
-MIN_PIECE_SECONDS = 0.3
+from ..machine.thresholds import MIN_PIECE_SECONDS  # noqa: E402
 
 
 def _has_loop(program: Program) -> bool:

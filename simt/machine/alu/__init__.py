@@ -8,6 +8,12 @@ raises for any input value or emits a NumPy warning: lanes the caller will rejec
 (an integer divisor of 0) still get some value.  Type and condition checks are the
 caller's job (:func:`cvt_supported`, :func:`cond_supported`).
 
+No function returns an array it was given, or a view of one: an array result is
+always fresh memory (where the result equals an operand, a copy).  The register
+file adopts such a result as its storage without copying it (the ownership rule
+of :mod:`simt.machine.state`), so returning an operand would make two registers
+share memory.  Debug mode (:mod:`simt.machine.debug`) asserts this on every call.
+
 Families (one module each):
 
 =====================  =====================================================

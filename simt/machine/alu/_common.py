@@ -105,7 +105,7 @@ def unsigned_of(ty: DType) -> np.dtype:
     return _UNSIGNED[ty.size]
 
 
-_SHORT = 2048                       # up to this many elements, count the NaNs
+from ..thresholds import NAN_COUNT_MAX as _SHORT  # noqa: E402  (up to this many, count NaNs)
 _isnan, _count_nonzero, _min = np.isnan, np.count_nonzero, np.minimum.reduce
 
 

@@ -228,7 +228,7 @@ def _flagged32(bits, magnitude, midpoint: bool, small: bool) -> np.ndarray:
     return flagged
 
 
-_SEGMENT = 4096     # lanes screened by one minimum: a flagged lane is looked for in its segment
+from ..thresholds import FMA_SEGMENT as _SEGMENT  # noqa: E402  (lanes screened by one minimum)
 
 
 def _segments(n: int) -> np.ndarray:
@@ -323,7 +323,7 @@ def _fma64_exact(a, b, c) -> np.ndarray:
     return _nan_operands(DType.F64, a, b, c, _fma64(a, b, c))
 
 
-_DENSE = 8      # more than one lane in 8 flagged: recompute every lane and select
+from ..thresholds import FMA_DENSE as _DENSE  # noqa: E402  (denser: recompute every lane, select)
 
 
 def _patch(out: np.ndarray, mask: np.ndarray, compute, *operands: np.ndarray,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ...isa.program import Instruction, Program
+from .. import debug
 from ..step import Step
 from . import atlas, control, data, memory, pool
 
@@ -33,7 +34,7 @@ def decoded(program: Program) -> list[Op]:
     A decoder of :data:`DECODERS` resolves an instruction's fields ahead of
     time; any other kernel is called with the instruction.
     """
-    return program.derived("machine.decoded", lambda p: [_bind(ins) for ins in p])
+    return program.derived(debug.DECODED, lambda p: [_bind(ins) for ins in p])
 
 
 def _bind(ins: Instruction) -> Op:

@@ -26,7 +26,8 @@ from ...errors import DivisionByZeroError, UnsupportedOperationError
 from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
-from .. import affine, alu
+from .. import affine, alu, debug
+from ..state import owned
 from ..step import Step
 from ..values import Affine, Const
 
@@ -79,6 +80,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
                    for k, f in enumerate(fields)]
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
+        call = debug.alu(fn)
 
         def op(step: Step) -> None:
             rows, lanes = step.regs.regs, step.lanes
@@ -101,10 +103,10 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
                 if x is None:       # a compressed operand that is not uniform
                     result = None if compressed is None else compressed(step, ins, values)
                     if result is None:
-                        result = fn(ty, *[_array(step, v) for v in values])
+                        result = call(ty, *[_array(step, v) for v in values])
                     break
             else:
-                result = fn(ty, *operands)
+                result = call(ty, *operands)
             if not (step.full and rows[dst].write_all(code, dtype, result)):
                 step.write(dst, ty, result)
         return op
@@ -126,7 +128,8 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
         tb = second or ty
         code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
         dst, code, dtype = ins.dst, ty.code, ty.storage
-        on_arrays = alu.array_kernel(fn, ty)
+        on_arrays = debug.alu(alu.array_kernel(fn, ty))
+        call = debug.alu(fn)
 
         def op(step: Step) -> None:
             rows = step.regs.regs
@@ -146,11 +149,11 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
             xa = a if ka is np.ndarray else a.value if ka is Const else _scalar(a)
             xb = b if kb is np.ndarray else b.value if kb is Const else _scalar(b)
             if xa is not None and xb is not None:
-                result = fn(ty, xa, xb)
+                result = call(ty, xa, xb)
             else:
                 result = None if compressed is None else compressed(step, ins, (a, b))
                 if result is None:
-                    result = fn(ty, _array(step, a), _array(step, b))
+                    result = call(ty, _array(step, a), _array(step, b))
             if not (step.full and rows[dst].write_all(code, dtype, result)):
                 step.write(dst, ty, result)
         return op
@@ -190,8 +193,8 @@ def mov(ins) -> Op:
         value = step.read_lin(src, ty)
         if step.faulted:
             step.commit()
-        if type(value) is np.ndarray and value.base is None:
-            value = value.copy()    # the source row's own array: the rows must not share it
+        if owned(value, ty.storage):
+            value = value.copy()    # maybe the source row's own array: rows must not share it
         step.write(dst, ty, value)
     return op
 
@@ -208,6 +211,7 @@ def mov_imm(ins) -> Op:
 def cvt(ins) -> Op:
     src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
     supported = alu.cvt_supported(src, dst)
+    convert = debug.alu(alu.cvt)
 
     def op(step: Step) -> None:
         if not supported:       # REF: rejected before any register is read
@@ -218,12 +222,12 @@ def cvt(ins) -> Op:
             step.commit()
         one = _scalar(value)
         if one is not None:
-            result = alu.cvt(src, dst, one)
+            result = convert(src, dst, one)
         else:
             result = (None if step.regs.n < affine.COMPRESS_MIN_LANES
                       else affine.convert(src, dst, value, step.regs.n))
             if result is None:
-                result = alu.cvt(src, dst, _array(step, value))
+                result = convert(src, dst, _array(step, value))
         step.write(rd, dst, result)
     return op
 
@@ -232,6 +236,7 @@ def setcc(ins) -> Op:
     ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
     unsupported = _unsupported(ins)
     supported = alu.cond_supported(ty, cond)
+    compare = debug.alu(alu.setcc)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -245,11 +250,11 @@ def setcc(ins) -> Op:
             step.commit()
         xa, xb = _operand(a), _operand(b)
         if xa is not None and xb is not None:
-            result = alu.setcc(ty, cond, xa, xb)
+            result = compare(ty, cond, xa, xb)
         else:
             result = affine.compare(ty, cond, a, b, step.lanes)
             if result is None:
-                result = alu.setcc(ty, cond, _array(step, a), _array(step, b))
+                result = compare(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
     return op
 
@@ -265,8 +270,8 @@ def sel(ins) -> Op:
         if type(p) is Const:        # one choice for every lane: only that source is read
             value = step.read_lin(rt if p.value else rf, ty)
             step.commit()
-            if type(value) is np.ndarray and value.base is None:
-                value = value.copy()    # a row's own array: rows must not share it
+            if owned(value, ty.storage):
+                value = value.copy()    # maybe a row's own array: rows must not share it
             step.write(dst, ty, value)
             return
         if not isinstance(p, np.ndarray):
@@ -283,13 +288,14 @@ def _reduction(name: str):
         ty, dst = ins.ty, ins.dst
         regs = range(ins.src_base, ins.src_base + ins.count)
         unsupported = _unsupported(ins)
+        fold = debug.alu(alu.reduce)
 
         def op(step: Step) -> None:
             if unsupported is not None:
                 step.fault(None, UnsupportedOperationError, unsupported)
             rows = [step.read(reg, ty) for reg in regs]
             step.commit()
-            step.write(dst, ty, alu.reduce(name, ty, rows, step.n))
+            step.write(dst, ty, fold(name, ty, rows, step.n))
         return op
     return decode
 

@@ -1,0 +1,197 @@
+"""Debug mode: assertions of the register file's invariants while programs run.
+
+Off unless asked: set ``SIMT_DEBUG=1`` in the environment (read once, when
+this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
+``with`` block).  While on, every launch asserts
+
+* **the ALU rule** (:mod:`simt.machine.alu`): an array an ALU function returns
+  to a kernel shares memory with none of its operands and with no register row
+  of any live register file;
+* **the liveness rule** (:mod:`simt.isa.flow`): a write keeps, bit for bit and
+  tag for tag, the value of every lane that does not issue, has not exited and
+  waits at a pc where the row's bit is in :func:`simt.isa.flow.kept` (every
+  lane that does not issue, in a stepping session).  Where lanes wait is read
+  from the scheduler itself (its groups and parked lanes), not from the bit
+  set the executor computed, so a stale or wrong ``waiting`` is caught;
+* **array ownership** (:mod:`simt.machine.state`): an array a row adopts as its
+  storage is :func:`~simt.machine.state.owned` and shares memory with no other
+  row of its register file.
+
+A failed check raises ``AssertionError`` naming the register and the pc.
+
+Zero cost when off: nothing on the issue path tests the flag.  :func:`enable`
+swaps :meth:`Row.write <simt.machine.state.Row.write>` and
+:meth:`Row.write_all <simt.machine.state.Row.write_all>` for checking versions;
+kernels wrap the ALU functions they bind at decode time (:func:`alu`), and
+decoded programs are cached separately per mode (:data:`DECODED`); the
+executor hands each piece's scheduler over once per piece (:func:`watch`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import weakref
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .state import UNSET, RegisterFile, Row, owned
+
+__all__ = ["enabled", "enable", "enabled_mode", "alu", "watch", "DECODED"]
+
+#: Whether debug mode is on (change it with :func:`enable`, never by assignment).
+enabled = False
+#: The key under which :func:`simt.machine.kernels.decoded` caches a program's ops.
+DECODED = "machine.decoded"
+
+_files: "weakref.WeakSet[RegisterFile]" = weakref.WeakSet()    # created while on
+_plain = {"write": Row.write, "write_all": Row.write_all, "init": RegisterFile.__init__}
+
+
+def enable(on: bool = True) -> None:
+    """Turn debug mode on (or off) for launches that start from now on."""
+    global enabled, DECODED
+    enabled = bool(on)
+    DECODED = "machine.decoded.debug" if enabled else "machine.decoded"
+    Row.write = _checked_write if enabled else _plain["write"]
+    Row.write_all = _checked_write_all if enabled else _plain["write_all"]
+    RegisterFile.__init__ = _registering_init if enabled else _plain["init"]
+
+
+@contextlib.contextmanager
+def enabled_mode(on: bool = True) -> Iterator[None]:
+    """Debug mode on (or off) inside a ``with`` block; the previous mode after it."""
+    before = enabled
+    enable(on)
+    try:
+        yield
+    finally:
+        enable(before)
+
+
+# ---------------------------------------------------------------------- the ALU rule
+def alu(fn: Callable | None) -> Callable | None:
+    """``fn`` itself when debug mode is off; else ``fn`` asserting the ALU rule on each call.
+
+    Kernels call this once per instruction, when they decode it.
+    """
+    if not enabled or fn is None:
+        return fn
+
+    def checked(*args):
+        out = fn(*args)
+        if type(out) is np.ndarray:
+            _assert_fresh(out, args, getattr(fn, "__name__", repr(fn)))
+        return out
+    return checked
+
+
+def _arrays(args) -> Iterator[np.ndarray]:
+    for x in args:
+        if isinstance(x, np.ndarray):
+            yield x
+        elif isinstance(x, (list, tuple)):
+            yield from _arrays(x)
+
+
+def _assert_fresh(out: np.ndarray, args, name: str) -> None:
+    for k, x in enumerate(_arrays(args)):
+        assert not np.shares_memory(out, x), \
+            f"ALU function {name} returned an array sharing memory with its operand {k}"
+    for file in list(_files):
+        for row in _rows(file):
+            if row.data is not None:
+                assert not np.shares_memory(out, row.data), \
+                    f"ALU function {name} returned an array sharing memory with {_name(row)}"
+
+
+# ---------------------------------------------------------------------- the register file
+def _registering_init(self: RegisterFile, *args, **kwargs) -> None:
+    _plain["init"](self, *args, **kwargs)
+    self.debug_watch = None
+    _files.add(self)
+    for row in _rows(self):
+        row.file = self
+
+
+def watch(regs: RegisterFile, scheduler, kept: list[int]) -> None:
+    """Let the liveness check see where the lanes of ``regs`` wait (``scheduler``'s groups
+    and parked lanes) and the program's :func:`~simt.isa.flow.kept` sets."""
+    if hasattr(regs, "debug_watch"):
+        regs.debug_watch = (scheduler, kept)
+
+
+def _rows(file: RegisterFile) -> Iterator[Row]:
+    for row in file.regs:
+        if row is not None:
+            yield row
+    for row in file.preds:
+        if row is not None:
+            yield row
+
+
+def _name(row: Row) -> str:
+    from ..isa.flow import PRED_BIT
+    return f"p{row.bit - PRED_BIT}" if row.bit >= PRED_BIT else f"r{row.bit}"
+
+
+def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values) -> bool:
+    done = _plain["write_all"](self, tag, dtype, values)
+    if done:
+        _assert_adopted(self, values, dtype)
+    return done
+
+
+def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, live: int,
+                   waiting: int = 0) -> None:
+    keep = _must_keep(self, lanes, waiting)
+    if keep is not None:
+        bits, tags = self.readout()
+    _plain["write"](self, lanes, tag, dtype, values, n, live, waiting)
+    if keep is not None:
+        new_bits, new_tags = self.readout()
+        lost = keep & ((new_tags != tags) | ((tags != UNSET) & (new_bits != bits)))
+        assert not lost.any(), (
+            f"liveness: a write to {_name(self)} dropped the value of lane "
+            f"{int(np.argmax(lost))}, which waits where {_name(self)} may still be read")
+    _assert_adopted(self, values, dtype)
+
+
+def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:
+    """The lanes whose value in ``row`` a write by ``lanes`` must keep (None: unwatched)."""
+    file = getattr(row, "file", None)
+    seen = None if file is None else file.debug_watch
+    if seen is None:
+        return None
+    scheduler, kept = seen
+    issuing = np.zeros(row.n, bool)
+    lanes.write(issuing, True)
+    if waiting == -1:           # a stepping session keeps every value
+        return ~issuing
+    pcs = np.full(row.n, -1, np.int64)
+    for pc, group in scheduler.groups.items():
+        group.write(pcs, pc)
+    if scheduler.park_id is not None:
+        parked = scheduler.park_id != -1
+        pcs[parked] = scheduler.park_pc[parked]
+    live_at = np.array([bits >> row.bit & 1 for bits in kept] + [0], bool)
+    return ~issuing & live_at[pcs]      # pc -1 (exited or issuing) reads the trailing 0
+
+
+def _assert_adopted(row: Row, values, dtype: np.dtype) -> None:
+    if row.data is not values or row.data is None:
+        return
+    assert owned(values, dtype) and values.flags.writeable, \
+        f"{_name(row)} adopted an array it does not own"
+    file = getattr(row, "file", None)
+    if file is None:
+        return
+    for other in _rows(file):
+        if other is not row and other.data is not None:
+            assert not np.shares_memory(values, other.data), \
+                f"{_name(row)} adopted an array that {_name(other)} holds too"
+
+
+if os.environ.get("SIMT_DEBUG", "") not in ("", "0"):
+    enable()

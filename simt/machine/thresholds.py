@@ -1,0 +1,100 @@
+"""The tuned constants: every size or ratio at which a faster way of computing the same
+result takes over, each with the measurement that set it.
+
+Every threshold here is behaviour-neutral: both sides compute the same bits (the tests
+force each side), only the cost differs.  Constants that define behaviour (the contract's
+limits, bit patterns, the default piece size) are not here.  The owning modules import
+their constant under the name they always had (``from .thresholds import
+MASK_MIN_SPAN``), so tests may still patch it there, e.g.
+``simt.machine.lanes.MASK_MIN_SPAN``.
+
+Figures are from the development machine (a shared 2-core AMD EPYC VM, Python 3.11,
+NumPy 2.4) and are best-of-N times; rerun the script named to check them on another
+machine.  ``benchmarks/thresholds.py`` measures the crossovers of the machine's
+primitives (``python benchmarks/thresholds.py mask nan marks compress``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
+           "FMA_SEGMENT", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "MMAP_THRESHOLD",
+           "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK"]
+
+# ---------------------------------------------------------------- lane sets (lanes.py)
+#: Divergent lanes become a ``Masked`` set (computed over their span and blended in)
+#: when the span has at least this many lanes, else an index array.  ``thresholds.py
+#: mask``, density 1/4: span 512, blend 2.22 us vs gather+scatter 1.98 us; span 1,024,
+#: 2.29 vs 2.64 us; span 4,096, 3.65 vs 5.34 us.
+MASK_MIN_SPAN = 1024
+#: ... and at least this fraction of the span is active.  ``thresholds.py mask`` at a
+#: span of 2^20: blend 0.76-1.07 ns per span lane, gather+scatter 1.10-1.63 ns per span
+#: lane at densities 0.2-0.5 (1.9 at 0.1); when first set, a kernel's blend cost ~0.35 ns
+#: per span lane against ~1.1 ns per active lane for gather plus scatter (break-even near
+#: 0.3).  A quarter keeps the kernels' extra passes over the span on the winning side.
+MASK_MIN_DENSITY = 0.25
+
+# ---------------------------------------------------------------- values (affine.py)
+#: Pieces with fewer lanes compute affine values as arrays: on a few dozen lanes one
+#: NumPy call cost less than the Python arithmetic on a compressed value and its later
+#: materialization (when set: 1.5 us per instruction saved on the 32-lane straight-line
+#: kernel of ``python -m benchmarks.report``).  ``thresholds.py compress`` (a chain of
+#: 200 dependent integer instructions on the lane id) now shows the two within 10% of
+#: each other at 16 to 1,024 lanes (about 2.5 us per instruction): the choice matters
+#: little today.
+COMPRESS_MIN_LANES = 64
+
+# ---------------------------------------------------------------- ALU (alu/_common.py)
+#: Up to this many elements, "is there a NaN" counts ``isnan``; above, one minimum
+#: reduction (NaN exactly when an element is).  ``thresholds.py nan`` (float32):
+#: 2,048 elements, count 1.10 us vs minimum 1.13 us; 4,096, 1.31 vs 1.22 us; 2^20,
+#: 95 vs 50 us.
+NAN_COUNT_MAX = 2048
+
+# ---------------------------------------------------------------- fma (alu/fused.py)
+#: fma.f32 screens its flagged lanes (midpoints, tiny results, NaN) by one minimum per
+#: segment of this many lanes and searches only the segments that hold one.  Set with
+#: ``python benchmarks/float_cliffs.py`` (10^6 lanes): fma.f32 4.35x mad.f32 against a
+#: target of 4x (the float64 route alone costs ~2.6x); no finer crossover was recorded.
+FMA_SEGMENT = 4096
+#: When more than one lane in this many is flagged, fma recomputes every lane and
+#: selects instead of patching the flagged lanes.  Set with ``benchmarks/float_cliffs.py``
+#: (random data against the ``midpoints`` stress data, where most lanes are flagged).
+FMA_DENSE = 8
+
+# ---------------------------------------------------------------- scatter (memory.py)
+#: A store's duplicate-address test marks the keys in a scratch boolean array over their
+#: range when the range is at most this many times the number of keys; sparser keys are
+#: sorted.  ``thresholds.py marks`` (65,536 keys): marks 118 us at ratio 1, 150 us at 8,
+#: 240 us at 32, sorting 2.3 ms throughout; 8 bounds the scratch at 8 bytes per key.
+MARK_SPAN = 8
+
+# ---------------------------------------------------------------- ramps (values.py)
+#: ``0, 1, ..., n - 1`` arrays up to this length are cached per dtype.  A memory bound,
+#: not a measured crossover: the cached ramp of a 64-bit dtype stays within 8 MiB.
+RAMP_CACHE_LIMIT = 1 << 20
+
+# ---------------------------------------------------------------- allocator (allocator.py)
+#: glibc's mmap and trim thresholds, raised once per process so that a piece's working
+#: arrays reuse freed heap instead of faulting their pages in again (about 0.5 us per
+#: 4 KiB page, more than the arithmetic on it).  With them a launch after the first takes
+#: no page faults (check with ``resource.getrusage().ru_minflt``) and a process that ran
+#: a large launch runs small ones as fast as a fresh one (``python -m benchmarks.report``
+#: runs every item in a fresh process; ``benchmarks/rss_probe.py`` bounds the memory).
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 256 << 20
+
+# ---------------------------------------------------------------- parallel (parallel/runner.py)
+#: A launch's pieces go to worker processes only when each takes at least this long (as
+#: last measured, per lane).  ``python -m benchmarks.parallel_speedup``: at 0.1 s, CSR
+#: SpMV went to the workers at a loss; with 0.3 s, Mandelbrot (2^20 lanes, 256
+#: iterations) runs 1.6-2.2x faster on 2 workers and every workload that stays
+#: in-process runs at 0.8-1.3x of serial.
+MIN_PIECE_SECONDS = 0.3
+
+# ---------------------------------------------------------------- simt.ops (ops/_launch.py)
+#: Elements per chunk of a ``simt.ops`` operation (a multiple of 2,048, the elements
+#: one reduction block folds).  ``python benchmarks/chunkbench.py``, float32, ns per
+#: element at 4,096 / 65,536 / 131,072 / 262,144 / 2^20: add 46.5 / 6.2 / 4.8 / 5.2 /
+#: 8.5, sum 581 / 52 / 34 / 25.5 / 25.3 (n = 2^21): element-wise ops are fastest at
+#: 131,072, where a reduction is within 1.4x of its best.
+OPS_CHUNK = 131072
