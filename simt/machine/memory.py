@@ -482,6 +482,8 @@ def _flat_copy(view: np.ndarray) -> np.ndarray:
     zero = [d for d, (n, s) in enumerate(zip(view.shape, view.strides)) if s == 0 and n > 1]
     if not zero:
         return view.flatten()
+    if zero == [view.ndim - 1]:         # one value per run of lanes: a fresh 1-D result
+        return np.repeat(view[..., 0].reshape(-1), view.shape[-1])
     out = view[tuple(slice(0, 1) if d in zero else slice(None) for d in range(view.ndim))]
     for d in zero:
         out = np.repeat(out, view.shape[d], axis=d)
