@@ -215,9 +215,9 @@ def tree_reduce(device: "Device", scratch: Scratch, name: str, dtype: np.dtype, 
                 stage: Callable[[int, int], "Buffer"]) -> "Buffer":
     """Reduce ``n`` elements with the block-tree kernel ``name`` (``sum``, ``min``, ``max``).
 
-    For each chunk of :data:`REDUCE_CHUNK` elements, ``stage(start, stop)`` returns a buffer holding elements
-    ``[start, stop)`` of the input (of ``dtype``); the first pass writes one partial per
-    block into a buffer of all partials.  Passes of ``kernel(name, accumulator)`` over the
+    For each chunk of :data:`REDUCE_CHUNK` elements, ``stage(start, stop)`` returns a
+    buffer holding elements ``[start, stop)`` of the input (of ``dtype``); the first pass
+    writes one partial per block into a buffer of all partials.  Passes of ``kernel(name, accumulator)`` over the
     partials follow until one is left.  ``n == 0`` gives the identity.
 
     Returns

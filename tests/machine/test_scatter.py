@@ -177,6 +177,6 @@ def test_shared_grid_is_block_times_limit_plus_the_offset(case, size):
     raw = value.at(LaneSet.range(lo, hi)).astype(np.int64)
     if got is None:
         return
-    assert ((raw >= 0) & (raw + size <= limit)).all()      # a grid is given only when no lane faults
+    assert ((raw >= 0) & (raw + size <= limit)).all()   # a grid only when no lane faults
     want = lanes // period * limit + raw
     assert np.array_equal(np.asarray(got.indices(size), np.int64), want)
