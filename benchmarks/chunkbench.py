@@ -2,7 +2,8 @@
 
 ``python benchmarks/chunkbench.py [n]`` prints, for each candidate chunk size, the best of
 three runs of ``add`` and ``sum`` on ``n`` float32 elements (default 2**21), in
-nanoseconds per element.  The chosen :data:`simt.ops._launch.CHUNK` is documented in
+nanoseconds per element (the chunk of ``sum`` is :data:`simt.ops._launch.REDUCE_CHUNK`).
+The chosen :data:`simt.ops._launch.CHUNK` and ``REDUCE_CHUNK`` are documented in
 :mod:`simt.ops._launch`.
 """
 
@@ -38,15 +39,15 @@ def measure(n: int = 1 << 21) -> list[tuple[int, float, float]]:
     """``(chunk, add ns/element, sum ns/element)`` for each candidate chunk size."""
     a = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     dev = Device()
-    saved = _launch.CHUNK
+    saved = _launch.CHUNK, _launch.REDUCE_CHUNK
     rows = []
     try:
         for chunk in CANDIDATES:
-            _launch.CHUNK = chunk
+            _launch.CHUNK = _launch.REDUCE_CHUNK = chunk
             rows.append((chunk, _best(lambda: add(a, a, device=dev)) / n * 1e9,
                          _best(lambda: ops_sum(a, device=dev)) / n * 1e9))
     finally:
-        _launch.CHUNK = saved
+        _launch.CHUNK, _launch.REDUCE_CHUNK = saved
     return rows
 
 

@@ -17,9 +17,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
+from .values import Affine, Digits, Tiled, int_range
 
 __all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
-           "Run", "Lattice", "gather", "scatter", "default_memory_limit"]
+           "Run", "Lattice", "Strided", "strided", "gather", "scatter", "default_memory_limit"]
 
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
@@ -124,6 +125,151 @@ class Lattice(NamedTuple):
     def indices(self, size: int = 0) -> np.ndarray:
         rows = np.arange(self.rows, dtype=np.int64) * self.row_step + self.start
         return (rows[:, None] + np.arange(self.cols, dtype=np.int64) * self.col_step).ravel()
+
+
+class Strided:
+    """Byte positions ``start + sum(index[d] * steps[d])`` over a row-major grid of ``shape``.
+
+    The N-dimensional form of :class:`Lattice`: lanes whose offset is a sum of digits of
+    the lane (a 2-D block's ``threadIdx.x`` and ``threadIdx.y``, the block) map to the
+    grid's cells in lane order.  A step of 0 reads one element for every index along
+    its axis (a broadcast read).  Memory at these positions is a strided NumPy view (no
+    index array); positions are in bounds by construction.  Converting it to an array
+    (``np.asarray``) gives the positions one per lane, for the general paths.
+    """
+
+    __slots__ = ("start", "shape", "steps")
+
+    def __init__(self, start: int, shape: tuple[int, ...], steps: tuple[int, ...]) -> None:
+        self.start, self.shape, self.steps = start, shape, steps
+
+    def view(self, mem: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The elements of ``mem`` at these positions, as a view of ``shape``."""
+        return np.ndarray(self.shape, dtype, buffer=mem, offset=self.start, strides=self.steps)
+
+    def disjoint(self, size: int) -> bool:
+        """Whether no two ``size``-byte elements overlap: sorted by step, every axis steps
+        past everything the axes below it reach (a nested grid, injective)."""
+        reach = size
+        for step, n in sorted((abs(s), n) for s, n in zip(self.steps, self.shape) if n > 1):
+            if step < reach:
+                return False
+            reach = step * (n - 1) + reach
+        return True
+
+    def indices(self, size: int = 0) -> np.ndarray:
+        """The byte position of every lane, in lane order (int64)."""
+        total = np.full((1,) * len(self.shape), self.start, np.int64)
+        for d, (n, step) in enumerate(zip(self.shape, self.steps)):
+            axis = [1] * len(self.shape)
+            axis[d] = n
+            total = total + (np.arange(n, dtype=np.int64) * step).reshape(axis)
+        return np.ascontiguousarray(np.broadcast_to(total, self.shape)).reshape(-1)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self.indices()
+        return out if dtype is None else out.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Strided({self.start}, {self.shape}, {self.steps})"
+
+
+def strided(start: int, shape, steps, size: int) -> "Run | Lattice | Strided":
+    """The simplest of Run, Lattice, Strided for the grid ``start, shape, steps``.
+
+    Axes of one index are dropped and an axis merges into the one inside it when it
+    steps exactly over it (``steps[d] == steps[d + 1] * shape[d + 1]``).
+    """
+    axes: list[list[int]] = []
+    for n, step in zip(shape, steps):
+        if n == 1:
+            continue
+        if axes and axes[-1][1] == step * n:       # (outer, inner) = one longer inner axis
+            axes[-1] = [axes[-1][0] * n, step]
+        else:
+            axes.append([n, step])
+    if not axes:
+        return Run(start, 1)
+    if len(axes) == 1:
+        n, step = axes[0]
+        return Run(start, n) if step == size else Lattice(start, 1, n, 0, step)
+    if len(axes) == 2:
+        return Lattice(start, axes[0][0], axes[1][0], axes[0][1], axes[1][1])
+    return Strided(start, tuple(n for n, _ in axes), tuple(s for _, s in axes))
+
+
+def _digits_of(value) -> tuple[int, list[int], list[int | None]] | None:
+    """``(base, coefs, radices)`` of an integer value as digits of the lane (see
+    :class:`~simt.machine.values.Digits`), or None for other forms."""
+    if type(value) is Affine:
+        return value.base, [value.stride], [None]
+    if type(value) is Tiled:
+        return value.base, [value.inner, value.outer], [value.period, None]
+    if type(value) is Digits:
+        return value.base, list(value.coefs), list(value.radices)
+    return None
+
+
+def _split_at(coefs: list[int], radices: list[int | None], unit: int) -> bool:
+    """Make ``unit`` (lanes) the unit of a digit, in place, if it divides the digits' grid.
+
+    A digit ``(lane // u) % r`` with coefficient ``c`` equals ``c * ((lane // u) % m)
+    + c * m * ((lane // (u * m)) % (r / m))`` when ``m`` divides ``r`` (for the last
+    digit, which has no radix, any ``m``): the same value, with a digit boundary at
+    ``u * m``.
+    """
+    u = 1
+    for k, r in enumerate(radices):
+        if u == unit:
+            return True
+        if r is None or unit < u * r:
+            if unit % u or (r is not None and r % (unit // u)):
+                return False
+            m = unit // u
+            coefs[k:k + 1] = [coefs[k], coefs[k] * m]
+            radices[k:k + 1] = [m, None if r is None else r // m]
+            return True
+        u *= r
+    return False
+
+
+def shared_grid(offsets, lo: int, hi: int, period: int, limit: int,
+                size: int) -> "Run | Lattice | Strided | None":
+    """The byte positions ``(lane // period) * limit + offset`` of lanes ``[lo, hi)`` as one
+    strided grid, when no lane faults; None when that is not cheaply shown.
+
+    ``offsets`` is a compressed value (affine, tiled or digits of the lane).  As
+    digits with a boundary at the block (``period`` lanes, split in if needed), the
+    block term adds ``limit * unit / period`` to the coefficient of every digit at or
+    above the block.  Lanes ``[lo, hi)`` must cover whole periods of the top digit, so
+    that the lanes in order are exactly the cells of the grid of the digits (most
+    significant first); the offsets' bounds over that grid are then exact, and
+    inside ``[0, limit - size]`` and the type's range they show that no offset wraps
+    and no lane faults.
+    """
+    form = _digits_of(offsets)
+    if form is None or hi <= lo:
+        return None
+    base, coefs, radices = form
+    if not _split_at(coefs, radices, period):
+        return None
+    units = [1]
+    for r in radices[:-1]:
+        units.append(units[-1] * r)
+    top = units[-1]
+    if lo % top or hi % top:
+        return None
+    q0, q1 = lo // top, hi // top
+    extents = radices[:-1] + [q1 - q0]
+    low = high = base + coefs[-1] * q0
+    for c, e in zip(coefs, extents):
+        low, high = low + min(0, c * (e - 1)), high + max(0, c * (e - 1))
+    tmin, tmax = int_range(offsets.dtype)
+    if low < max(0, tmin) or high > tmax or high + size > limit:
+        return None
+    steps = [c + limit * u // period if u >= period else c for c, u in zip(coefs, units)]
+    start = base + steps[-1] * q0
+    return strided(start, extents[::-1], steps[::-1], size)
 
 
 class Segment(NamedTuple):
@@ -329,22 +475,48 @@ def _contiguous(pos: np.ndarray, size: int) -> bool:
         n < 3 or bool(((pos[1:] - pos[:-1]) == size).all()))
 
 
+def _flat_copy(view: np.ndarray) -> np.ndarray:
+    """A contiguous 1-D copy of a strided view.  Axes of stride 0 (one element read for
+    every index) are copied once and repeated, which NumPy does several times faster
+    than a copy that steps through them."""
+    zero = [d for d, (n, s) in enumerate(zip(view.shape, view.strides)) if s == 0 and n > 1]
+    if not zero:
+        return view.flatten()
+    if zero == [view.ndim - 1]:         # one value per run of lanes: a fresh 1-D result
+        return np.repeat(view[..., 0].reshape(-1), view.shape[-1])
+    out = view[tuple(slice(0, 1) if d in zero else slice(None) for d in range(view.ndim))]
+    for d in zero:
+        out = np.repeat(out, view.shape[d], axis=d)
+    return out.reshape(-1)
+
+
 def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Load one ``dtype`` value per byte position (little-endian, any alignment)."""
     size = dtype.itemsize
     if isinstance(pos, Run):
         return mem[pos.start: pos.start + pos.count * size].view(dtype).copy()
-    if isinstance(pos, Lattice):
-        return pos.view(mem, dtype).flatten()
+    if isinstance(pos, (Lattice, Strided)):
+        return _flat_copy(pos.view(mem, dtype))
     if _contiguous(pos, size):
         start = int(pos[0])
         return mem[start: start + pos.size * size].view(dtype).copy()
     if size == 1:
         return mem[pos].view(dtype)
     usable = mem.size - mem.size % size
-    if pos.size and not (pos % size).any():
-        return mem[:usable].view(dtype)[pos // size]
+    idx = _element_index(pos, size)
+    if idx is not None:
+        return mem[:usable].view(dtype)[idx]
     return mem[_byte_positions(pos, size)].view(dtype)
+
+
+def _element_index(pos: np.ndarray, size: int) -> np.ndarray | None:
+    """``pos // size`` when every position is a multiple of ``size`` (a power of two:
+    a mask and a shift, several times cheaper than integer division), else None."""
+    if not pos.size or size & (size - 1):
+        return None
+    if np.bitwise_and(pos, size - 1).any():
+        return None
+    return pos >> (size.bit_length() - 1)
 
 
 #: The duplicate test marks the keys in a scratch array over their range when that range
@@ -400,7 +572,7 @@ def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
     if isinstance(pos, Run):
         mem[pos.start: pos.start + pos.count * size] = values.view(np.uint8)
         return
-    if isinstance(pos, Lattice):
+    if isinstance(pos, (Lattice, Strided)):
         if pos.disjoint(size):
             view = pos.view(mem, values.dtype)
             view[...] = values.reshape(view.shape)
@@ -410,9 +582,9 @@ def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
         start = int(pos[0])
         mem[start: start + pos.size * size] = values.view(np.uint8)
         return
-    if size > 1 and pos.size and not (pos % size).any():
+    idx = _element_index(pos, size) if size > 1 else None
+    if idx is not None:
         usable = mem.size - mem.size % size
-        idx = pos // size
         keep = _last_wins(idx)
         mem[:usable].view(values.dtype)[idx[keep]] = values[keep]
         return

@@ -17,8 +17,9 @@ primitives (``python benchmarks/thresholds.py mask nan marks compress``).
 from __future__ import annotations
 
 __all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
-           "FMA_SEGMENT", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "MMAP_THRESHOLD",
-           "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK"]
+           "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "MMAP_THRESHOLD",
+           "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK",
+           "OPS_REDUCE_CHUNK", "OPS_GEMM_CHUNK"]
 
 # ---------------------------------------------------------------- lane sets (lanes.py)
 #: Divergent lanes become a ``Masked`` set (computed over their span and blended in)
@@ -51,11 +52,12 @@ COMPRESS_MIN_LANES = 64
 NAN_COUNT_MAX = 2048
 
 # ---------------------------------------------------------------- fma (alu/fused.py)
-#: fma.f32 screens its flagged lanes (midpoints, tiny results, NaN) by one minimum per
-#: segment of this many lanes and searches only the segments that hold one.  Set with
-#: ``python benchmarks/float_cliffs.py`` (10^6 lanes): fma.f32 4.35x mad.f32 against a
-#: target of 4x (the float64 route alone costs ~2.6x); no finer crossover was recorded.
-FMA_SEGMENT = 4096
+#: fma.f32 computes its float64 route chunk by chunk, this many lanes at a time, with
+#: its float64 temporaries (512 KiB each) allocated once and reused; a chunk whose cheap
+#: screen finds a flagged lane (midpoint, tiny result, NaN) settles it at once.  Set with
+#: ``python benchmarks/float_cliffs.py`` (10^6 lanes, 2 loaded cores): fma.f32 4.0-4.6x
+#: mad.f32; chunks of 2^14 and 2^18 lanes were no faster.
+FMA_CHUNK = 1 << 16
 #: When more than one lane in this many is flagged, fma recomputes every lane and
 #: selects instead of patching the flagged lanes.  Set with ``benchmarks/float_cliffs.py``
 #: (random data against the ``midpoints`` stress data, where most lanes are flagged).
@@ -65,8 +67,10 @@ FMA_DENSE = 8
 #: A store's duplicate-address test marks the keys in a scratch boolean array over their
 #: range when the range is at most this many times the number of keys; sparser keys are
 #: sorted.  ``thresholds.py marks`` (65,536 keys): marks 118 us at ratio 1, 150 us at 8,
-#: 240 us at 32, sorting 2.3 ms throughout; 8 bounds the scratch at 8 bytes per key.
-MARK_SPAN = 8
+#: 240 us at 32, sorting 2.3 ms throughout.  At 32 a tiled transpose's stores (keys over
+#: a range ~16x their count) are marked: 8 ms -> 3 ms per 262,144 lanes
+#: (``benchmarks/transpose_scatter.py``); the scratch stays at 32 bytes per key.
+MARK_SPAN = 32
 
 # ---------------------------------------------------------------- ramps (values.py)
 #: ``0, 1, ..., n - 1`` arrays up to this length are cached per dtype.  A memory bound,
@@ -98,3 +102,16 @@ MIN_PIECE_SECONDS = 0.3
 #: 8.5, sum 581 / 52 / 34 / 25.5 / 25.3 (n = 2^21): element-wise ops are fastest at
 #: 131,072, where a reduction is within 1.4x of its best.
 OPS_CHUNK = 131072
+
+#: Elements per chunk of a ``simt.ops`` reduction's first pass (a multiple of
+#: ``OPS_CHUNK``).  A reduction launch issues its block tree (about 80 steps) whatever
+#: its size, so few large launches win: ``sum`` of 2^20 float32 took 48.6, 30.0, 18.2
+#: and 16.6 ms with chunks of 131,072, 262,144, 524,288 and 1,048,576 elements
+#: (``python benchmarks/chunkbench.py``, 2 cores).  Staging stays at 4 MiB of float32.
+OPS_REDUCE_CHUNK = 1 << 20
+
+#: Elements of ``a`` (and of the result) per ``simt.ops.gemm`` launch, in whole tile rows.
+#: A launch walks ``K`` (about 8 steps per ``k``) whatever its size: 512 x 512 float32
+#: took 0.51 s in two launches of 131,072 lanes and 0.43 s in one of 262,144 (best of 3,
+#: 2 cores).
+OPS_GEMM_CHUNK = 1 << 20

@@ -16,11 +16,13 @@ measures ``add`` and ``sum`` on float32 for several chunk sizes; on the developm
     add (n = 2**22)    47.0     14.6      6.7       4.8       6.4         7.9
     sum (n = 2**22)   578.5    193.8     70.5      48.6      34.1        36.7
 
-Small chunks pay the fixed cost of a launch (validation, piece setup, downloads) too
-often; very large ones lose cache locality.  Element-wise ops, most of the library, are
-fastest at 131,072 elements, where a reduction is within 1.4x of its best, so
-``CHUNK = 131072``.  It must be a multiple of ``BLOCK * REDUCE_ITEMS`` (the elements one
-reduction block folds) so that every chunk's partials start at a whole block.
+(the ``sum`` rows vary the reductions' own chunk, :data:`REDUCE_CHUNK`).  Small chunks pay
+the fixed cost of a launch (validation, piece setup, downloads) too often; very large ones
+lose cache locality.  Element-wise ops, most of the library, are fastest at 131,072
+elements, so ``CHUNK = 131072``.  A reduction launch also pays its block tree (about 80
+steps) whatever its size, so reductions read chunks of ``REDUCE_CHUNK = 2**20`` elements.
+Both must be multiples of ``BLOCK * REDUCE_ITEMS`` (the elements one reduction block
+folds) so that every chunk's partials start at a whole block.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..device import Buffer, Device
     from ..isa.program import Program
 
-__all__ = ["BLOCK", "CHUNK", "get_device", "Scratch", "blocks", "chunks", "launch",
-           "prepare", "map_elements", "tree_reduce", "cast_scalar"]
+__all__ = ["BLOCK", "CHUNK", "REDUCE_CHUNK", "get_device", "Scratch", "blocks", "chunks",
+           "launch", "prepare", "map_elements", "tree_reduce", "cast_scalar"]
 
 BLOCK = 256
 """Lanes per block of the element-wise and reduction kernels (a power of two)."""
@@ -46,7 +48,12 @@ BLOCK = 256
 from ..machine.thresholds import OPS_CHUNK as CHUNK  # noqa: E402
 """Elements per chunk (a multiple of ``BLOCK * REDUCE_ITEMS``); see the module docstring."""
 
+from ..machine.thresholds import OPS_REDUCE_CHUNK as REDUCE_CHUNK  # noqa: E402
+"""Elements per chunk of a reduction's first pass (a multiple of ``CHUNK``): a launch
+pays its block tree whatever its size, so reductions run in few large launches."""
+
 assert CHUNK % (BLOCK * _kernels.REDUCE_ITEMS) == 0 and BLOCK & (BLOCK - 1) == 0
+assert REDUCE_CHUNK % CHUNK == 0
 
 _default: "Device | None" = None
 
@@ -204,9 +211,9 @@ def tree_reduce(device: "Device", scratch: Scratch, name: str, dtype: np.dtype, 
                 stage: Callable[[int, int], "Buffer"]) -> "Buffer":
     """Reduce ``n`` elements with the block-tree kernel ``name`` (``sum``, ``min``, ``max``).
 
-    For each chunk, ``stage(start, stop)`` returns a buffer holding elements
-    ``[start, stop)`` of the input (of ``dtype``); the first pass writes one partial per
-    block into a buffer of all partials.  Passes of ``kernel(name, accumulator)`` over the
+    For each chunk of :data:`REDUCE_CHUNK` elements, ``stage(start, stop)`` returns a
+    buffer holding elements ``[start, stop)`` of the input (of ``dtype``); the first pass
+    writes one partial per block into a buffer of all partials.  Passes of ``kernel(name, accumulator)`` over the
     partials follow until one is left.  ``n == 0`` gives the identity.
 
     Returns
@@ -228,7 +235,7 @@ def tree_reduce(device: "Device", scratch: Scratch, name: str, dtype: np.dtype, 
 
     count = blocks(n, per_block)
     partials = scratch.alloc(count * acc.itemsize)
-    for start, stop in (list(chunks(n)) or [(0, 0)]):
+    for start, stop in (list(chunks(n, REDUCE_CHUNK)) or [(0, 0)]):
         run(first, stop - start, partials, stage(start, stop), start // per_block)
     while count > 1:
         nxt = scratch.alloc(blocks(count, per_block) * acc.itemsize)

@@ -25,6 +25,10 @@ __all__ = ["matvec", "gemm"]
 TILE = 16
 """Edge of the square output tile of one ``gemm`` block (16 x 16 = 256 lanes)."""
 
+from ..machine.thresholds import OPS_GEMM_CHUNK as GEMM_CHUNK  # noqa: E402
+"""Elements of ``a`` (and of the result) per ``gemm`` launch, in whole tile rows: a
+launch walks ``K`` whatever its size, so ``gemm`` runs in few large launches."""
+
 
 def _operands(name: str, a: ArrayLike, b: ArrayLike, b_ndim: int
               ) -> tuple[np.ndarray, np.ndarray, np.dtype]:
@@ -119,5 +123,5 @@ def gemm(a: ArrayLike, b: ArrayLike, *, device: Device | None = None) -> np.ndar
                iterations=blocks(k, TILE) * (TILE + 1) + 1,
                args=(np.uint64(rows), c_buf, a_buf, b_buf, np.uint64(k), np.uint64(n)))
 
-    rows_per = max(TILE, _launch.CHUNK // max(k, n, 1) // TILE * TILE)
+    rows_per = max(TILE, GEMM_CHUNK // max(k, n, 1) // TILE * TILE)
     return _by_rows(a, b, out, rows_per, device, run)

@@ -30,7 +30,7 @@ def _loss(name: str, pred: ArrayLike, target: ArrayLike, device: Device | None) 
     terms, mean = kernel(name, dtype), kernel("mean", dtype)
     dev = get_device(device)
     with Scratch(dev) as scratch:
-        size = min(n, _launch.CHUNK) * p.itemsize
+        size = min(n, _launch.REDUCE_CHUNK) * p.itemsize
         p_buf, t_buf, y_buf = (scratch.alloc(size) for _ in range(3))
 
         def stage(start: int, stop: int):

@@ -35,7 +35,7 @@ def _reduce(name: str, a: ArrayLike, device: Device | None) -> np.generic:
         raise ValueError(f"simt.ops.{name} of an empty array: {name} has no identity")
     dev = get_device(device)
     with Scratch(dev) as scratch:
-        staging = scratch.alloc(builtins.min(n, _launch.CHUNK) * flat.itemsize)
+        staging = scratch.alloc(builtins.min(n, _launch.REDUCE_CHUNK) * flat.itemsize)
 
         def stage(start: int, stop: int):
             if stop > start:

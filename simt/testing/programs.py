@@ -875,9 +875,12 @@ class _Gen:
             self.emit(load_name, ty, d, addr)
             self.define(d, ty)
 
-    def shared_slot(self, scope: _Scope, neighbour: bool) -> Any:
-        """``[shared + r]`` at the lane's slot (lane.x * 8), or the next lane's."""
+    def shared_slot(self, scope: _Scope, neighbour: bool, read: bool = False) -> Any:
+        """``[shared + r]`` at the lane's slot (lane.x * 8), or the next lane's; a ``read``
+        may also share its slot with other lanes (:meth:`shared_shared_slot`)."""
         k = 8 if neighbour else 0
+        if read and self.chance(250):
+            return self.shared_shared_slot(scope)
         if self.chance(300):
             return Shared(self.draw(st.integers(0, 16)))
         if self.chance(300):  # a u32 offset register: lane.x << 3 (+ 8)
@@ -890,13 +893,28 @@ class _Gen:
             return SharedIndirect(reg)
         return SharedIndirect(self.temp_u64(scope, 6, k))
 
+    def shared_shared_slot(self, scope: _Scope) -> Any:
+        """``[shared + r]`` at a slot several lanes read: ``(lane.x >> 2) << 3`` (four
+        neighbours read one slot: a broadcast read, digits of the lane with a zero
+        coefficient) or ``(lane.x & 3) << 3`` (a pattern of period four, shorter than a
+        block), both inside the lanes' own slots."""
+        reg = scope.temps[0]
+        if self.chance(500):
+            two = scope.temps[1]
+            self.emit("MOV_IMM", T.U32, two, 2)
+            self.emit("SHR", T.U32, reg, 5, two)
+            self.emit("SHL", T.U32, reg, reg, 13)
+        else:
+            self.emit("SHL", T.U32, reg, 15, 13)
+        return SharedIndirect(reg)
+
     def s_shared(self, scope: _Scope) -> None:
         ty = self.pick([T.U8, T.I16, T.F16, T.U32, T.F32, T.I64, T.F64])
         if self.chance(500):
             self.emit("STS", ty, self.src(scope, ty), self.shared_slot(scope, False))
         else:
             d = self.dst(scope, ty)
-            self.emit("LDS", ty, d, self.shared_slot(scope, self.chance(500)))
+            self.emit("LDS", ty, d, self.shared_slot(scope, self.chance(500), read=True))
             self.define(d, ty)
 
     def s_exchange(self, scope: _Scope) -> None:
@@ -905,7 +923,7 @@ class _Gen:
         self.emit("STS", ty, self.src(scope, ty), self.shared_slot(scope, False))
         self.emit("BarSync", 0)
         d = self.dst(scope, ty)
-        self.emit("LDS", ty, d, self.shared_slot(scope, True))
+        self.emit("LDS", ty, d, self.shared_slot(scope, True, read=True))
         self.define(d, ty)
 
     def s_pool(self, scope: _Scope) -> None:

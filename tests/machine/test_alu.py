@@ -561,6 +561,30 @@ def test_fma32_adversarial():
     assert np.float32(float(x) * float(y) + float(z)) != alu.fma(T.F32, x, y, z)
 
 
+def test_fma32_many_chunks():
+    """Flagged lanes (midpoints, tiny results, NaN) scattered over several chunks of a long
+    array, and one stretch where most lanes are on a midpoint, are each rounded once."""
+    two = lambda e: math.ldexp(1.0, e)                        # noqa: E731
+    rng = np.random.default_rng(7)
+    n = 3 * 65536 + 123
+    a, b, c = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    special = [(1 + two(-11), 1 + two(-13), two(-80)), (1 + two(-11), 1 + two(-13), -two(-80)),
+               (two(-75), two(-75), two(-149)), (math.nan, 1.0, 2.0), (math.inf, 0.0, 1.0)]
+    where = rng.choice(n, 40, replace=False)
+    for k, lane in enumerate(where):
+        a[lane], b[lane], c[lane] = special[k % len(special)]
+    dense = slice(70_000, 72_000)                             # odd integer sums of 25 bits
+    a[dense] = rng.integers(1 << 12, 1 << 13, 2000)
+    b[dense] = rng.integers(1 << 12, 1 << 13, 2000)
+    c[dense] = rng.integers(1 << 22, 1 << 23, 2000) * 2 + 1
+    got = alu.fma(T.F32, a, b, c)
+    lanes = np.union1d(np.union1d(where, rng.choice(n, 300, replace=False)),
+                       np.arange(70_000, 72_000, 7))
+    for i in lanes.tolist():
+        x, y, z = float(a[i]), float(b[i]), float(c[i])
+        assert same_float(float(got[i]), fma_oracle(x, y, z, F32_FMT)), (i, x, y, z)
+
+
 @pytest.mark.parametrize("ty,e", [(T.F32, 12), (T.F64, 27)])
 def test_mad_rounds_twice_fma_once(ty, e):
     f = ty.storage.type

@@ -86,3 +86,97 @@ def test_last_wins_picks_the_highest_lane():
     keep = memory_mod._last_wins(keys)
     assert sorted(np.asarray(keep).tolist()) == [3, 4, 5, 6]
     assert memory_mod._last_wins(np.array([4, 2, 9, 0], np.int64)) == slice(None)
+
+
+# ---------------------------------------------------------------------- strided grids
+
+@st.composite
+def grids(draw):
+    """(start, shape, steps, element size) of an N-dimensional grid inside 4 KiB, steps of
+    any sign (0 included)."""
+    size = draw(st.sampled_from([1, 2, 4, 8]))
+    ndim = draw(st.integers(1, 4))
+    shape = tuple(draw(st.integers(1, 5)) for _ in range(ndim))
+    steps = tuple(size * draw(st.integers(-12, 12)) for _ in range(ndim))
+    low = sum(min(0, s * (n - 1)) for s, n in zip(steps, shape))
+    high = sum(max(0, s * (n - 1)) for s, n in zip(steps, shape))
+    start = draw(st.integers(-low, 4096 - size - high))
+    return start, shape, steps, size
+
+
+def grid_positions(start, shape, steps) -> np.ndarray:
+    """The grid's positions in row-major order, one cell at a time (the definition)."""
+    return np.array([start + sum(i * s for i, s in zip(idx, steps))
+                     for idx in np.ndindex(*shape)], np.int64)
+
+
+@given(grids(), st.integers(0, 2**32 - 1))
+def test_strided_grid_gathers_scatters_and_lists_its_positions(g, seed):
+    start, shape, steps, size = g
+    want = grid_positions(start, shape, steps)
+    dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[size]
+    rng = np.random.default_rng(seed)
+    mem = rng.integers(0, 256, 4096, dtype=np.uint8)
+    for pos in (memory_mod.Strided(start, shape, steps), memory_mod.strided(start, shape, steps,
+                                                                             size)):
+        as_run = isinstance(pos, memory_mod.Run)
+        got = pos.indices(size)
+        assert np.array_equal(got, want)
+        if isinstance(pos, memory_mod.Strided):              # general paths read it as an array
+            assert np.array_equal(np.asarray(pos, np.int64), want)
+        gathered = memory_mod.gather(mem, pos, np.dtype(dtype))
+        assert np.array_equal(gathered, memory_mod.gather(mem, want, np.dtype(dtype)))
+        values = rng.integers(0, 256, want.size * size, dtype=np.uint8).view(dtype)
+        out = mem.copy()
+        scatter(out, pos, values)
+        assert np.array_equal(out, model(mem, want, values))
+        if not as_run and pos.disjoint(size):    # an injective grid: no two elements overlap
+            byte = (want[:, None] + np.arange(size)).ravel()
+            assert np.unique(byte).size == byte.size
+
+
+def test_strided_merges_axes_into_runs_and_lattices():
+    assert memory_mod.strided(8, (4, 16), (64, 4), 4) == memory_mod.Run(8, 64)
+    assert memory_mod.strided(0, (1, 3, 1), (7, 4, 9), 4) == memory_mod.Run(0, 3)
+    assert memory_mod.strided(0, (8, 16), (1088, 68), 4) == memory_mod.Lattice(0, 1, 128, 0, 68)
+    assert memory_mod.strided(0, (8, 16), (1100, 68), 4) == memory_mod.Lattice(0, 8, 16, 1100, 68)
+    grid = memory_mod.strided(0, (8, 16, 16), (2048, 64, 0), 4)
+    assert isinstance(grid, memory_mod.Strided) and not grid.disjoint(4)
+    assert memory_mod.Strided(0, (8, 16, 16), (1088, 4, 68)).disjoint(4)
+    assert not memory_mod.Strided(0, (8, 16, 16), (1000, 4, 68)).disjoint(4)
+
+
+@st.composite
+def shared_offsets(draw):
+    """A compressed offset value, a lane range and a block size for :func:`shared_grid`."""
+    from simt.machine.values import Affine, Digits, Tiled
+    dtype = np.dtype(draw(st.sampled_from([np.uint32, np.uint64, np.int32])))
+    coef = lambda: 4 * draw(st.integers(-20, 20))           # noqa: E731
+    kind = draw(st.sampled_from(["affine", "tiled", "digits"]))
+    if kind == "affine":
+        value = Affine(draw(st.integers(0, 2000)), coef(), dtype)
+    elif kind == "tiled":
+        value = Tiled(draw(st.integers(0, 2000)), coef(), coef(),
+                      draw(st.sampled_from([2, 4, 8, 16, 3])), dtype)
+    else:
+        radices = (draw(st.sampled_from([2, 4, 8])), draw(st.sampled_from([2, 4, 3])), None)
+        value = Digits(draw(st.integers(0, 2000)), (coef(), coef(), coef()), radices, dtype)
+    period = draw(st.sampled_from([4, 8, 16, 32, 64, 24]))
+    lo = draw(st.integers(0, 8)) * draw(st.sampled_from([1, 16, 64]))
+    hi = lo + draw(st.integers(1, 8)) * draw(st.sampled_from([1, 16, 64, 128]))
+    return value, lo, hi, period
+
+
+@given(shared_offsets(), st.sampled_from([1, 4, 8]))
+def test_shared_grid_is_block_times_limit_plus_the_offset(case, size):
+    from simt.machine.lanes import LaneSet
+    value, lo, hi, period = case
+    limit = 4096
+    got = memory_mod.shared_grid(value, lo, hi, period, limit, size)
+    lanes = np.arange(lo, hi)
+    raw = value.at(LaneSet.range(lo, hi)).astype(np.int64)
+    if got is None:
+        return
+    assert ((raw >= 0) & (raw + size <= limit)).all()   # a grid only when no lane faults
+    want = lanes // period * limit + raw
+    assert np.array_equal(np.asarray(got.indices(size), np.int64), want)

@@ -17,7 +17,7 @@ USERS = {
     "MASK_MIN_DENSITY": ("simt.machine.lanes", "MASK_MIN_DENSITY"),
     "COMPRESS_MIN_LANES": ("simt.machine.affine", "COMPRESS_MIN_LANES"),
     "NAN_COUNT_MAX": ("simt.machine.alu._common", "_SHORT"),
-    "FMA_SEGMENT": ("simt.machine.alu.fused", "_SEGMENT"),
+    "FMA_CHUNK": ("simt.machine.alu.fused", "_CHUNK"),
     "FMA_DENSE": ("simt.machine.alu.fused", "_DENSE"),
     "MARK_SPAN": ("simt.machine.memory", "_MARK_SPAN"),
     "RAMP_CACHE_LIMIT": ("simt.machine.values", "_RAMP_CACHE_LIMIT"),
@@ -25,6 +25,8 @@ USERS = {
     "TRIM_THRESHOLD": ("simt.machine.allocator", "TRIM_THRESHOLD"),
     "MIN_PIECE_SECONDS": ("simt.parallel.runner", "MIN_PIECE_SECONDS"),
     "OPS_CHUNK": ("simt.ops._launch", "CHUNK"),
+    "OPS_REDUCE_CHUNK": ("simt.ops._launch", "REDUCE_CHUNK"),
+    "OPS_GEMM_CHUNK": ("simt.ops.linalg", "GEMM_CHUNK"),
 }
 
 #: module-level numbers under simt/machine that are not tuned: they define behaviour

@@ -49,4 +49,5 @@ def small_chunk(monkeypatch) -> int:
     take several chunks."""
     size = _launch.BLOCK * _kernels.REDUCE_ITEMS
     monkeypatch.setattr(_launch, "CHUNK", size)
+    monkeypatch.setattr(_launch, "REDUCE_CHUNK", size)
     return size

@@ -1,11 +1,12 @@
 """FMA: ``a * b + c`` with a single rounding, for f32 and f64, without ``math.fma``.
 
-Every lane first takes a fast path of plain NumPy passes over the whole array.  The lanes
-where the fast path's argument does not hold are flagged by a cheap test (a shift and a
-minimum per segment of 4,096 lanes; a mask is built only inside the segments that hold
-a flagged lane) and recomputed with the general algorithms below: gathered when they
-are few, else computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane costs its own work and never
-sends the whole array down a slower path.
+Every lane first takes a fast path of plain NumPy passes over the whole array (f32: chunk
+by chunk, so that its float64 temporaries stay in the cache).  The lanes where the fast
+path's argument does not hold are flagged by a cheap test (f32: a shift and a minimum per
+chunk of 65,536 lanes; a mask is built only inside the chunks that hold a flagged lane)
+and recomputed with the general algorithms below: gathered when they are few, else
+computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane
+costs its own work and never sends the whole array down a slower path.
 
 f32, fast path
     ``p = a * b`` is exact in float64 (48-bit significand, exponent far from the float64
@@ -187,58 +188,53 @@ def _fma32_one(a: np.float32, b: np.float32, c: np.float32) -> np.float32 | None
 
 
 def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The f32 fast path over 1-D lanes; flagged lanes are rounded again from the exact sum."""
+    """The f32 fast path over 1-D lanes; flagged lanes are rounded again from the exact sum.
+
+    The lanes go through in chunks of ``_CHUNK``, so that the float64 temporaries stay
+    in the cache and are allocated once.
+    """
     n = a.shape[0]
-    p, wide_c = a.astype(np.float64), b.astype(np.float64)
-    p *= wide_c                                        # a * b, exact
-    np.copyto(wide_c, c)
-    s = p + wide_c                                     # RN64(a*b + c)
-    y = s.astype(np.float32)
-    bits = s.view(np.int64)
-    bits <<= _I35                                      # a midpoint's becomes the int64 minimum
-    magnitude = np.abs(y)
-    starts = _segments(n)
-    midpoint = _min_at(bits, starts) == _INT64_MIN
-    small = ~(_min_at(magnitude, starts) > _F32_TINY)  # a zero, a small result or a NaN
-    hot = np.flatnonzero(midpoint | small)
-    if not hot.size:
-        return y
-    if hot.size * _DENSE < starts.size:                # look in the segments that need it
-        idx = np.concatenate([lo + np.flatnonzero(_flagged32(
-            bits[lo:lo + _SEGMENT], magnitude[lo:lo + _SEGMENT], midpoint[k], small[k]))
-            for k, lo in zip(hot, starts[hot])])
-        if idx.size:
-            y[idx] = _fma32_exact(a[idx], b[idx], c[idx])
-        return y
-    flagged = _flagged32(bits, magnitude, bool(midpoint.any()), bool(small.any()))
-    if np.count_nonzero(flagged) * _DENSE >= n:        # many: keep those with s inexact
-        flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
-    _patch(y, flagged, _fma32_exact, a, b, c)
+    y = np.empty(n, np.float32)
+    width = min(n, _CHUNK)
+    s, w = np.empty((2, width))
+    magnitude = np.empty(width, np.float32)
+    for lo in range(0, n, _CHUNK):
+        hi = lo + _CHUNK
+        _fma32_chunk(a[lo:hi], b[lo:hi], c[lo:hi], y[lo:hi], s, w, magnitude)
     return y
 
 
-def _flagged32(bits, magnitude, midpoint: bool, small: bool) -> np.ndarray:
-    """The lanes on a float32 midpoint (``midpoint``) or with a result ``0 < |y| <= 2**-126``
-    or NaN (``small``), from the shifted sum bits and ``|y|``."""
-    flagged = np.equal(bits, _INT64_MIN) if midpoint else np.zeros(bits.shape, bool)
-    if small:
-        flagged |= magnitude != magnitude
-        low = magnitude.view(np.uint32) - _U1          # a zero wraps around
-        flagged |= low < _F32_NORMAL_BITS
-    return flagged
+from ..thresholds import FMA_CHUNK as _CHUNK  # noqa: E402  (two float64 temporaries of 512 KiB)
 
 
-from ..thresholds import FMA_SEGMENT as _SEGMENT  # noqa: E402  (lanes screened by one minimum)
-
-
-def _segments(n: int) -> np.ndarray:
-    """The first lane of each segment of ``n`` lanes."""
-    return np.arange(0, n, _SEGMENT)
-
-
-def _min_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The minimum of each segment (NaN for a segment holding a NaN)."""
-    return np.minimum.reduceat(x, starts)
+def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
+    """``y = RN32(a*b + c)`` for one chunk, using the scratch ``s``, ``w`` (float64) and
+    ``magnitude`` (float32) of at least ``a``'s length."""
+    k = a.shape[0]
+    s, w, magnitude = s[:k], w[:k], magnitude[:k]
+    np.copyto(s, a)                  # (ufuncs on mixed float32/float64 cost more than a copy)
+    np.copyto(w, b)
+    s *= w                                             # a * b, exact
+    np.copyto(w, c)
+    s += w                                             # RN64(a*b + c)
+    np.copyto(y, s, casting="same_kind")
+    bits = s.view(np.int64)
+    bits <<= _I35                                      # a midpoint's becomes the int64 minimum
+    np.abs(y, out=magnitude)
+    if _min(bits) != _INT64_MIN and _min(magnitude) > _F32_TINY:   # NaN: not greater
+        return
+    flagged = np.equal(bits, _INT64_MIN)               # on a midpoint,
+    flagged |= magnitude != magnitude                  # NaN,
+    low = magnitude.view(np.uint32) - _U1              # or 0 < |y| <= 2**-126 (0 wraps around)
+    flagged |= low < _F32_NORMAL_BITS
+    count = np.count_nonzero(flagged)
+    if count * _DENSE >= k:                            # many: keep those with s inexact
+        p = a.astype(np.float64)
+        p *= b
+        wide_c = c.astype(np.float64)
+        flagged &= np.not_equal(_sum_error(p, wide_c, p + wide_c), 0.0)    # NaN: kept
+        count = None
+    _patch(y, flagged, _fma32_exact, a, b, c, count=count)
 
 
 def _fma32_exact(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
 from ...isa.types import DType
 from ..events import Access
 from ..lanes import LaneSet, Masked, blend
-from ..memory import (CLASS_BYTES, Lattice, Run, Segment, check_range, crosses_class, gather,
-                      scatter)
+from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
+                      gather, scatter, shared_grid)
 from .. import affine
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Step
@@ -147,13 +147,15 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     """Resolve shared-memory byte offsets of every lane inside its block's scratch."""
     piece = step.launch
     limit = piece.shared_bytes
-    if isinstance(offsets, (Affine, Tiled)):
-        run = _shared_run(step, offsets, size)
-        if run is not None:
-            return [run]
-        offsets = offsets.at(step.lanes)
-    elif isinstance(offsets, Digits):
-        run = _shared_digits(step, offsets, size)
+    if isinstance(offsets, (Affine, Tiled, Digits)):
+        run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
+        lanes = step.lanes.domain
+        if run is None and lanes.is_range:
+            pos = shared_grid(offsets, lanes.lo, lanes.hi, piece.geometry.lanes_per_block,
+                              limit, size)
+            run = None if pos is None else Segment(piece.shared, pos, slice(None))
+        if run is None and isinstance(offsets, Digits):
+            run = _shared_digits(step, offsets, size)
         if run is not None:
             return [run]
         offsets = offsets.at(step.lanes)
@@ -266,7 +268,7 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
             continue
         if len(group) == 1 and isinstance(group[0].where, slice) and (
-                isinstance(group[0].pos, Run) or (isinstance(group[0].pos, Lattice)
+                isinstance(group[0].pos, Run) or (isinstance(group[0].pos, (Lattice, Strided))
                                                   and group[0].pos.disjoint(size))):
             pos = group[0].pos
             view = (group[0].mem[pos.start: pos.start + pos.count * size].view(values.dtype)

@@ -26,34 +26,34 @@ fold:
     {OP}.{A} r8, r8, r25
     add.u64 r9, r9, r10             ; i = i + B
     loop r23, @fold
+; Lane t's own slot always holds its r8 (only lane t writes it, and a lane folding at
+; a level folded at every level before), so a level reads one slot, not two.
 stash:
     mov_imm.u64 r13, {AS}
-    mul.u64 r14, r12, r13           ; my slot: shared[t]
+    mul.u64 r14, r12, r13           ; my slot: shared[t], in bytes
     sts.{A} [shared + r14], r8
     mov_imm.u64 r15, 0
     mov_imm.u32 r16, 1
     cvt.u64.u32 r17, r254
-    shr.u64 r17, r17, r16           ; s = B / 2
+    shr.u64 r17, r17, r16
+    mul.u64 r17, r17, r13           ; s = B / 2 slots, in bytes
 level:
     bar.sync 0                      ; the level's inputs are all in shared memory
-    setge.u64 p1, r12, r17          ; lanes t < s fold shared[t + s] into shared[t]
+    setge.u64 p1, r14, r17          ; lanes t < s fold shared[t + s] into r8 = shared[t]
     bra.p1 @next
-    add.u64 r18, r12, r17
-    mul.u64 r18, r18, r13
+    add.u64 r18, r14, r17
     lds.{A} r19, [shared + r18]
-    lds.{A} r20, [shared + r14]
-    {OP}.{A} r20, r20, r19
-    sts.{A} [shared + r14], r20
+    {OP}.{A} r8, r8, r19
+    sts.{A} [shared + r14], r8
 next:
     shr.u64 r17, r17, r16           ; s = s / 2
-    setne.u64 p2, r17, r15
+    setge.u64 p2, r17, r13          ; while s is at least one slot
     bra.p2 @level
     setne.u64 p3, r12, r15          ; lane 0 writes the block's result
     bra.p3 @done
-    lds.{A} r21, [shared + r14]
     cvt.u64.u32 r22, r253           ; b = block index
     add.u64 r22, r22, r3
     mul.u64 r22, r22, r13
-    stg.{A} [r1 + r22], r21
+    stg.{A} [r1 + r22], r8
 done:
     exit
