@@ -4,9 +4,9 @@ comparisons, transcendentals and reductions.
 Each kernel reads its operands (registering tag faults), checks what the REF
 checks, commits, then writes; the value semantics live in :mod:`simt.machine.alu`.
 
-Kernels here are *decoders*: ``decode(ins)`` resolves the instruction's fields,
-types and checks once and returns ``op(step)``, which the executor calls at
-every issue (``KERNELS`` holds the equivalent ``kernel(step, ins)`` forms).
+Kernels here are *decoders*: ``decode(ins, program)`` resolves the instruction's
+fields, types, checks and ALU variant once and returns ``op(step)``, which the
+executor calls at every issue.
 
 Operands are read compressed where the register file holds them so.  When every
 operand is uniform (one value for all lanes) the instruction is evaluated once,
@@ -27,12 +27,11 @@ from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu
-from ..step import Step
+from ..step import Op, Step
 from ..values import Affine, Const
 
-__all__ = ["KERNELS", "DECODERS", "SPAN_FRAME"]
+__all__ = ["DECODERS", "SPAN_FRAME"]
 
-Op = Callable[[Step], None]
 
 
 def _unsupported(ins) -> str | None:
@@ -72,7 +71,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
     operands; ``check(step, ins, values)`` registers extra faults (division by
     zero) before the commit.
     """
-    def decode(ins) -> Op:
+    def decode(ins, program) -> Op:
         ty = ins.ty
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
@@ -81,7 +80,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
         dst, code, dtype = ins.dst, ty.code, ty.storage
 
         def op(step: Step) -> None:
-            rows, lanes = step.regs.regs, step.lanes
+            rows, lanes = step.rows, step.lanes
             values = [rows[reg].fast(c, d, lanes) for reg, c, d in fast]
             checked = unsupported is None and check is None
             if checked:
@@ -118,10 +117,10 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
     """
     general = _lanewise(fn, fields, compressed, check, (None, second))
 
-    def decode(ins) -> Op:
+    def decode(ins, program) -> Op:
         ty = ins.ty
         if check is not None or _unsupported(ins) is not None:
-            return general(ins)     # extra checks, or an unsupported type
+            return general(ins, program)     # extra checks, or an unsupported type
         ra, rb = getattr(ins, fields[0]), getattr(ins, fields[1])
         tb = second or ty
         code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
@@ -129,7 +128,7 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
         on_arrays = alu.array_kernel(fn, ty)
 
         def op(step: Step) -> None:
-            rows = step.regs.regs
+            rows = step.rows
             a = rows[ra].fast(code_a, dtype_a, step.lanes)
             b = rows[rb].fast(code_b, dtype_b, step.lanes)
             if a is None or b is None:      # a check to make: the general read
@@ -158,18 +157,18 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
 
 
 def _affine_arith(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
+    if step.width < affine.COMPRESS_MIN_LANES:
         return None
     return affine.arith(ins.spec.name, ins.ty, *values)
 
 
 def _affine_split(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
+    if step.width < affine.COMPRESS_MIN_LANES:
         return None
     a, b = values
-    got = affine.split(ins.spec.name, ins.ty, a, b, step.regs.n)
+    got = affine.split(ins.spec.name, ins.ty, a, b, step.width)
     if got is None and ins.spec.name == "AND":      # and is commutative
-        got = affine.split("AND", ins.ty, b, a, step.regs.n)
+        got = affine.split("AND", ins.ty, b, a, step.width)
     return got
 
 
@@ -183,7 +182,7 @@ def _nonzero_divisor(step: Step, ins, values) -> None:
         step.fault(None, DivisionByZeroError, "division by zero")
 
 
-def mov(ins) -> Op:
+def mov(ins, program) -> Op:
     ty, src, dst = ins.ty, ins.src, ins.dst
 
     def op(step: Step) -> None:
@@ -196,7 +195,7 @@ def mov(ins) -> Op:
     return op
 
 
-def mov_imm(ins) -> Op:
+def mov_imm(ins, program) -> Op:
     ty, dst = ins.ty, ins.dst
     value = alu.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
 
@@ -205,7 +204,7 @@ def mov_imm(ins) -> Op:
     return op
 
 
-def cvt(ins) -> Op:
+def cvt(ins, program) -> Op:
     src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
     supported = alu.cvt_supported(src, dst)
 
@@ -220,15 +219,15 @@ def cvt(ins) -> Op:
         if one is not None:
             result = alu.cvt(src, dst, one)
         else:
-            result = (None if step.regs.n < affine.COMPRESS_MIN_LANES
-                      else affine.convert(src, dst, value, step.regs.n))
+            result = (None if step.width < affine.COMPRESS_MIN_LANES
+                      else affine.convert(src, dst, value, step.width))
             if result is None:
                 result = alu.cvt(src, dst, _array(step, value))
         step.write(rd, dst, result)
     return op
 
 
-def setcc(ins) -> Op:
+def setcc(ins, program) -> Op:
     ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
     unsupported = _unsupported(ins)
     supported = alu.cond_supported(ty, cond)
@@ -254,7 +253,7 @@ def setcc(ins) -> Op:
     return op
 
 
-def sel(ins) -> Op:
+def sel(ins, program) -> Op:
     ty, pred, rt, rf, dst = ins.ty, ins.pred, ins.src_true, ins.src_false, ins.dst
     unsupported = _unsupported(ins)
 
@@ -279,7 +278,7 @@ def sel(ins) -> Op:
 
 
 def _reduction(name: str):
-    def decode(ins) -> Op:
+    def decode(ins, program) -> Op:
         ty, dst = ins.ty, ins.dst
         regs = range(ins.src_base, ins.src_base + ins.count)
         unsupported = _unsupported(ins)
@@ -292,13 +291,6 @@ def _reduction(name: str):
             step.write(dst, ty, alu.reduce(name, ty, rows, step.n))
         return op
     return decode
-
-
-def _kernel(decode) -> Callable:
-    """The ``kernel(step, ins)`` form of a decoder (for callers that do not decode)."""
-    def kernel(step: Step, ins) -> None:
-        return decode(ins)(step)
-    return kernel
 
 
 DECODERS = {
@@ -318,7 +310,6 @@ DECODERS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, t
              for s in SPECS if s.category is Category.TRANSCENDENTAL}
 DECODERS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
              if s.category is Category.REDUCTION}
-KERNELS = {name: _kernel(decode) for name, decode in DECODERS.items()}
 #: Every kernel here is lane-wise: computing inactive lanes of a span is harmless
 #: (no instruction raises for any value) and their results are never written.
-SPAN_FRAME = frozenset(KERNELS)
+SPAN_FRAME = frozenset(DECODERS)
