@@ -280,7 +280,8 @@ def sel(ins, program) -> Op:
 def _reduction(name: str):
     def decode(ins, program) -> Op:
         ty, dst = ins.ty, ins.dst
-        regs = range(ins.src_base, ins.src_base + ins.count)
+        base, count = (getattr(ins, f) for f in ins.spec.register_run)
+        regs = range(base, base + count)
         unsupported = _unsupported(ins)
 
         def op(step: Step) -> None:
@@ -308,7 +309,7 @@ DECODERS = {
 }
 DECODERS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x), ("src",))
              for s in SPECS if s.category is Category.TRANSCENDENTAL}
-DECODERS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
+DECODERS |= {s.name: _reduction(s.mnemonic.split(".")[-1]) for s in SPECS
              if s.category is Category.REDUCTION}
 #: Every kernel here is lane-wise: computing inactive lanes of a span is harmless
 #: (no instruction raises for any value) and their results are never written.
