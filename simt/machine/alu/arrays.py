@@ -28,7 +28,11 @@ _FLOAT = (arith.add, arith.sub, arith.mul)
 
 
 def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
-    """``fn(ty, a, b)`` for two storage arrays inside a launch, or None."""
+    """``fn(ty, a, b)`` for two storage arrays inside a launch, or None.
+
+    ``fn`` is an in-launch or a checked form (:mod:`simt.machine.alu`).
+    """
+    fn = getattr(fn, "__wrapped__", fn)
     ufunc = _UFUNCS.get(fn)
     if ufunc is None or ty.size < 4 and ty.is_float:
         return None

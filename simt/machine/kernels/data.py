@@ -27,6 +27,7 @@ from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu
+from ..alu import inside
 from ..step import Op, Step
 from ..values import Affine, Const
 
@@ -197,7 +198,7 @@ def mov(ins, program) -> Op:
 
 def mov_imm(ins, program) -> Op:
     ty, dst = ins.ty, ins.dst
-    value = alu.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
+    value = inside.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
 
     def op(step: Step) -> None:
         step.write(dst, ty, value)
@@ -217,12 +218,12 @@ def cvt(ins, program) -> Op:
             step.commit()
         one = _scalar(value)
         if one is not None:
-            result = alu.cvt(src, dst, one)
+            result = inside.cvt(src, dst, one)
         else:
             result = (None if step.width < affine.COMPRESS_MIN_LANES
                       else affine.convert(src, dst, value, step.width))
             if result is None:
-                result = alu.cvt(src, dst, _array(step, value))
+                result = inside.cvt(src, dst, _array(step, value))
         step.write(rd, dst, result)
     return op
 
@@ -244,11 +245,11 @@ def setcc(ins, program) -> Op:
             step.commit()
         xa, xb = _operand(a), _operand(b)
         if xa is not None and xb is not None:
-            result = alu.setcc(ty, cond, xa, xb)
+            result = inside.setcc(ty, cond, xa, xb)
         else:
             result = affine.compare(ty, cond, a, b, step.lanes)
             if result is None:
-                result = alu.setcc(ty, cond, _array(step, a), _array(step, b))
+                result = inside.setcc(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
     return op
 
@@ -289,23 +290,24 @@ def _reduction(name: str):
                 step.fault(None, UnsupportedOperationError, unsupported)
             rows = [step.read(reg, ty) for reg in regs]
             step.commit()
-            step.write(dst, ty, alu.reduce(name, ty, rows, step.n))
+            step.write(dst, ty, inside.reduce(name, ty, rows, step.n))
         return op
     return decode
 
 
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
-    "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
-    "MUL": _binary(alu.mul, _affine_arith),
-    "DIV": _binary(alu.div, _affine_split, check=_nonzero_divisor),
-    "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
-    "AND": _binary(alu.and_, _affine_split), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
-    "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
-    "SHR": _binary(alu.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
-    "ABS": _lanewise(alu.abs_, ("src",)), "NEG": _lanewise(alu.neg, ("src",)),
-    "NOT": _lanewise(alu.not_, ("src",)),
-    "MAD": _lanewise(alu.mad, ("a", "b", "c")), "FMA": _lanewise(alu.fma, ("a", "b", "c")),
+    "ADD": _binary(inside.add, _affine_arith), "SUB": _binary(inside.sub, _affine_arith),
+    "MUL": _binary(inside.mul, _affine_arith),
+    "DIV": _binary(inside.div, _affine_split, check=_nonzero_divisor),
+    "MIN": _binary(inside.minimum), "MAX": _binary(inside.maximum),
+    "AND": _binary(inside.and_, _affine_split), "OR": _binary(inside.or_),
+    "XOR": _binary(inside.xor),
+    "SHL": _binary(inside.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
+    "SHR": _binary(inside.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
+    "ABS": _lanewise(inside.abs_, ("src",)), "NEG": _lanewise(inside.neg, ("src",)),
+    "NOT": _lanewise(inside.not_, ("src",)),
+    "MAD": _lanewise(inside.mad, ("a", "b", "c")), "FMA": _lanewise(inside.fma, ("a", "b", "c")),
 }
 DECODERS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x), ("src",))
              for s in SPECS if s.category is Category.TRANSCENDENTAL}
