@@ -17,7 +17,7 @@ import numpy as np
 from ...isa.types import INT, DType
 
 __all__ = ["INT_MIN", "INT_MAX", "apply", "has_nan", "quiet", "silenced", "storage",
-           "unsigned_of", "result", "scalars", "checked"]
+           "unsigned_of", "result", "scalars", "checked", "count_nonzero"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -115,7 +115,11 @@ def unsigned_of(ty: DType) -> np.dtype:
 
 
 _SHORT = 2048                       # up to this many elements, count the NaNs
-_isnan, _count_nonzero, _min = np.isnan, np.count_nonzero, np.minimum.reduce
+try:    # NumPy's C function itself: np.count_nonzero adds a Python-level dispatch per call
+    from numpy._core._multiarray_umath import count_nonzero
+except ImportError:                 # pragma: no cover - another NumPy layout
+    count_nonzero = np.count_nonzero
+_isnan, _count_nonzero, _min = np.isnan, count_nonzero, np.minimum.reduce
 
 
 def has_nan(x: np.ndarray) -> bool:

@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
-from ._common import apply, has_nan, result, scalars, storage, unsigned_of
+from ._common import apply, count_nonzero, has_nan, result, scalars, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -202,7 +202,7 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
             out = np.where(np.isnan(a), b, out)
         if has_nan(b):
             out = np.where(np.isnan(b), a, out)
-    if np.count_nonzero(out) != out.size:
+    if count_nonzero(out) != out.size:
         equal = np.equal(a, b)
         if equal.any():
             bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64

@@ -62,21 +62,32 @@ def _operand(value) -> np.ndarray | np.generic | None:
     return value if type(value) is np.ndarray else _scalar(value)
 
 
-def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None = None,
-              check: Callable | None = None, types: tuple[DType | None, ...] = ()):
-    """A decoder of ``dst = fn(ty, *operands)``, computed lane by lane.
+def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
+              compressed: Callable | None = None, check: Callable | None = None,
+              types: tuple[DType | None, ...] = ()):
+    """A decoder of ``dst = fn(ty, *operands)``, computed lane by lane: the one skeleton
+    of every lane-wise instruction.
 
-    ``fields`` names the operand fields; ``types`` fixes an operand's type
-    (shift amounts are u32; None or missing: the instruction's ``ty``).
-    ``compressed(step, ins, values)`` may return a compressed result for affine
-    operands; ``check(step, ins, values)`` registers extra faults (division by
-    zero) before the commit.
+    ``fn`` is an in-launch ALU form (:data:`simt.machine.alu.inside`).  ``fields``
+    names the operand fields; ``types`` fixes an operand's type (shift amounts are
+    u32; None or missing: the instruction's ``ty``).  ``compressed(step, ins, values)``
+    may return a compressed result for affine operands; ``check(step, ins, values)``
+    registers extra faults (division by zero) before the commit.
+
+    An issue reads every operand with no check to make when it can (``row.fast``),
+    else through the checked reads and a commit; computes on scalars when every
+    operand is uniform, on arrays otherwise (after ``compressed`` had its chance);
+    and writes the result, adopting it as the row's storage when every lane of the
+    piece runs.  Two-operand instructions with nothing extra to check are decoded to
+    the same steps written out (:func:`_two`), the hottest path of the machine.
     """
     def decode(ins, program) -> Op:
         ty = ins.ty
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
                    for k, f in enumerate(fields)]
+        if len(sources) == 2 and unsupported is None and check is None:
+            return _two(fn, ins, sources, compressed)
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
 
@@ -111,50 +122,55 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
     return decode
 
 
-def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DType | None = None):
-    """:func:`_lanewise` for two operands, with the common case spelled out.
+def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
+    """:func:`_lanewise`'s issue for two operands, written out.
 
-    ``second`` fixes the second operand's type (shift amounts are u32).
+    The ALU's two-array and two-scalar kernels (:func:`~simt.machine.alu.array_kernel`,
+    :func:`~simt.machine.alu.scalar_kernel`) are bound here, once, when they exist.
     """
-    general = _lanewise(fn, fields, compressed, check, (None, second))
+    ty = ins.ty
+    (ra, ta), (rb, tb) = sources
+    code_a, code_b, dtype_a, dtype_b = ta.code, tb.code, ta.storage, tb.storage
+    dst, code, dtype = ins.dst, ty.code, ty.storage
+    on_arrays = alu.array_kernel(fn, ty)
+    on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
+    integer_arrays = on_arrays is not None and ty.is_int and ta is tb
+    scalar = ty.scalar
+    ndarray = np.ndarray
 
-    def decode(ins, program) -> Op:
-        ty = ins.ty
-        if check is not None or _unsupported(ins) is not None:
-            return general(ins, program)     # extra checks, or an unsupported type
-        ra, rb = getattr(ins, fields[0]), getattr(ins, fields[1])
-        tb = second or ty
-        code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
-        dst, code, dtype = ins.dst, ty.code, ty.storage
-        on_arrays = alu.array_kernel(fn, ty)
-
-        def op(step: Step) -> None:
-            rows = step.rows
-            a = rows[ra].fast(code_a, dtype_a, step.lanes)
-            b = rows[rb].fast(code_b, dtype_b, step.lanes)
-            if a is None or b is None:      # a check to make: the general read
-                a = step.read_lin(ra, ty) if a is None else a
-                b = step.read_lin(rb, tb) if b is None else b
-                if step.faulted:
-                    step.commit()
-            ka, kb = type(a), type(b)
-            if ka is np.ndarray and kb is np.ndarray and on_arrays is not None:
-                result = on_arrays(a, b)
-                if not (step.full and rows[dst].write_all(code, dtype, result)):
-                    step.write(dst, ty, result)
-                return
-            xa = a if ka is np.ndarray else a.value if ka is Const else _scalar(a)
-            xb = b if kb is np.ndarray else b.value if kb is Const else _scalar(b)
-            if xa is not None and xb is not None:
-                result = fn(ty, xa, xb)
-            else:
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[ra].fast(code_a, dtype_a, lanes)
+        b = rows[rb].fast(code_b, dtype_b, lanes)
+        if a is None or b is None:      # a check to make: the general read
+            a = step.read_lin(ra, ta) if a is None else a
+            b = step.read_lin(rb, tb) if b is None else b
+            if step.faulted:
+                step.commit()
+        ka, kb = type(a), type(b)
+        if ka is ndarray and kb is ndarray and on_arrays is not None:
+            result = on_arrays(a, b)
+        else:
+            xa = a if ka is ndarray else a.value if ka is Const else _scalar(a)
+            xb = b if kb is ndarray else b.value if kb is Const else _scalar(b)
+            if xa is None or xb is None:
                 result = None if compressed is None else compressed(step, ins, (a, b))
                 if result is None:
                     result = fn(ty, _array(step, a), _array(step, b))
-            if not (step.full and rows[dst].write_all(code, dtype, result)):
-                step.write(dst, ty, result)
-        return op
-    return decode
+            elif type(xa) is scalar:
+                if type(xb) is scalar and on_scalars is not None:
+                    result = on_scalars(xa, xb)
+                elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
+                    result = on_arrays(xa, xb)
+                else:
+                    result = fn(ty, xa, xb)
+            elif ka is ndarray and type(xb) is scalar and integer_arrays:
+                result = on_arrays(xa, xb)
+            else:
+                result = fn(ty, xa, xb)
+        if not (step.full and rows[dst].write_all(code, dtype, result)):
+            step.write(dst, ty, result)
+    return op
 
 
 def _affine_arith(step: Step, ins, values):
@@ -297,14 +313,15 @@ def _reduction(name: str):
 
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
-    "ADD": _binary(inside.add, _affine_arith), "SUB": _binary(inside.sub, _affine_arith),
-    "MUL": _binary(inside.mul, _affine_arith),
-    "DIV": _binary(inside.div, _affine_split, check=_nonzero_divisor),
-    "MIN": _binary(inside.minimum), "MAX": _binary(inside.maximum),
-    "AND": _binary(inside.and_, _affine_split), "OR": _binary(inside.or_),
-    "XOR": _binary(inside.xor),
-    "SHL": _binary(inside.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
-    "SHR": _binary(inside.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
+    "ADD": _lanewise(inside.add, compressed=_affine_arith),
+    "SUB": _lanewise(inside.sub, compressed=_affine_arith),
+    "MUL": _lanewise(inside.mul, compressed=_affine_arith),
+    "DIV": _lanewise(inside.div, compressed=_affine_split, check=_nonzero_divisor),
+    "MIN": _lanewise(inside.minimum), "MAX": _lanewise(inside.maximum),
+    "AND": _lanewise(inside.and_, compressed=_affine_split), "OR": _lanewise(inside.or_),
+    "XOR": _lanewise(inside.xor),
+    "SHL": _lanewise(inside.shl, ("src", "amount"), _affine_arith, types=(None, DType.U32)),
+    "SHR": _lanewise(inside.shr, ("src", "amount"), _affine_split, types=(None, DType.U32)),
     "ABS": _lanewise(inside.abs_, ("src",)), "NEG": _lanewise(inside.neg, ("src",)),
     "NOT": _lanewise(inside.not_, ("src",)),
     "MAD": _lanewise(inside.mad, ("a", "b", "c")), "FMA": _lanewise(inside.fma, ("a", "b", "c")),
