@@ -272,9 +272,13 @@ class Step:
         return row.values(self.lanes, np.dtype(bool))
 
     def write(self, reg: int, ty: DType, values) -> None:
+        """Write ``values`` (frame order; a NumPy scalar, array or compressed value) of
+        ``ty`` into ``reg`` for the step's lanes (after :meth:`commit`)."""
+        row = self.rows[reg]
+        if self.full and row.write_all(ty.code, ty.storage, values):
+            return
         regs = self.regs
-        regs.regs[reg].write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live,
-                             regs.waiting)
+        row.write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live, regs.waiting)
 
     def write_pred(self, pred: int, values) -> None:
         self.regs.write_pred(pred, self.lanes, values)
