@@ -88,6 +88,8 @@ class Step:
         The running piece (memory, geometry, resonance, shared memory, program).
     width
         Lanes of the piece (every row of the register file has this many).
+    regs
+        The piece's register file (the executor's; kernels use the methods below).
     rows
         The register rows (``rows[reg]``: :class:`~simt.machine.state.Row`), for
         decoders' fast paths: ``row.fast`` reads and ``row.write_all`` writes with no

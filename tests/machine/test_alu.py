@@ -1142,7 +1142,8 @@ def test_array_kernels_give_the_general_functions_bits(ty, seed):
     a = np.concatenate([sample(ty), make(ty, 57, seed)])
     b = np.concatenate([np.roll(sample(ty), 3), make(ty, 57, seed + 1)])
     found = 0
-    for fn in (alu.add, alu.sub, alu.mul, alu.and_, alu.or_, alu.xor, alu.div, alu.minimum):
+    for fn in (alu.add, alu.sub, alu.mul, alu.and_, alu.or_, alu.xor, alu.div, alu.minimum,
+               alu.maximum):
         kernel = alu.array_kernel(fn, ty)
         if kernel is None:
             continue
@@ -1151,7 +1152,7 @@ def test_array_kernels_give_the_general_functions_bits(ty, seed):
             got = kernel(a, b)
         want = fn(ty, a, b)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), fn.__name__
-    assert found == (6 if ty.is_int else 3)
+    assert found == (8 if ty.is_int else 5)
 
 
 # ---------------------------------------------------------------------------------------------

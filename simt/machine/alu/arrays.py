@@ -7,7 +7,9 @@ be skipped: :func:`array_kernel` gives, for one function and type, a function of
 arrays with the same result bit for bit, or None where the general function must run.
 Integer add, sub, mul, and, or, xor are their ufunc (integer loops wrap and never warn);
 float add, sub, mul are their ufunc plus the check for lanes with two NaN operands
-(:func:`~simt.machine.alu.arith.first_nan`).
+(:func:`~simt.machine.alu.arith.first_nan`); integer min and max their ufunc, float min
+and max the exact ufunc form of :func:`~simt.machine.alu.minimum` for arrays of one
+shape (``_ordinary``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
     ``fn`` is an in-launch or a checked form (:mod:`simt.machine.alu`).
     """
     fn = getattr(fn, "__wrapped__", fn)
+    if fn is arith.minimum or fn is arith.maximum:
+        return _min_max(fn, ty)
     ufunc = _UFUNCS.get(fn)
     if ufunc is None or ty.size < 4 and ty.is_float:
         return None
@@ -96,3 +100,18 @@ def _float_max(a, b):
     if b != b or a > b or (a == b and math.copysign(1.0, a) > 0):
         return a
     return b
+
+
+def _min_max(fn: Callable, ty: DType) -> Callable | None:
+    """The array kernel of minimum or maximum (integers: the ufunc; f32/f64: ``_ordinary``)."""
+    ufunc = np.minimum if fn is arith.minimum else np.maximum
+    if ty.is_int:
+        return ufunc
+    if ty.size < 4:
+        return None
+    ordinary = arith._ordinary
+
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = ordinary(ufunc, a, b)
+        return fn(ty, a, b) if out is None else out
+    return kernel

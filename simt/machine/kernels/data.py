@@ -151,8 +151,10 @@ def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
         if ka is ndarray and kb is ndarray and on_arrays is not None:
             result = on_arrays(a, b)
         else:
-            xa = a if ka is ndarray else a.value if ka is Const else _scalar(a)
-            xb = b if kb is ndarray else b.value if kb is Const else _scalar(b)
+            xa = (a if ka is ndarray else a.value if ka is Const
+                  else a.scalar() if ka is Affine and a.stride == 0 else None)
+            xb = (b if kb is ndarray else b.value if kb is Const
+                  else b.scalar() if kb is Affine and b.stride == 0 else None)
             if xa is None or xb is None:
                 result = None if compressed is None else compressed(step, ins, (a, b))
                 if result is None:
