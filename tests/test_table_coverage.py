@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from simt.isa import SPECS, BufferOffset, Condition, Program, Scope, make
-from simt.isa.table import Kind
+from simt.isa.table import OPCODES, Kind
 from simt.isa.types import DType
 from simt.isa.doc import isa_markdown
 from simt.isa.serde import program_to_json
-from simt.machine.kernels import KERNELS
+from simt.machine.kernels import DECODERS
 from simt.reference import REFERENCE
 
 NAMES = {spec.name for spec in SPECS}
 
 
 def test_vectorized_kernels_cover_the_table():
-    assert set(KERNELS) == NAMES, (
-        f"missing: {sorted(NAMES - set(KERNELS))}, extra: {sorted(set(KERNELS) - NAMES)}")
+    assert set(DECODERS) == NAMES, (
+        f"missing: {sorted(NAMES - set(DECODERS))}, extra: {sorted(set(DECODERS) - NAMES)}")
 
 
 def test_reference_semantics_cover_the_table():
@@ -24,7 +24,8 @@ def test_reference_semantics_cover_the_table():
 
 
 def test_there_are_sixty_instructions_and_the_docs_name_each():
-    assert len(SPECS) == 60 and [s.opcode for s in SPECS] == list(range(60))
+    assert OPCODES == 60 and len(SPECS) == OPCODES
+    assert [s.opcode for s in SPECS] == list(range(OPCODES))
     page = isa_markdown()
     for spec in SPECS:
         assert spec.name in page and spec.mnemonic in page
@@ -43,3 +44,18 @@ def _some_fields(spec):
               Kind.SCOPE: Scope.Block, Kind.U8: 0, Kind.U16: 0, Kind.U32: 0, Kind.U64: 0,
               Kind.F64: 0.0}
     return [values[field.kind] for field in spec.fields]
+
+
+def test_address_forms_and_register_runs_are_table_facts():
+    from simt.isa.table import BY_NAME, GLOBAL_ADDRESSES, SHARED_ADDRESSES
+    takes_address = {s.name for s in SPECS if any(f.kind is Kind.ADDR for f in s.fields)}
+    assert {s.name for s in SPECS if s.addresses} == takes_address
+    assert {s.name for s in SPECS if s.admits_shared} == {"LDS", "STS"}
+    assert all(s.addresses >= GLOBAL_ADDRESSES for s in SPECS if s.addresses)
+    assert BY_NAME["LDS"].addresses == GLOBAL_ADDRESSES | SHARED_ADDRESSES
+    for spec in SPECS:
+        if spec.register_run is not None:
+            base, count = spec.register_run
+            assert spec.kind_of(base) is Kind.REG and spec.kind_of(count) is Kind.U32
+    assert {s.name for s in SPECS if s.register_run} == {
+        "ReduceAdd", "ReduceMin", "ReduceMax", "ReduceMul"}

@@ -327,12 +327,12 @@ def _quick_field(kind: Kind) -> Callable[[Any, Mapping[str, int]], Any]:
 def _quick_decoder(spec: Spec) -> Callable[[Any, Mapping[str, int]], tuple[Instruction, int]]:
     """Reads the body of one instruction of ``spec``: ``(instruction, object keys)``."""
     build = BUILDERS[spec.name]
-    shared_ok = spec.name in ("LDS", "STS")
+    shared_ok = spec.admits_shared
     keys = tuple(f.serde for f in spec.fields)
     readers = tuple(None if f.kind is Kind.ADDR else _quick_field(f.kind) for f in spec.fields)
     plan = tuple(zip(keys, readers))
     size = len(plan)
-    reduce = spec.name.startswith("Reduce")
+    reduce = spec.register_run is not None
     if spec.name == "BRA":
         def decode_bra(body: Any, labels: Mapping[str, int]) -> tuple[Instruction, int]:
             if body.__class__ is not dict or not 1 <= len(body) <= 2 or (
@@ -361,8 +361,9 @@ def _quick_decoder(spec: Spec) -> Callable[[Any, Mapping[str, int]], tuple[Instr
         else:
             env[f"read{i}"] = readers[i]
             lines.append(f"    v{i} = read{i}({get}, labels)")
-    if reduce:   # src_base + count past r255
-        lines += ["    if v2 + v3 > 256:", "        raise Fallback"]
+    if reduce:   # base + count past r255
+        base, count = (spec.field_names.index(f) for f in spec.register_run)
+        lines += [f"    if v{base} + v{count} > 256:", "        raise Fallback"]
     lines.append("    ins = new(cls)")
     for i, f in enumerate(spec.fields):
         env[f"set{i}"] = getattr(INSTRUCTIONS[spec.name], f.name).__set__

@@ -211,7 +211,7 @@ def _example(spec: Spec) -> Instruction:
         elif kind is Kind.SCOPE:
             values[f.name] = Scope.Block
         elif kind is Kind.ADDR:
-            values[f.name] = (SharedIndirect(5) if spec.name in ("LDS", "STS")
+            values[f.name] = (SharedIndirect(5) if spec.admits_shared
                               else RegisterIndirectComputed(0, 5))
         elif kind is Kind.F64:
             values[f.name] = 1e-10

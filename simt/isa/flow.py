@@ -69,8 +69,10 @@ def reads(ins: Instruction) -> int:
         elif field.kind is Kind.ADDR:
             for reg in type(value).registers:
                 bits |= 1 << getattr(value, reg)
-    if ins.spec.name.startswith("Reduce"):
-        for reg in range(ins.src_base, ins.src_base + ins.count):
+    run = ins.spec.register_run
+    if run is not None:
+        base = getattr(ins, run[0])
+        for reg in range(base, base + getattr(ins, run[1])):
             bits |= 1 << reg
     return bits
 

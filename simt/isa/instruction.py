@@ -119,7 +119,7 @@ def _eq_key(value: Any) -> Any:
 
 
 class Instruction:
-    """Base class of the 60 generated instruction classes.
+    """Base class of the generated instruction classes (one per table row).
 
     Subclasses have ``spec`` (their :class:`~simt.isa.table.Spec`) and one slot
     per field, named as in the JSON form (``ins.ty``, ``ins.dst``, ``ins.src1``).
@@ -313,13 +313,13 @@ def _quick_check(kind: Kind) -> Callable[[Any, Mapping[str, int], bool], bool]:
 
 def _quick_validator(spec: Spec) -> Callable[[Instruction, Mapping[str, int]], bool]:
     """True when every field of an instruction of ``spec`` passes (False: check in full)."""
-    if spec.name.startswith("Reduce"):   # a rule across fields: always checked in full
+    if spec.register_run is not None:   # a rule across fields: always checked in full
         return lambda ins, labels: False
     names = spec.field_names
     if not names:
         return lambda ins, labels: True
     checks = tuple(_quick_check(f.kind) for f in spec.fields)
-    shared_ok = spec.name in ("LDS", "STS")
+    shared_ok = spec.admits_shared
     get = operator.attrgetter(*names) if len(names) > 1 else (
         lambda ins, _n=names[0]: (getattr(ins, _n),))
 
@@ -337,7 +337,7 @@ _QUICK_VALID = {spec.name: _quick_validator(spec) for spec in SPECS}
 def _check_address(ins: Instruction, addr: Any) -> str | None:
     if not isinstance(addr, ADDRESS_CLASSES):
         return f"addr must be an Address, got {show(addr)}"
-    if isinstance(addr, SHARED_FORMS) and ins.spec.name not in ("LDS", "STS"):
+    if isinstance(addr, SHARED_FORMS) and not ins.spec.admits_shared:
         return f"{ins.spec.name} does not accept a shared-memory address"
     limits = {"handle": 1 << 64, "offset": 1 << 64, "class_": 256, "page": 256, "byte": 256}
     for f in (fld.name for fld in dataclasses.fields(addr)):

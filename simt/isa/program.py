@@ -144,10 +144,11 @@ class Program:
             for field in ins.spec.fields:
                 problem = check_field(ins, field.name, field.kind, getattr(ins, field.name),
                                        self._labels)
-                if problem is None and ins.spec.name.startswith("Reduce") and field.name == "count":
-                    if ins.src_base + ins.count > 256:
-                        problem = (f"reduction reads r{ins.src_base}..r{ins.src_base + ins.count - 1}"
-                                   ", past r255")
+                run = ins.spec.register_run
+                if problem is None and run is not None and field.name == run[1]:
+                    base, count = getattr(ins, run[0]), getattr(ins, run[1])
+                    if base + count > 256:
+                        problem = f"reduction reads r{base}..r{base + count - 1}, past r255"
                 if problem is not None:
                     raise ProgramError(problem, pc=pc, instruction=_safe_text(ins),
                                        source_line=self.source_line(pc))
@@ -178,8 +179,10 @@ class Program:
                     regs.add(value)
                 elif field.kind is Kind.ADDR:
                     regs.update(getattr(value, r) for r in type(value).registers)
-            if ins.spec.name.startswith("Reduce"):
-                regs.update(range(ins.src_base, ins.src_base + ins.count))
+            run = ins.spec.register_run
+            if run is not None:
+                base = getattr(ins, run[0])
+                regs.update(range(base, base + getattr(ins, run[1])))
         self._registers = frozenset(regs)
         return self._registers
 

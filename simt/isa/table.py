@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from .types import ALL, FL, INT, SINT, DType
 
 __all__ = ["Kind", "Flag", "Category", "Field", "Spec", "SPECS", "BY_NAME", "BY_OPCODE",
-           "Condition", "Scope", "BRANCHES", "CONTROL", "MEMORY"]
+           "Condition", "Scope", "BRANCHES", "CONTROL", "MEMORY", "OPCODES", "GLOBAL_ADDRESSES",
+           "SHARED_ADDRESSES"]
+
+#: How many instructions the ISA has: opcodes are ``0 .. OPCODES - 1``, one row each.
+OPCODES = 60
+#: Serde names of the address forms that name device (global) memory.
+GLOBAL_ADDRESSES = frozenset({"BufferOffset", "RegisterIndirect", "RegisterIndirectComputed",
+                              "PhiCoordinate"})
+#: Serde names of the address forms that name the block's shared memory.
+SHARED_ADDRESSES = frozenset({"Shared", "SharedIndirect"})
 
 
 class Kind(enum.Enum):
@@ -132,6 +141,13 @@ class Spec:
     category: Category
     doc: str
     flags: Flag = Flag.NONE
+    addresses: frozenset[str] = frozenset()   # serde names of the forms the addr field takes
+    register_run: tuple[str, str] | None = None   # (base, count) fields: registers read in a run
+
+    @property
+    def admits_shared(self) -> bool:
+        """Whether the ``addr`` field takes shared-memory forms (``[shared ...]``)."""
+        return not self.addresses.isdisjoint(SHARED_ADDRESSES)
 
     @property
     def mnemonic(self) -> str:
@@ -163,24 +179,25 @@ F = Flag
 _ROWS: list[Spec] = []
 
 
-def _row(opcode, name, head, fields, operands, types, category, doc, flags=F.NONE):
+def _row(opcode, name, head, fields, operands, types, category, doc, flags=F.NONE,
+         addresses=frozenset(), register_run=None):
     _ROWS.append(Spec(opcode, name, head, _f(fields), tuple(operands.split()), frozenset(types),
-                      category, doc, flags))
+                      category, doc, flags, frozenset(addresses), register_run))
 
 
 NUM = INT | FL
 NONE: frozenset = frozenset()
 
 _row(0, "LDG", "ldg.{ty}", "ty:type dst:reg addr:addr", "dst addr", ALL, C.DATA_MOVEMENT,
-     "Load a value of type ty from global memory.", F.MEMORY)
+     "Load a value of type ty from global memory.", F.MEMORY, GLOBAL_ADDRESSES)
 _row(1, "STG", "stg.{ty}", "ty:type src:reg addr:addr", "addr src", ALL, C.DATA_MOVEMENT,
-     "Store a register to global memory.", F.MEMORY)
+     "Store a register to global memory.", F.MEMORY, GLOBAL_ADDRESSES)
 _row(2, "LDS", "lds.{ty}", "ty:type dst:reg addr:addr", "dst addr", ALL, C.DATA_MOVEMENT,
      "Load from per-block shared memory ([shared ...]) or, with a buffer address, as LDG.",
-     F.MEMORY)
+     F.MEMORY, GLOBAL_ADDRESSES | SHARED_ADDRESSES)
 _row(3, "STS", "sts.{ty}", "ty:type src:reg addr:addr", "addr src", ALL, C.DATA_MOVEMENT,
      "Store to per-block shared memory ([shared ...]) or, with a buffer address, as STG.",
-     F.MEMORY)
+     F.MEMORY, GLOBAL_ADDRESSES | SHARED_ADDRESSES)
 _row(4, "MOV", "mov.{ty}", "ty:type dst:reg src:reg", "dst src", ALL, C.DATA_MOVEMENT,
      "Copy a register bit-exactly.")
 _row(5, "MOV_IMM", "mov_imm.{ty}", "ty:type dst:reg value:u64", "dst value", ALL,
@@ -253,7 +270,8 @@ _row(40, "BoundMap", "bound.map", "class_:reg page:reg byte:reg dst:reg", "dst c
 for _op, _n in enumerate(("Add", "Min", "Max", "Mul"), 41):
     _row(_op, "Reduce" + _n, f"reduce.{_n.lower()}.{{ty}}", "ty:type dst:reg src_base:reg count:u32",
          "dst src_base count", {DType.I32, DType.I64, DType.F32, DType.F64}, C.REDUCTION,
-         f"Fold {_n.lower()} over count consecutive registers of the lane.")
+         f"Fold {_n.lower()} over count consecutive registers of the lane.",
+         register_run=("src_base", "count"))
 for _op, (_n, _d) in enumerate((("EXP", "e**x."), ("LOG", "Natural logarithm."),
                                 ("LOG2", "Base-2 logarithm."), ("LOG10", "Base-10 logarithm."),
                                 ("SQRT", "Square root."), ("RSQRT", "1 / sqrt(x), rounded twice."),
@@ -273,7 +291,7 @@ _row(59, "PoolStore", "pool.store.{ty}", "ty:type pool:reg offset:reg src:reg",
 SPECS: tuple[Spec, ...] = tuple(_ROWS)
 BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
 BY_OPCODE: dict[int, Spec] = {s.opcode: s for s in SPECS}
-assert [s.opcode for s in SPECS] == list(range(60))
+assert [s.opcode for s in SPECS] == list(range(OPCODES))
 
 BRANCHES = frozenset(s.name for s in SPECS if s.flags & Flag.BRANCH)
 CONTROL = frozenset(s.name for s in SPECS if s.flags & Flag.CONTROL)

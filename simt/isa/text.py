@@ -474,7 +474,7 @@ class _QuickForm:
     @classmethod
     def of(cls, spec: Spec) -> "_QuickForm | None":
         parts, readers, group = [], [], 0
-        shared_ok = spec.name in ("LDS", "STS")
+        shared_ok = spec.admits_shared
         for name in spec.operands:
             kind = spec.kind_of(name)
             if kind not in _QUICK_OPERANDS:
@@ -498,7 +498,7 @@ def _quick_heads() -> dict[str, tuple[Spec, tuple, _QuickForm]]:
     heads: dict[str, tuple[Spec, tuple, _QuickForm]] = {}
     for spec in SPECS:
         quick = _QuickForm.of(spec)
-        if quick is None or spec.name.startswith("Reduce"):
+        if quick is None or spec.register_run is not None:
             continue
         names = _FORMS[spec.name].head_fields
         for combo in itertools.product(*(choices[spec.kind_of(n)] for n in names)):

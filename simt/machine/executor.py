@@ -190,9 +190,11 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
                 piece, pc, lanes.first, len(lanes))
         if befores:
             _before(befores, event, pc, instructions, lanes, issued + done)
-        # converged straight-line code: while no other lanes wait, the same lanes simply
-        # run the next instruction, up to the end of the program or of the step budget
-        last = pc if groups or not fuse else min(end, pc + max_steps - done) - 1
+        # straight-line code: while every other runnable group waits at a higher pc, the
+        # scheduler would choose these same lanes again at the next pc (they fall through
+        # at their call depth, the deepest), so they simply run on -- up to the lowest
+        # waiting pc, the end of the program or of the step budget
+        last = min(min(groups) if groups else end, pc + max_steps - done) - 1 if fuse else pc
         masked = type(lanes) is Masked
         step.start(pc, lanes)
         try:

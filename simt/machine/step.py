@@ -11,7 +11,7 @@ order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .events import first_hazard
 from .lanes import LaneSet, Masked
 from .state import PRED_TAG, UNSET, RegisterFile
 
-__all__ = ["Step", "Fault", "Jump", "Branch", "EXIT", "Park"]
+__all__ = ["Step", "Fault", "Jump", "Branch", "EXIT", "Park", "Op", "Decoder"]
 
 
 class Fault(Exception):
@@ -64,6 +64,11 @@ class _Exit:
 
 EXIT = _Exit()
 Where = np.ndarray | None          # bool mask over the step's lanes, or positions; None: all
+#: One issue of a decoded instruction: ``op(step)`` returns None (fall through), a Jump,
+#: a Branch, EXIT or a Park.
+Op = Callable[["Step"], object]
+#: ``decode(ins, program) -> op``: fields, labels, address forms and ALU variants resolved once.
+Decoder = Callable[[Any, Any], Op]
 
 
 class Step:
@@ -77,20 +82,35 @@ class Step:
         The executing lanes (piece-local, ascending); arrays have ``n`` entries.
     full
         Whether the lanes are every lane of the piece (the converged case).
+    n
+        Entries of a per-lane array of this step (``lanes.frame``).
+    piece
+        The running piece (memory, geometry, resonance, shared memory, program).
+    width
+        Lanes of the piece (every row of the register file has this many).
     regs
-        The piece's register file.
-    launch
-        The running piece (memory, geometry, resonance, shared memory).
+        The piece's register file (the executor's; kernels use the methods below).
+    rows
+        The register rows (``rows[reg]``: :class:`~simt.machine.state.Row`), for
+        decoders' fast paths: ``row.fast`` reads and ``row.write_all`` writes with no
+        check to make; anything else goes through :meth:`read_lin` and :meth:`write`.
     bytes_loaded, bytes_stored
         Memory traffic of this issue, for observers.
+
+    This is the whole interface a kernel uses: reads (:meth:`read`, :meth:`read_lin`,
+    :meth:`read_any`, :meth:`read_pred`), checks (:meth:`fault`, then :meth:`commit`),
+    writes (:meth:`write`, :meth:`write_pred`), memory accesses (:meth:`observe`) and
+    per-lane control state (:meth:`call_stack`, :meth:`phases`).
     """
 
-    __slots__ = ("pc", "lanes", "regs", "launch", "n", "full", "bytes_loaded", "bytes_stored",
-                 "listen", "_pos", "_error", "_bad")
+    __slots__ = ("pc", "lanes", "regs", "rows", "piece", "width", "n", "full", "bytes_loaded",
+                 "bytes_stored", "listen", "_pos", "_error", "_bad")
 
-    def __init__(self, regs: RegisterFile, launch) -> None:
+    def __init__(self, regs: RegisterFile, piece) -> None:
         self.regs = regs
-        self.launch = launch
+        self.rows = regs.regs
+        self.width = regs.n
+        self.piece = piece
         self.listen = None      # Listeners when observers watch memory accesses
         self.bytes_loaded = self.bytes_stored = 0
         self._pos = self._error = self._bad = None
@@ -106,7 +126,7 @@ class Step:
         self.lanes = lanes
         self.n = lanes.frame
         self.full = lanes.__class__ is LaneSet and lanes.idx is None and lanes.lo == 0 \
-            and lanes.hi == self.regs.n
+            and lanes.hi == self.width
         if self.bytes_loaded or self.bytes_stored:
             self.bytes_loaded = self.bytes_stored = 0
         return self
@@ -191,7 +211,7 @@ class Step:
         With a boolean ``where``, only those lanes are checked (SEL reads just
         the selected source); the other lanes' values are unspecified.
         """
-        row = self.regs.regs[reg]
+        row = self.rows[reg]
         self._check(row, ty, reg, where)
         return row.values(self.lanes, ty.storage)
 
@@ -200,7 +220,7 @@ class Step:
 
         Arrays returned may be the register file's own storage: read-only for kernels.
         """
-        row = self.regs.regs[reg]
+        row = self.rows[reg]
         value = row.fast(ty.code, ty.storage, self.lanes)
         if value is not None:   # kernels never modify operands; MOV copies what it writes back
             return value
@@ -231,7 +251,7 @@ class Step:
     def read_any(self, reg: int, allowed: tuple[DType, ...], compressed: bool = False
                  ) -> tuple[DType, np.ndarray]:
         """Read ``reg`` whose tag must be one of ``allowed`` (the first lane's decides)."""
-        row = self.regs.regs[reg]
+        row = self.rows[reg]
         read = self.read_lin if compressed else self.read
         if row.tags is None and row._covers(self.lanes):     # one tag for every lane
             ty = next((t for t in allowed if t.code == row.tag), allowed[0])
@@ -254,9 +274,22 @@ class Step:
         return row.values(self.lanes, np.dtype(bool))
 
     def write(self, reg: int, ty: DType, values) -> None:
+        """Write ``values`` (frame order; a NumPy scalar, array or compressed value) of
+        ``ty`` into ``reg`` for the step's lanes (after :meth:`commit`)."""
+        row = self.rows[reg]
+        if self.full and row.write_all(ty.code, ty.storage, values):
+            return
         regs = self.regs
-        regs.regs[reg].write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live,
-                             regs.waiting)
+        row.write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live, regs.waiting)
 
     def write_pred(self, pred: int, values) -> None:
         self.regs.write_pred(pred, self.lanes, values)
+
+    # ------------------------------------------------------------------ control state
+    def call_stack(self, min_depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The piece's ``(depth, stack)`` arrays, with room for ``min_depth`` levels."""
+        return self.regs.call_stack(min_depth)
+
+    def phases(self) -> np.ndarray:
+        """The piece's phase counter per lane (uint32, writable)."""
+        return self.regs.phases()

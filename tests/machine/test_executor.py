@@ -7,6 +7,7 @@ import pytest
 
 import simt
 from simt.demo import GALLERY, run_gallery
+from simt.machine.events import Observer
 
 GUARD = """
     setge.u64 p0, r255, r{n}
@@ -133,3 +134,59 @@ skip:
     assert s.opcode_counts["mov_imm"] == 4 and s.opcode_counts["setlt"] == 1
     assert s.opcode_counts.get("div", 0) == 0 and "bar.sync" in s.opcode_counts
     assert s.as_dict()["opcode_counts"] == dict(s.opcode_counts)
+
+
+class _Runs(Observer):
+    """Counts the events of a launch (one per fused run)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+
+    def after(self, ev) -> None:
+        self.events += 1
+
+
+class _Single(_Runs):
+    """Wants one event per instruction, so no straight-line run is fused."""
+
+    per_instruction = True
+
+
+def test_divergent_straight_line_runs_fused_equal_single_steps():
+    """Scattered lanes that run straight-line code while the others wait further on (the
+    runs the executor fuses) give the same memory, statistics and faults as one step per
+    instruction."""
+    body = "\n".join(["add.u32 r5, r5, r3", "mul.u32 r6, r5, r4", "xor.u32 r5, r6, r3"] * 20)
+    src = f"""
+        cvt.u32.u64 r3, r255
+        mov_imm.u32 r4, 0x9e3779b9
+        mul.u32 r5, r3, r4
+        mov_imm.u32 r7, 26
+        shr.u32 r5, r5, r7
+        mov_imm.u32 r7, 0
+        setne.u32 p0, r5, r7
+        bra.p0 @rest
+    {body}
+    rest:
+        mov_imm.u32 r7, 4
+        mul.u32 r8, r3, r7
+        cvt.u64.u32 r8, r8
+        stg.u32 [r0 + r8], r5
+        exit
+    """
+    results = []
+    runs, single = _Runs(), _Single()
+    for observers in ([runs], [single]):
+        dev = simt.Device()
+        out = dev.alloc(4 * 512)
+        prog = simt.assemble(src)
+        res = dev.launch(prog, grid=2, block=256, args=(out,), observers=observers)
+        results.append((dev.download(out, np.uint32), res.stats))
+    assert runs.events < single.events - 50     # the 60-instruction body ran as runs
+    (fused, stats_fused), (alone, stats_single) = results
+    assert np.array_equal(fused, alone)
+    assert stats_fused.steps == stats_single.steps
+    assert stats_fused.lane_instructions == stats_single.lane_instructions
+    assert stats_fused.simd_efficiency == stats_single.simd_efficiency
+    ran = np.flatnonzero(((np.arange(512, dtype=np.uint64) * 0x9e3779b9) % 2**32) >> 26 == 0)
+    assert 1 < ran.size < 32 and not np.array_equal(fused[ran], ran.astype(np.uint32))

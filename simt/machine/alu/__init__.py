@@ -14,6 +14,12 @@ file adopts such a result as its storage without copying it (the ownership rule
 of :mod:`simt.machine.state`), so returning an operand would make two registers
 share memory.  Debug mode (:mod:`simt.machine.debug`) asserts this on every call.
 
+Every function exists in two forms: the module's public functions (``alu.add``) are
+*checked* -- safe to call anywhere, each call ignoring NumPy's floating-point errors for
+its duration -- and :data:`inside` holds the in-launch forms (``alu.inside.add``), which
+assume the error state of :func:`silenced` and skip that cost.  Decoders bind the
+in-launch form once, at decode time; nothing tests an ambient flag per call.
+
 Families (one module each):
 
 =====================  =====================================================
@@ -23,7 +29,7 @@ Families (one module each):
 ``compare``            setcc cond_supported
 ``convert``            cvt cvt_supported mov_imm
 ``reduction``          reduce identity
-``arrays``             array_kernel (the executor's two-array fast paths)
+``arrays``             array_kernel, scalar_kernel (the executor's two-operand fast paths)
 =====================  =====================================================
 
 Transcendentals (EXP .. SIGMOID) are defined once, in
@@ -53,25 +59,45 @@ half-way point); ``sqrt.f32`` is exactly the correctly rounded square root.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ...isa.transcendental import NAMES as _TRANSCENDENTAL_NAMES
 from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
-from ._common import INT_MAX, INT_MIN, silenced
-from .arith import abs_, add, div, mad, maximum, minimum, mul, neg, sub
-from .arrays import array_kernel
-from .bits import and_, not_, or_, shl, shr, xor
-from .compare import cond_supported, setcc
-from .convert import cvt, cvt_supported, mov_imm
-from .fused import fma
-from .reduction import identity, reduce
+from . import arith, bits, compare, convert, fused, reduction
+from ._common import INT_MAX, INT_MIN, checked, silenced
+from .arrays import array_kernel, scalar_kernel
+from .compare import cond_supported
+from .convert import cvt_supported
 
 __all__ = [
-    "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced",
+    "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced", "inside",
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
     "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
-    "transcendental", "reduce", "identity", "array_kernel",
+    "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel",
 ]
+
+#: The in-launch forms, for decoders to bind: they assume NumPy's floating-point errors
+#: are ignored, as inside :func:`silenced` (the executor runs every launch in it).
+inside = SimpleNamespace(
+    add=arith.add, sub=arith.sub, mul=arith.mul, div=arith.div, mad=arith.mad, fma=fused.fma,
+    minimum=arith.minimum, maximum=arith.maximum, abs_=arith.abs_, neg=arith.neg,
+    and_=bits.and_, or_=bits.or_, xor=bits.xor, not_=bits.not_, shl=bits.shl, shr=bits.shr,
+    setcc=compare.setcc, cvt=convert.cvt, mov_imm=convert.mov_imm, reduce=reduction.reduce,
+    identity=reduction.identity)
+
+# The checked forms (the module's public functions): safe anywhere, each call entering
+# :func:`silenced` (about a microsecond): for tests and other callers outside a launch.
+add, sub, mul, div, mad = (checked(f) for f in (arith.add, arith.sub, arith.mul, arith.div,
+                                                 arith.mad))
+fma = checked(fused.fma)
+minimum, maximum, abs_, neg = (checked(f) for f in (arith.minimum, arith.maximum, arith.abs_,
+                                                     arith.neg))
+and_, or_, xor, not_, shl, shr = (checked(f) for f in (bits.and_, bits.or_, bits.xor, bits.not_,
+                                                        bits.shl, bits.shr))
+setcc, cvt, mov_imm = checked(compare.setcc), checked(convert.cvt), checked(convert.mov_imm)
+reduce, identity = checked(reduction.reduce), reduction.identity
 
 TRANSCENDENTALS: frozenset[str] = frozenset(n.lower() for n in _TRANSCENDENTAL_NAMES)
 

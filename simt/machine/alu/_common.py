@@ -1,4 +1,11 @@
-"""Shared helpers of the ALU: quiet NumPy, coercion to storage, integer limits."""
+"""Shared helpers of the ALU: quiet NumPy, coercion to storage, integer limits.
+
+The family modules' functions assume NumPy's floating-point errors are ignored,
+as they are inside :func:`silenced` (every launch runs in it): they use NumPy's
+scalar arithmetic and bare ufuncs, which would warn otherwise.  Callers outside
+a launch use the checked forms of :mod:`simt.machine.alu`, which enter
+:func:`silenced` per call.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import numpy as np
 from ...isa.types import INT, DType
 
 __all__ = ["INT_MIN", "INT_MAX", "apply", "has_nan", "quiet", "silenced", "storage",
-           "unsigned_of", "result", "scalars"]
+           "unsigned_of", "result", "scalars", "checked", "count_nonzero"]
 
 INT_MIN: dict[DType, int] = {t: -(1 << (t.bits - 1)) if t.is_signed_int else 0 for t in INT}
 INT_MAX: dict[DType, int] = {t: (1 << (t.bits - 1 if t.is_signed_int else t.bits)) - 1
@@ -30,9 +37,9 @@ _silenced = _Silenced()
 class quiet:
     """A context in which NumPy emits no floating-point or overflow warnings.
 
-    Inside :func:`silenced` (the executor wraps every launch in it) the error
-    state is already ``ignore``, so entering costs nothing; entering
-    ``np.errstate`` per instruction would cost about a microsecond.
+    Inside :func:`silenced` the error state is already ``ignore``, so entering
+    costs nothing; entering ``np.errstate`` per instruction would cost about a
+    microsecond.  (Only the fused multiply-add's internals still use it.)
     """
 
     __slots__ = ("_state",)
@@ -60,20 +67,29 @@ def silenced():
             _silenced.depth -= 1
 
 
-def silenced_now() -> bool:
-    """Whether NumPy's floating-point errors are being ignored (inside a launch)."""
-    return _silenced.depth > 0
-
-
 def scalars(ty: DType, a, b=None) -> bool:
-    """Whether ``a`` (and ``b``) are NumPy scalars of ``ty.storage`` inside a launch.
+    """Whether ``a`` (and ``b``) are NumPy scalars of ``ty.storage``.
 
     Functions then compute with NumPy's scalar arithmetic (Python operators), the
     same IEEE and wrapping arithmetic as its array loops at a tenth of a ufunc
     call's cost; it may set floating-point flags, which :func:`silenced` ignores.
     """
     t = ty.scalar
-    return type(a) is t and (b is None or type(b) is t) and _silenced.depth > 0
+    return type(a) is t and (b is None or type(b) is t)
+
+
+def checked(fn):
+    """``fn`` made safe to call outside a launch: each call runs inside :func:`silenced`."""
+    def call(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            _silenced.depth += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _silenced.depth -= 1
+    call.__name__, call.__qualname__, call.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    call.__module__, call.__wrapped__ = fn.__module__, fn
+    return call
 
 
 def storage(ty: DType, x) -> np.ndarray:
@@ -89,14 +105,7 @@ def storage(ty: DType, x) -> np.ndarray:
 
 
 def apply(ty: DType, ufunc, *args):
-    """``ufunc(*args)``, with float warnings (inf - inf, overflow ...) silenced for floats.
-
-    Integer ufunc loops on arrays never warn except for division, which sets its own
-    error state; skipping ``np.errstate`` for them keeps small steps cheap.
-    """
-    if ty.is_float and not _silenced.depth:
-        with quiet():
-            return ufunc(*args)
+    """``ufunc(*args)`` (inside :func:`silenced`, float warnings are ignored)."""
     return ufunc(*args)
 
 
@@ -106,7 +115,11 @@ def unsigned_of(ty: DType) -> np.dtype:
 
 
 from ..thresholds import NAN_COUNT_MAX as _SHORT  # noqa: E402  (up to this many, count NaNs)
-_isnan, _count_nonzero, _min = np.isnan, np.count_nonzero, np.minimum.reduce
+try:    # NumPy's C function itself: np.count_nonzero adds a Python-level dispatch per call
+    from numpy._core._multiarray_umath import count_nonzero
+except ImportError:                 # pragma: no cover - another NumPy layout
+    count_nonzero = np.count_nonzero
+_isnan, _count_nonzero, _min = np.isnan, count_nonzero, np.minimum.reduce
 
 
 def has_nan(x: np.ndarray) -> bool:

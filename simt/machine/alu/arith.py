@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
-from ._common import _silenced, apply, has_nan, quiet, result, scalars, storage, unsigned_of
+from ._common import apply, count_nonzero, has_nan, result, scalars, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
 
@@ -45,25 +45,24 @@ _OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: oper
 
 
 def _arith(ty: DType, ufunc, a, b):
-    if _silenced.depth:     # inside a launch: no warnings to keep quiet, operands are storage
-        ta, tb = type(a), type(b)
-        if ta is tb and ta is ty.scalar:
-            out = _OPERATORS[ufunc](a, b)
-            if not ty.is_float or out == out:   # a NaN takes the general path (operand order)
-                return out
-        elif ta is np.ndarray and tb is np.ndarray and a.dtype is ty.storage \
-                and b.dtype is ty.storage and a.ndim and b.ndim:
-            out = ufunc(a, b)
-            if not ty.is_float or not has_nan(out):
-                return out
-            return first_nan(ty, a, b, out)
-        elif ((ta is np.ndarray and tb is ty.scalar and a.dtype is ty.storage and a.ndim)
-              or (tb is np.ndarray and ta is ty.scalar and b.dtype is ty.storage and b.ndim)):
-            # an array and one uniform value: a number beside every lane means no lane has
-            # two NaN operands, so the loop's result stands
-            out = ufunc(a, b)
-            if not ty.is_float or (a == a if ta is ty.scalar else b == b):
-                return out
+    ta, tb = type(a), type(b)
+    if ta is tb and ta is ty.scalar:
+        out = _OPERATORS[ufunc](a, b)
+        if not ty.is_float or out == out:   # a NaN takes the general path (operand order)
+            return out
+    elif ta is np.ndarray and tb is np.ndarray and a.dtype is ty.storage \
+            and b.dtype is ty.storage and a.ndim and b.ndim:
+        out = ufunc(a, b)
+        if not ty.is_float or not has_nan(out):
+            return out
+        return first_nan(ty, a, b, out)
+    elif ((ta is np.ndarray and tb is ty.scalar and a.dtype is ty.storage and a.ndim)
+          or (tb is np.ndarray and ta is ty.scalar and b.dtype is ty.storage and b.ndim)):
+        # an array and one uniform value: a number beside every lane means no lane has
+        # two NaN operands, so the loop's result stands
+        out = ufunc(a, b)
+        if not ty.is_float or (a == a if ta is ty.scalar else b == b):
+            return out
     a, b = storage(ty, a), storage(ty, b)
     out = apply(ty, ufunc, a, b)
     return first_nan(ty, a, b, out) if ty.is_float else out
@@ -109,12 +108,11 @@ def div(ty: DType, a, b):
             q = abs(x) // abs(y)
             return _wrap(ty, q if (x < 0) == (y < 0) else -q)
     a, b = storage(ty, a), storage(ty, b)
-    with quiet():
-        if ty.is_float:
-            return first_nan(ty, a, b, np.true_divide(a, b))
-        if ty.is_unsigned:
-            return result(np.floor_divide(a, np.where(b == 0, 1, b).astype(b.dtype)))
-        return result(_signed_div(a, b))
+    if ty.is_float:
+        return first_nan(ty, a, b, np.true_divide(a, b))
+    if ty.is_unsigned:
+        return result(np.floor_divide(a, np.where(b == 0, 1, b).astype(b.dtype)))
+    return result(_signed_div(a, b))
 
 
 def _signed_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -204,7 +202,7 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
             out = np.where(np.isnan(a), b, out)
         if has_nan(b):
             out = np.where(np.isnan(b), a, out)
-    if np.count_nonzero(out) != out.size:
+    if count_nonzero(out) != out.size:
         equal = np.equal(a, b)
         if equal.any():
             bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64

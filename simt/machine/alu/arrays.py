@@ -7,12 +7,17 @@ be skipped: :func:`array_kernel` gives, for one function and type, a function of
 arrays with the same result bit for bit, or None where the general function must run.
 Integer add, sub, mul, and, or, xor are their ufunc (integer loops wrap and never warn);
 float add, sub, mul are their ufunc plus the check for lanes with two NaN operands
-(:func:`~simt.machine.alu.arith.first_nan`).
+(:func:`~simt.machine.alu.arith.first_nan`); integer min and max their ufunc, float min
+and max the exact ufunc form of :func:`~simt.machine.alu.minimum` for arrays of one
+shape (``_ordinary``).
 """
 
 from __future__ import annotations
 
 from typing import Callable
+
+import math
+import operator
 
 import numpy as np
 
@@ -20,7 +25,7 @@ from ...isa.types import DType
 from . import arith, bits
 from ._common import has_nan
 
-__all__ = ["array_kernel"]
+__all__ = ["array_kernel", "scalar_kernel"]
 
 _UFUNCS = {arith.add: np.add, arith.sub: np.subtract, arith.mul: np.multiply,
            bits.and_: np.bitwise_and, bits.or_: np.bitwise_or, bits.xor: np.bitwise_xor}
@@ -28,7 +33,13 @@ _FLOAT = (arith.add, arith.sub, arith.mul)
 
 
 def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
-    """``fn(ty, a, b)`` for two storage arrays inside a launch, or None."""
+    """``fn(ty, a, b)`` for two storage arrays inside a launch, or None.
+
+    ``fn`` is an in-launch or a checked form (:mod:`simt.machine.alu`).
+    """
+    fn = getattr(fn, "__wrapped__", fn)
+    if fn is arith.minimum or fn is arith.maximum:
+        return _min_max(fn, ty)
     ufunc = _UFUNCS.get(fn)
     if ufunc is None or ty.size < 4 and ty.is_float:
         return None
@@ -43,4 +54,64 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
         if has_nan(out):        # a NaN somewhere: which operand it came from
             return first_nan(ty, a, b, out)
         return out
+    return kernel
+
+
+_OPERATORS = {arith.add: operator.add, arith.sub: operator.sub, arith.mul: operator.mul,
+              bits.and_: operator.and_, bits.or_: operator.or_, bits.xor: operator.xor,
+              arith.minimum: min, arith.maximum: max}
+
+
+def scalar_kernel(fn: Callable, ty: DType) -> Callable | None:
+    """``fn(ty, a, b)`` for two NumPy scalars of ``ty.scalar`` inside a launch, or None.
+
+    Integers: NumPy's scalar operators wrap like its array loops (the overflow they
+    flag is ignored inside :func:`~simt.machine.alu.silenced`); ``min``/``max`` of two
+    integers is the smaller/larger one.  Floats (f32, f64): add, sub, mul by the
+    scalar operator, whose IEEE result is the loop's except for which NaN a NaN result
+    keeps, so a NaN result takes the general function; min and max by comparisons,
+    with the rules of :func:`~simt.machine.alu.minimum` (a NaN operand is ignored, two
+    NaNs give the first, ``min(-0, +0) = -0``, ``max(-0, +0) = +0``).
+    """
+    fn = getattr(fn, "__wrapped__", fn)
+    op = _OPERATORS.get(fn)
+    if op is None or (ty.is_float and ty.size < 4):
+        return None
+    if ty.is_int:
+        return op
+    if fn is arith.minimum or fn is arith.maximum:
+        return _float_min if fn is arith.minimum else _float_max
+    if fn not in _FLOAT:
+        return None
+
+    def kernel(a, b):
+        out = op(a, b)
+        return out if out == out else fn(ty, a, b)
+    return kernel
+
+
+def _float_min(a, b):
+    if b != b or a < b or (a == b and math.copysign(1.0, a) < 0):
+        return a
+    return b
+
+
+def _float_max(a, b):
+    if b != b or a > b or (a == b and math.copysign(1.0, a) > 0):
+        return a
+    return b
+
+
+def _min_max(fn: Callable, ty: DType) -> Callable | None:
+    """The array kernel of minimum or maximum (integers: the ufunc; f32/f64: ``_ordinary``)."""
+    ufunc = np.minimum if fn is arith.minimum else np.maximum
+    if ty.is_int:
+        return ufunc
+    if ty.size < 4:
+        return None
+    ordinary = arith._ordinary
+
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = ordinary(ufunc, a, b)
+        return fn(ty, a, b) if out is None else out
     return kernel

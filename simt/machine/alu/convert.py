@@ -18,7 +18,7 @@ import numpy as np
 
 from ...isa.table import CVT_PAIRS
 from ...isa.types import DType
-from ._common import INT_MAX, INT_MIN, quiet, result, scalars, silenced_now, storage, unsigned_of
+from ._common import INT_MAX, INT_MIN, result, scalars, storage, unsigned_of
 
 __all__ = ["cvt", "cvt_supported", "mov_imm"]
 
@@ -50,11 +50,7 @@ def cvt(src_ty: DType, dst_ty: DType, a):
         return dst_ty.scalar(min(max(math.trunc(x) if abs(x) != math.inf else
                                      (INT_MAX[dst_ty] if x > 0 else INT_MIN[dst_ty]),
                                      INT_MIN[dst_ty]), INT_MAX[dst_ty]))
-    x = storage(src_ty, a)
-    if (src_ty.is_int and dst_ty.is_int) or silenced_now():  # integer casts never warn
-        return result(convert(src_ty, dst_ty, x))
-    with quiet():
-        return result(convert(src_ty, dst_ty, x))
+    return result(convert(src_ty, dst_ty, storage(src_ty, a)))
 
 
 def _cast(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:

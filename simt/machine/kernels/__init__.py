@@ -1,45 +1,33 @@
 """Vectorized semantics of every instruction, by family, bound to the table by name.
 
-``KERNELS[spec.name](step, ins)`` executes ``ins`` for all of ``step.lanes``.
-A coverage test pins ``set(KERNELS)`` to the instruction table.
+Every instruction is written one way, as a *decoder*: ``DECODERS[spec.name](ins,
+program)`` resolves the instruction's fields, labels, address form and ALU variant
+once and returns ``op(step)``, which executes it for all of ``step.lanes`` at each
+issue (the :class:`~simt.machine.step.Step` interface: read, fault, commit,
+write).  The executor runs the :func:`decoded` program.  A coverage test pins
+``set(DECODERS)`` to the instruction table.
 
-``DECODERS`` holds, for the hottest instructions, functions that bind an
-instruction to its kernel ahead of time (``decode(ins)(step)``); the executor
-runs the :func:`decoded` program.  ``SPAN_FRAME`` names the kernels that run a :class:`~simt.machine.lanes.Masked`
-step in its span frame (computing over the whole span and blending the
-results); every other kernel gets such lanes compacted to an index array.
+``SPAN_FRAME`` names the instructions whose op runs a
+:class:`~simt.machine.lanes.Masked` step in its span frame (computing over the
+whole span and blending the results); every other op gets such lanes compacted
+to an index array.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-from ...isa.program import Instruction, Program
+from ...isa.program import Program
 from .. import debug
-from ..step import Step
+from ..step import Decoder, Op
 from . import atlas, control, data, memory, pool
 
-__all__ = ["KERNELS", "DECODERS", "SPAN_FRAME", "decoded"]
+__all__ = ["DECODERS", "SPAN_FRAME", "decoded"]
 
-KERNELS = {**data.KERNELS, **memory.KERNELS, **control.KERNELS, **atlas.KERNELS, **pool.KERNELS}
-DECODERS = {**data.DECODERS}
+DECODERS: dict[str, Decoder] = {**data.DECODERS, **memory.DECODERS, **control.DECODERS,
+                                **atlas.DECODERS, **pool.DECODERS}
 SPAN_FRAME = data.SPAN_FRAME | control.SPAN_FRAME | memory.SPAN_FRAME
-
-Op = Callable[[Step], object]
 
 
 def decoded(program: Program) -> list[Op]:
-    """Every instruction bound to its kernel once: ``ops[pc](step)`` (cached per program).
-
-    A decoder of :data:`DECODERS` resolves an instruction's fields ahead of
-    time; any other kernel is called with the instruction.
-    """
-    return program.derived(debug.DECODED, lambda p: [_bind(ins) for ins in p])
-
-
-def _bind(ins: Instruction) -> Op:
-    decode = DECODERS.get(ins.spec.name)
-    if decode is not None:
-        return decode(ins)
-    kernel = KERNELS[ins.spec.name]
-    return lambda step: kernel(step, ins)
+    """Every instruction decoded once: ``ops[pc](step)`` issues it (cached per program)."""
+    return program.derived(debug.DECODED,
+                           lambda p: [DECODERS[ins.spec.name](ins, p) for ins in p])

@@ -7,14 +7,14 @@ import numpy as np
 from ...errors import InvalidClassError, OutOfBoundsError
 from ...isa import atlas
 from ...isa.types import DType
-from ..step import Step
+from ..step import Op, Step
 
-__all__ = ["KERNELS"]
+__all__ = ["DECODERS"]
 
 
 def _classes(step: Step) -> np.ndarray:
     """The lanes' resonance class: blockIdx.x mod 96 (docs/semantics.md)."""
-    return (step.launch.block_x(step.lanes.indices()) % atlas.CLASSES).astype(np.uint8)
+    return (step.piece.block_x(step.lanes.indices()) % atlas.CLASSES).astype(np.uint8)
 
 
 def _check_class(step: Step, c: np.ndarray) -> np.ndarray:
@@ -25,69 +25,102 @@ def _check_class(step: Step, c: np.ndarray) -> np.ndarray:
     return np.where(bad, 0, c)
 
 
-def cls_get(step: Step, ins) -> None:
-    step.write(ins.dst, DType.U8, _classes(step))
+def cls_get(ins, program) -> Op:
+    dst = ins.dst
+
+    def op(step: Step) -> None:
+        step.write(dst, DType.U8, _classes(step))
+    return op
 
 
-def mirror(step: Step, ins) -> None:
-    c = _check_class(step, step.read(ins.src, DType.U8))
-    step.commit()
-    step.write(ins.dst, DType.U8, atlas.MIRROR[c])
+def mirror(ins, program) -> Op:
+    src, dst = ins.src, ins.dst
+
+    def op(step: Step) -> None:
+        c = _check_class(step, step.read(src, DType.U8))
+        step.commit()
+        step.write(dst, DType.U8, atlas.MIRROR[c])
+    return op
 
 
-def unity_test(step: Step, ins) -> None:
-    c = _classes(step)
-    step.write_pred(ins.dst, (c == 1) | (c == 4))
+def unity_test(ins, program) -> Op:
+    dst = ins.dst
+
+    def op(step: Step) -> None:
+        c = _classes(step)
+        step.write_pred(dst, (c == 1) | (c == 4))
+    return op
 
 
-def nbr_count(step: Step, ins) -> None:
-    c = _check_class(step, step.read(ins.class_, DType.U8))
-    step.commit()
-    step.write(ins.dst, DType.U32, atlas.DEGREE[c])
+def nbr_count(ins, program) -> Op:
+    src, dst = ins.class_, ins.dst
+
+    def op(step: Step) -> None:
+        c = _check_class(step, step.read(src, DType.U8))
+        step.commit()
+        step.write(dst, DType.U32, atlas.DEGREE[c])
+    return op
 
 
-def nbr_get(step: Step, ins) -> None:
-    c = _check_class(step, step.read(ins.class_, DType.U8))
-    step.commit()
-    if ins.index >= atlas.NEIGHBOURS.shape[1]:
-        step.write(ins.dst, DType.U8, np.uint8(0))
-    else:
-        step.write(ins.dst, DType.U8, atlas.NEIGHBOURS[c, ins.index])
+def nbr_get(ins, program) -> Op:
+    src, dst, index = ins.class_, ins.dst, ins.index
+    past = index >= atlas.NEIGHBOURS.shape[1]
+
+    def op(step: Step) -> None:
+        c = _check_class(step, step.read(src, DType.U8))
+        step.commit()
+        step.write(dst, DType.U8, np.uint8(0) if past else atlas.NEIGHBOURS[c, index])
+    return op
 
 
-def res_accum(step: Step, ins) -> None:
-    c = step.read(ins.class_, DType.U8)
-    v = step.read(ins.value, DType.F64)
-    c = _check_class(step, c)
-    step.commit()
-    step.launch.accumulate(c, v)
+def res_accum(ins, program) -> Op:
+    cls, value = ins.class_, ins.value
+
+    def op(step: Step) -> None:
+        c = step.read(cls, DType.U8)
+        v = step.read(value, DType.F64)
+        c = _check_class(step, c)
+        step.commit()
+        step.piece.accumulate(c, v)
+    return op
 
 
-def phase_get(step: Step, ins) -> None:
-    step.write(ins.dst, DType.U32, step.regs.phases()[step.lanes.sel])
+def phase_get(ins, program) -> Op:
+    dst = ins.dst
+
+    def op(step: Step) -> None:
+        step.write(dst, DType.U32, step.phases()[step.lanes.sel])
+    return op
 
 
-def phase_adv(step: Step, ins) -> None:
-    phase = step.regs.phases()
-    phase[step.lanes.sel] = (phase[step.lanes.sel] + np.uint32(ins.delta)) % np.uint32(
-        atlas.PHASE_MODULUS)
+def phase_adv(ins, program) -> Op:
+    delta, modulus = np.uint32(ins.delta), np.uint32(atlas.PHASE_MODULUS)
+
+    def op(step: Step) -> None:
+        phase = step.phases()
+        phase[step.lanes.sel] = (phase[step.lanes.sel] + delta) % modulus
+    return op
 
 
-def bound_map(step: Step, ins) -> None:
-    c = step.read(ins.class_, DType.U8)
-    p = step.read(ins.page, DType.U8)
-    b = step.read(ins.byte, DType.U8)
-    _check_class(step, c)
-    bad = p >= atlas.PAGES
-    if bad.any():
-        step.fault(bad, OutOfBoundsError,
-                   f"BoundMap page {int(p[int(np.argmax(bad))])} >= {atlas.PAGES}")
-    step.commit()
-    offset = (c.astype(np.uint64) * np.uint64(atlas.CLASS_BYTES)
-              + p.astype(np.uint64) * np.uint64(atlas.BYTES_PER_PAGE) + b.astype(np.uint64))
-    step.write(ins.dst, DType.U64, offset)
+def bound_map(ins, program) -> Op:
+    cls, page, byte, dst = ins.class_, ins.page, ins.byte, ins.dst
+
+    def op(step: Step) -> None:
+        c = step.read(cls, DType.U8)
+        p = step.read(page, DType.U8)
+        b = step.read(byte, DType.U8)
+        _check_class(step, c)
+        bad = p >= atlas.PAGES
+        if bad.any():
+            step.fault(bad, OutOfBoundsError,
+                       f"BoundMap page {int(p[int(np.argmax(bad))])} >= {atlas.PAGES}")
+        step.commit()
+        offset = (c.astype(np.uint64) * np.uint64(atlas.CLASS_BYTES)
+                  + p.astype(np.uint64) * np.uint64(atlas.BYTES_PER_PAGE) + b.astype(np.uint64))
+        step.write(dst, DType.U64, offset)
+    return op
 
 
-KERNELS = {"ClsGet": cls_get, "MIRROR": mirror, "UnityTest": unity_test, "NbrCount": nbr_count,
-           "NbrGet": nbr_get, "ResAccum": res_accum, "PhaseGet": phase_get,
-           "PhaseAdv": phase_adv, "BoundMap": bound_map}
+DECODERS = {"ClsGet": cls_get, "MIRROR": mirror, "UnityTest": unity_test,
+            "NbrCount": nbr_count, "NbrGet": nbr_get, "ResAccum": res_accum,
+            "PhaseGet": phase_get, "PhaseAdv": phase_adv, "BoundMap": bound_map}

@@ -1,8 +1,9 @@
 """BRA, CALL, RET, LOOP, EXIT, bar.sync and memfence.
 
-Control kernels return where the lanes go (:class:`~simt.machine.step.Jump`,
-``EXIT`` or :class:`~simt.machine.step.Park`); the scheduler applies the PC
-rule and regroups the lanes.
+Each decoder resolves its label once; the op it returns tells where the lanes
+go (:class:`~simt.machine.step.Jump`, ``EXIT`` or
+:class:`~simt.machine.step.Park`); the scheduler applies the PC rule and
+regroups the lanes.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ import numpy as np
 
 from ...errors import CallStackError
 from ...isa.types import DType
-from ..step import EXIT, Branch, Jump, Park, Step
+from ..step import EXIT, Branch, Jump, Op, Park, Step
 from ..values import Affine, Const, Cut
 
-__all__ = ["KERNELS", "MAX_CALL_DEPTH", "SPAN_FRAME"]
+__all__ = ["DECODERS", "MAX_CALL_DEPTH", "SPAN_FRAME"]
 
 MAX_CALL_DEPTH = 256
-
-
-def _label(step: Step, name: str) -> int:
-    return step.launch.program.labels[name]
 
 
 def _split(step: Step, target: int, taken) -> Jump | Branch | None:
@@ -40,68 +37,84 @@ def _split(step: Step, target: int, taken) -> Jump | Branch | None:
     return None if len(yes) == 0 else Branch(yes, target, no)
 
 
-def bra(step: Step, ins) -> Jump | Branch | None:
-    target = _label(step, ins.target)
+def bra(ins, program) -> Op:
+    target = program.labels[ins.target]
     if ins.pred is None:
-        return Jump(target)
-    taken = step.read_pred(ins.pred, compressed=True)
-    step.commit()
-    return _split(step, target, taken)
+        jump = Jump(target)
+        return lambda step: jump
+    pred = ins.pred
+
+    def op(step: Step) -> Jump | Branch | None:
+        taken = step.read_pred(pred, compressed=True)
+        step.commit()
+        return _split(step, target, taken)
+    return op
 
 
-def call(step: Step, ins) -> Jump:
-    depth, _ = step.regs.call_stack(1)
-    d = depth[step.lanes.sel]
-    step.fault(d >= MAX_CALL_DEPTH, CallStackError,
-               f"call stack overflow: depth would exceed {MAX_CALL_DEPTH}")
-    step.commit()
-    deepest = int(d.max()) + 1
-    depth, stack = step.regs.call_stack(deepest)
-    stack[d, step.lanes.indices()] = step.pc + 1
-    depth[step.lanes.sel] = d + 1
-    return Jump(_label(step, ins.target))
+def call(ins, program) -> Op:
+    jump = Jump(program.labels[ins.target])
+
+    def op(step: Step) -> Jump:
+        depth, _ = step.call_stack(1)
+        d = depth[step.lanes.sel]
+        step.fault(d >= MAX_CALL_DEPTH, CallStackError,
+                   f"call stack overflow: depth would exceed {MAX_CALL_DEPTH}")
+        step.commit()
+        deepest = int(d.max()) + 1
+        depth, stack = step.call_stack(deepest)
+        stack[d, step.lanes.indices()] = step.pc + 1
+        depth[step.lanes.sel] = d + 1
+        return jump
+    return op
 
 
-def ret(step: Step, ins) -> Jump:
-    depth, stack = step.regs.call_stack(0)
-    d = depth[step.lanes.sel]
-    step.fault(d == 0, CallStackError, "call stack underflow: RET with an empty call stack")
-    step.commit()
-    targets = stack[d - 1, step.lanes.indices()].astype(np.int64)
-    depth[step.lanes.sel] = d - 1
-    return Jump(targets)
+def ret(ins, program) -> Op:
+    def op(step: Step) -> Jump:
+        depth, stack = step.call_stack(0)
+        d = depth[step.lanes.sel]
+        step.fault(d == 0, CallStackError, "call stack underflow: RET with an empty call stack")
+        step.commit()
+        targets = stack[d - 1, step.lanes.indices()].astype(np.int64)
+        depth[step.lanes.sel] = d - 1
+        return Jump(targets)
+    return op
 
 
-def loop(step: Step, ins) -> Jump | Branch | None:
-    count = step.read_lin(ins.count, DType.U32)
-    step.commit()
-    target = _label(step, ins.body)
-    if isinstance(count, Affine) and count.stride == 0:     # a uniform count: no lane work
-        value = int(count.scalar())
-        if value == 0:
-            return None
-        step.write(ins.count, DType.U32, np.uint32(value - 1))
-        return Jump(target)
-    if not isinstance(count, np.ndarray):
-        count = count.at(step.lanes)
-    taken = count > 0
-    step.write(ins.count, DType.U32, count - taken.astype(np.uint32))
-    return _split(step, target, taken)
+def loop(ins, program) -> Op:
+    target, reg = program.labels[ins.body], ins.count
+    jump = Jump(target)
+
+    def op(step: Step) -> Jump | Branch | None:
+        count = step.read_lin(reg, DType.U32)
+        step.commit()
+        if isinstance(count, Affine) and count.stride == 0:     # a uniform count: no lane work
+            value = int(count.scalar())
+            if value == 0:
+                return None
+            step.write(reg, DType.U32, np.uint32(value - 1))
+            return jump
+        if not isinstance(count, np.ndarray):
+            count = count.at(step.lanes)
+        taken = count > 0
+        step.write(reg, DType.U32, count - taken.astype(np.uint32))
+        return _split(step, target, taken)
+    return op
 
 
-def exit_(step: Step, ins):
-    return EXIT
+def exit_(ins, program) -> Op:
+    return lambda step: EXIT
 
 
-def bar_sync(step: Step, ins) -> Park:
-    return Park(ins.id)
+def bar_sync(ins, program) -> Op:
+    park = Park(ins.id)
+    return lambda step: park
 
 
-def memfence(step: Step, ins) -> None:
-    return None     # lanes run in lockstep over one memory: nothing to order
+def memfence(ins, program) -> Op:
+    return lambda step: None    # lanes run in lockstep over one memory: nothing to order
 
 
 #: BRA and LOOP split a mask's span directly; EXIT, bar.sync and memfence touch no lanes.
 SPAN_FRAME = frozenset({"BRA", "LOOP", "EXIT", "BarSync", "MemFence"})
-KERNELS = {"BRA": bra, "CALL": call, "RET": ret, "LOOP": loop, "EXIT": exit_,
-           "BarSync": bar_sync, "MemFence": memfence}
+DECODERS = {"BRA": bra, "CALL": call, "RET": ret, "LOOP": loop, "EXIT": exit_,
+            "BarSync": bar_sync, "MemFence": memfence}

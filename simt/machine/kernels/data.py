@@ -4,9 +4,9 @@ comparisons, transcendentals and reductions.
 Each kernel reads its operands (registering tag faults), checks what the REF
 checks, commits, then writes; the value semantics live in :mod:`simt.machine.alu`.
 
-Kernels here are *decoders*: ``decode(ins)`` resolves the instruction's fields,
-types and checks once and returns ``op(step)``, which the executor calls at
-every issue (``KERNELS`` holds the equivalent ``kernel(step, ins)`` forms).
+Kernels here are *decoders*: ``decode(ins, program)`` resolves the instruction's
+fields, types, checks and ALU variant once and returns ``op(step)``, which the
+executor calls at every issue.
 
 Operands are read compressed where the register file holds them so.  When every
 operand is uniform (one value for all lanes) the instruction is evaluated once,
@@ -27,13 +27,13 @@ from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu, debug
+from ..alu import inside
 from ..state import owned
-from ..step import Step
+from ..step import Op, Step
 from ..values import Affine, Const
 
-__all__ = ["KERNELS", "DECODERS", "SPAN_FRAME"]
+__all__ = ["DECODERS", "SPAN_FRAME"]
 
-Op = Callable[[Step], None]
 
 
 def _unsupported(ins) -> str | None:
@@ -63,27 +63,38 @@ def _operand(value) -> np.ndarray | np.generic | None:
     return value if type(value) is np.ndarray else _scalar(value)
 
 
-def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None = None,
-              check: Callable | None = None, types: tuple[DType | None, ...] = ()):
-    """A decoder of ``dst = fn(ty, *operands)``, computed lane by lane.
+def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
+              compressed: Callable | None = None, check: Callable | None = None,
+              types: tuple[DType | None, ...] = ()):
+    """A decoder of ``dst = fn(ty, *operands)``, computed lane by lane: the one skeleton
+    of every lane-wise instruction.
 
-    ``fields`` names the operand fields; ``types`` fixes an operand's type
-    (shift amounts are u32; None or missing: the instruction's ``ty``).
-    ``compressed(step, ins, values)`` may return a compressed result for affine
-    operands; ``check(step, ins, values)`` registers extra faults (division by
-    zero) before the commit.
+    ``fn`` is an in-launch ALU form (:data:`simt.machine.alu.inside`).  ``fields``
+    names the operand fields; ``types`` fixes an operand's type (shift amounts are
+    u32; None or missing: the instruction's ``ty``).  ``compressed(step, ins, values)``
+    may return a compressed result for affine operands; ``check(step, ins, values)``
+    registers extra faults (division by zero) before the commit.
+
+    An issue reads every operand with no check to make when it can (``row.fast``),
+    else through the checked reads and a commit; computes on scalars when every
+    operand is uniform, on arrays otherwise (after ``compressed`` had its chance);
+    and writes the result, adopting it as the row's storage when every lane of the
+    piece runs.  Two-operand instructions with nothing extra to check are decoded to
+    the same steps written out (:func:`_two`), the hottest path of the machine.
     """
-    def decode(ins) -> Op:
+    def decode(ins, program) -> Op:
         ty = ins.ty
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
                    for k, f in enumerate(fields)]
+        if len(sources) == 2 and unsupported is None and check is None:
+            return _two(fn, ins, sources, compressed)
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
         call = debug.alu(fn)
 
         def op(step: Step) -> None:
-            rows, lanes = step.regs.regs, step.lanes
+            rows, lanes = step.rows, step.lanes
             values = [rows[reg].fast(c, d, lanes) for reg, c, d in fast]
             checked = unsupported is None and check is None
             if checked:
@@ -113,66 +124,73 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
     return decode
 
 
-def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DType | None = None):
-    """:func:`_lanewise` for two operands, with the common case spelled out.
+def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
+    """:func:`_lanewise`'s issue for two operands, written out.
 
-    ``second`` fixes the second operand's type (shift amounts are u32).
+    The ALU's two-array and two-scalar kernels (:func:`~simt.machine.alu.array_kernel`,
+    :func:`~simt.machine.alu.scalar_kernel`) are bound here, once, when they exist.
     """
-    general = _lanewise(fn, fields, compressed, check, (None, second))
+    ty = ins.ty
+    (ra, ta), (rb, tb) = sources
+    code_a, code_b, dtype_a, dtype_b = ta.code, tb.code, ta.storage, tb.storage
+    dst, code, dtype = ins.dst, ty.code, ty.storage
+    on_arrays = alu.array_kernel(fn, ty)
+    on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
+    integer_arrays = on_arrays is not None and ty.is_int and ta is tb
+    on_arrays, on_scalars, call = debug.alu(on_arrays), debug.alu(on_scalars), debug.alu(fn)
+    scalar = ty.scalar
+    ndarray = np.ndarray
 
-    def decode(ins) -> Op:
-        ty = ins.ty
-        if check is not None or _unsupported(ins) is not None:
-            return general(ins)     # extra checks, or an unsupported type
-        ra, rb = getattr(ins, fields[0]), getattr(ins, fields[1])
-        tb = second or ty
-        code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
-        dst, code, dtype = ins.dst, ty.code, ty.storage
-        on_arrays = debug.alu(alu.array_kernel(fn, ty))
-        call = debug.alu(fn)
-
-        def op(step: Step) -> None:
-            rows = step.regs.regs
-            a = rows[ra].fast(code_a, dtype_a, step.lanes)
-            b = rows[rb].fast(code_b, dtype_b, step.lanes)
-            if a is None or b is None:      # a check to make: the general read
-                a = step.read_lin(ra, ty) if a is None else a
-                b = step.read_lin(rb, tb) if b is None else b
-                if step.faulted:
-                    step.commit()
-            ka, kb = type(a), type(b)
-            if ka is np.ndarray and kb is np.ndarray and on_arrays is not None:
-                result = on_arrays(a, b)
-                if not (step.full and rows[dst].write_all(code, dtype, result)):
-                    step.write(dst, ty, result)
-                return
-            xa = a if ka is np.ndarray else a.value if ka is Const else _scalar(a)
-            xb = b if kb is np.ndarray else b.value if kb is Const else _scalar(b)
-            if xa is not None and xb is not None:
-                result = call(ty, xa, xb)
-            else:
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[ra].fast(code_a, dtype_a, lanes)
+        b = rows[rb].fast(code_b, dtype_b, lanes)
+        if a is None or b is None:      # a check to make: the general read
+            a = step.read_lin(ra, ta) if a is None else a
+            b = step.read_lin(rb, tb) if b is None else b
+            if step.faulted:
+                step.commit()
+        ka, kb = type(a), type(b)
+        if ka is ndarray and kb is ndarray and on_arrays is not None:
+            result = on_arrays(a, b)
+        else:
+            xa = (a if ka is ndarray else a.value if ka is Const
+                  else a.scalar() if ka is Affine and a.stride == 0 else None)
+            xb = (b if kb is ndarray else b.value if kb is Const
+                  else b.scalar() if kb is Affine and b.stride == 0 else None)
+            if xa is None or xb is None:
                 result = None if compressed is None else compressed(step, ins, (a, b))
                 if result is None:
                     result = call(ty, _array(step, a), _array(step, b))
-            if not (step.full and rows[dst].write_all(code, dtype, result)):
-                step.write(dst, ty, result)
-        return op
-    return decode
+            elif type(xa) is scalar:
+                if type(xb) is scalar and on_scalars is not None:
+                    result = on_scalars(xa, xb)
+                elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
+                    result = on_arrays(xa, xb)
+                else:
+                    result = call(ty, xa, xb)
+            elif ka is ndarray and type(xb) is scalar and integer_arrays:
+                result = on_arrays(xa, xb)
+            else:
+                result = call(ty, xa, xb)
+        if not (step.full and rows[dst].write_all(code, dtype, result)):
+            step.write(dst, ty, result)
+    return op
 
 
 def _affine_arith(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
+    if step.width < affine.COMPRESS_MIN_LANES:
         return None
     return affine.arith(ins.spec.name, ins.ty, *values)
 
 
 def _affine_split(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
+    if step.width < affine.COMPRESS_MIN_LANES:
         return None
     a, b = values
-    got = affine.split(ins.spec.name, ins.ty, a, b, step.regs.n)
+    got = affine.split(ins.spec.name, ins.ty, a, b, step.width)
     if got is None and ins.spec.name == "AND":      # and is commutative
-        got = affine.split("AND", ins.ty, b, a, step.regs.n)
+        got = affine.split("AND", ins.ty, b, a, step.width)
     return got
 
 
@@ -186,7 +204,7 @@ def _nonzero_divisor(step: Step, ins, values) -> None:
         step.fault(None, DivisionByZeroError, "division by zero")
 
 
-def mov(ins) -> Op:
+def mov(ins, program) -> Op:
     ty, src, dst = ins.ty, ins.src, ins.dst
 
     def op(step: Step) -> None:
@@ -199,19 +217,19 @@ def mov(ins) -> Op:
     return op
 
 
-def mov_imm(ins) -> Op:
+def mov_imm(ins, program) -> Op:
     ty, dst = ins.ty, ins.dst
-    value = alu.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
+    value = inside.mov_imm(ty, ins.value)      # the immediate never changes: convert it once
 
     def op(step: Step) -> None:
         step.write(dst, ty, value)
     return op
 
 
-def cvt(ins) -> Op:
+def cvt(ins, program) -> Op:
     src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
     supported = alu.cvt_supported(src, dst)
-    convert = debug.alu(alu.cvt)
+    convert = debug.alu(inside.cvt)
 
     def op(step: Step) -> None:
         if not supported:       # REF: rejected before any register is read
@@ -224,19 +242,19 @@ def cvt(ins) -> Op:
         if one is not None:
             result = convert(src, dst, one)
         else:
-            result = (None if step.regs.n < affine.COMPRESS_MIN_LANES
-                      else affine.convert(src, dst, value, step.regs.n))
+            result = (None if step.width < affine.COMPRESS_MIN_LANES
+                      else affine.convert(src, dst, value, step.width))
             if result is None:
                 result = convert(src, dst, _array(step, value))
         step.write(rd, dst, result)
     return op
 
 
-def setcc(ins) -> Op:
+def setcc(ins, program) -> Op:
     ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
     unsupported = _unsupported(ins)
     supported = alu.cond_supported(ty, cond)
-    compare = debug.alu(alu.setcc)
+    compare = debug.alu(inside.setcc)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -259,7 +277,7 @@ def setcc(ins) -> Op:
     return op
 
 
-def sel(ins) -> Op:
+def sel(ins, program) -> Op:
     ty, pred, rt, rf, dst = ins.ty, ins.pred, ins.src_true, ins.src_false, ins.dst
     unsupported = _unsupported(ins)
 
@@ -284,11 +302,12 @@ def sel(ins) -> Op:
 
 
 def _reduction(name: str):
-    def decode(ins) -> Op:
+    def decode(ins, program) -> Op:
         ty, dst = ins.ty, ins.dst
-        regs = range(ins.src_base, ins.src_base + ins.count)
+        base, count = (getattr(ins, f) for f in ins.spec.register_run)
+        regs = range(base, base + count)
         unsupported = _unsupported(ins)
-        fold = debug.alu(alu.reduce)
+        fold = debug.alu(inside.reduce)
 
         def op(step: Step) -> None:
             if unsupported is not None:
@@ -300,31 +319,25 @@ def _reduction(name: str):
     return decode
 
 
-def _kernel(decode) -> Callable:
-    """The ``kernel(step, ins)`` form of a decoder (for callers that do not decode)."""
-    def kernel(step: Step, ins) -> None:
-        return decode(ins)(step)
-    return kernel
-
-
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
-    "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
-    "MUL": _binary(alu.mul, _affine_arith),
-    "DIV": _binary(alu.div, _affine_split, check=_nonzero_divisor),
-    "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
-    "AND": _binary(alu.and_, _affine_split), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
-    "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
-    "SHR": _binary(alu.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
-    "ABS": _lanewise(alu.abs_, ("src",)), "NEG": _lanewise(alu.neg, ("src",)),
-    "NOT": _lanewise(alu.not_, ("src",)),
-    "MAD": _lanewise(alu.mad, ("a", "b", "c")), "FMA": _lanewise(alu.fma, ("a", "b", "c")),
+    "ADD": _lanewise(inside.add, compressed=_affine_arith),
+    "SUB": _lanewise(inside.sub, compressed=_affine_arith),
+    "MUL": _lanewise(inside.mul, compressed=_affine_arith),
+    "DIV": _lanewise(inside.div, compressed=_affine_split, check=_nonzero_divisor),
+    "MIN": _lanewise(inside.minimum), "MAX": _lanewise(inside.maximum),
+    "AND": _lanewise(inside.and_, compressed=_affine_split), "OR": _lanewise(inside.or_),
+    "XOR": _lanewise(inside.xor),
+    "SHL": _lanewise(inside.shl, ("src", "amount"), _affine_arith, types=(None, DType.U32)),
+    "SHR": _lanewise(inside.shr, ("src", "amount"), _affine_split, types=(None, DType.U32)),
+    "ABS": _lanewise(inside.abs_, ("src",)), "NEG": _lanewise(inside.neg, ("src",)),
+    "NOT": _lanewise(inside.not_, ("src",)),
+    "MAD": _lanewise(inside.mad, ("a", "b", "c")), "FMA": _lanewise(inside.fma, ("a", "b", "c")),
 }
 DECODERS |= {s.name: _lanewise(lambda ty, x, name=s.name: transcendental(name, ty, x), ("src",))
              for s in SPECS if s.category is Category.TRANSCENDENTAL}
-DECODERS |= {s.name: _reduction(s.name[len("Reduce"):].lower()) for s in SPECS
+DECODERS |= {s.name: _reduction(s.mnemonic.split(".")[-1]) for s in SPECS
              if s.category is Category.REDUCTION}
-KERNELS = {name: _kernel(decode) for name, decode in DECODERS.items()}
 #: Every kernel here is lane-wise: computing inactive lanes of a span is harmless
 #: (no instruction raises for any value) and their results are never written.
-SPAN_FRAME = frozenset(KERNELS)
+SPAN_FRAME = frozenset(DECODERS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from ...errors import InvalidHandleError, OutOfBoundsError
@@ -14,10 +16,10 @@ from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, 
                       gather, scatter, shared_grid)
 from .. import affine
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
-from ..step import Step
+from ..step import Op, Step
 
-__all__ = ["KERNELS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store", "positions",
-           "read_address", "locate"]
+__all__ = ["DECODERS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store",
+           "positions", "address_reader"]
 
 _PAGES = 48
 _U64 = np.dtype(np.uint64)
@@ -96,7 +98,7 @@ def segments_for(step: Step, handles, offsets, size: int,
     ``handles``/``offsets`` are per lane (or scalars); with ``subset`` they
     belong to those lane positions only.
     """
-    memory = step.launch.memory
+    memory = step.piece.memory
     count = step.n if subset is None else subset.size
     if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
@@ -145,7 +147,7 @@ def segments_for(step: Step, handles, offsets, size: int,
 
 def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     """Resolve shared-memory byte offsets of every lane inside its block's scratch."""
-    piece = step.launch
+    piece = step.piece
     limit = piece.shared_bytes
     if isinstance(offsets, (Affine, Tiled, Digits)):
         run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
@@ -180,7 +182,7 @@ def _shared_run(step: Step, offsets, size: int) -> Segment | None:
     come from the exact bounds of the offsets; a possible fault returns None for
     the checked per-lane path.
     """
-    lanes, piece = step.lanes.domain, step.launch
+    lanes, piece = step.lanes.domain, step.piece
     period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
     if len(lanes) == 0 or (isinstance(offsets, Tiled) and offsets.period != period):
         return None
@@ -215,7 +217,7 @@ def _shared_digits(step: Step, offsets: Digits, size: int) -> Segment | None:
     ``shared_bytes`` added per block (a tile index of period ``lanes_per_block``),
     materialized once; None (the checked path) otherwise.
     """
-    lanes, piece = step.lanes.domain, step.launch
+    lanes, piece = step.lanes.domain, step.piece
     period, limit = piece.geometry.lanes_per_block, piece.shared_bytes
     if len(lanes) == 0:
         return None
@@ -236,7 +238,7 @@ def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     positions are valid (faulting ones were replaced) and their values unused.
     """
     if step.listen is not None:
-        step.observe(Access(False, step.pc, step.lanes, step.launch, segs, dtype.itemsize, None))
+        step.observe(Access(False, step.pc, step.lanes, step.piece, segs, dtype.itemsize, None))
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
@@ -256,7 +258,7 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     size = values.dtype.itemsize
     lanes = step.lanes
     if step.listen is not None:
-        step.observe(Access(True, step.pc, lanes, step.launch, segs, size, values))
+        step.observe(Access(True, step.pc, lanes, step.piece, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
     step.bytes_stored += len(lanes) * size
     by_mem: dict[int, list[Segment]] = {}
@@ -287,54 +289,84 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
         scatter(group[0].mem, pos, np.ascontiguousarray(values[order]))
 
 
-def read_address(step: Step, addr) -> tuple:
-    """Read an address's registers: ``(handles, offsets)``, or ``(None, offsets)`` for shared."""
-    if isinstance(addr, BufferOffset):
-        return addr.handle, addr.offset
-    if isinstance(addr, PhiCoordinate):
-        return 0, addr.class_ * CLASS_BYTES + addr.page * 256 + addr.byte
-    if isinstance(addr, RegisterIndirect):
-        return step.read_lin(addr.base, DType.U64), addr.offset
-    if isinstance(addr, RegisterIndirectComputed):
-        return step.read_lin(addr.handle_reg, DType.U64), step.read_lin(addr.offset_reg, DType.U64)
-    if isinstance(addr, Shared):
-        return None, addr.offset
-    if isinstance(addr, SharedIndirect):
-        return None, step.read_any(addr.offset_reg, (DType.U32, DType.U64), compressed=True)[1]
+def address_reader(addr) -> Callable[[Step], tuple]:
+    """The reader of an address's operands, chosen once per instruction by its form.
+
+    ``reader(step)`` reads the address's registers and returns ``(handles, offsets)``,
+    or ``(None, offsets)`` for a shared address.
+    """
+    kind = type(addr)
+    if kind is BufferOffset:
+        fixed = (addr.handle, addr.offset)
+        return lambda step: fixed
+    if kind is PhiCoordinate:
+        fixed = (0, addr.class_ * CLASS_BYTES + addr.page * 256 + addr.byte)
+        return lambda step: fixed
+    if kind is RegisterIndirect:
+        base, offset = addr.base, addr.offset
+        return lambda step: (step.read_lin(base, DType.U64), offset)
+    if kind is RegisterIndirectComputed:
+        handle, offset_reg = addr.handle_reg, addr.offset_reg
+        return lambda step: (step.read_lin(handle, DType.U64),
+                             step.read_lin(offset_reg, DType.U64))
+    if kind is Shared:
+        fixed = (None, addr.offset)
+        return lambda step: fixed
+    if kind is SharedIndirect:
+        reg = addr.offset_reg
+        return lambda step: (None, step.read_any(reg, (DType.U32, DType.U64), compressed=True)[1])
     raise AssertionError(addr)  # Program.validate() admits no other address
 
 
-def locate(step: Step, addr, operands: tuple, size: int) -> list[Segment]:
-    """Check an address for ``size``-byte accesses and resolve it to segments."""
-    if isinstance(addr, PhiCoordinate) and addr.page >= _PAGES:
-        step.fault(None, OutOfBoundsError, f"invalid Φ-coordinate: page {addr.page} >= {_PAGES}")
-        return []
-    if isinstance(addr, RegisterIndirect) and addr.offset < 0:
-        step.fault(None, OutOfBoundsError, f"RegisterIndirect negative offset {addr.offset}")
-        return []
-    handles, offsets = operands
-    if handles is None:
-        return shared_segments(step, offsets, size)
-    return segments_for(step, handles, offsets, size)
+def _address_fault(addr) -> str | None:
+    """The fault every lane of an access through ``addr`` takes, whatever the registers hold."""
+    if type(addr) is PhiCoordinate and addr.page >= _PAGES:
+        return f"invalid Φ-coordinate: page {addr.page} >= {_PAGES}"
+    if type(addr) is RegisterIndirect and addr.offset < 0:
+        return f"RegisterIndirect negative offset {addr.offset}"
+    return None
 
 
-def _load_kernel(step: Step, ins) -> None:
+def _locator(addr, size: int) -> Callable[[Step, tuple], list[Segment]]:
+    """``locate(step, operands)``: check an address for ``size``-byte accesses, resolve it."""
+    fault = _address_fault(addr)
+    if fault is not None:
+        def invalid(step: Step, operands: tuple) -> list[Segment]:
+            step.fault(None, OutOfBoundsError, fault)
+            return []
+        return invalid
+    if type(addr) in (Shared, SharedIndirect):
+        return lambda step, operands: shared_segments(step, operands[1], size)
+    return lambda step, operands: segments_for(step, operands[0], operands[1], size)
+
+
+def load_decoder(ins, program) -> Op:
     ty: DType = ins.ty
-    segs = locate(step, ins.addr, read_address(step, ins.addr), ty.size)
-    step.commit()
-    step.write(ins.dst, ty, load(step, segs, ty.storage))
+    read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
+    dst, dtype = ins.dst, ty.storage
+
+    def op(step: Step) -> None:
+        segs = locate(step, read(step))
+        step.commit()
+        step.write(dst, ty, load(step, segs, dtype))
+    return op
 
 
-def _store_kernel(step: Step, ins) -> None:
+def store_decoder(ins, program) -> Op:
     ty: DType = ins.ty
-    operands = read_address(step, ins.addr)     # REF order: address, source, then bounds
-    values = step.read(ins.src, ty)
-    segs = locate(step, ins.addr, operands, ty.size)
-    step.commit()
-    store(step, segs, values)
+    read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
+    src = ins.src
+
+    def op(step: Step) -> None:
+        operands = read(step)           # REF order: address, source, then bounds
+        values = step.read(src, ty)
+        segs = locate(step, operands)
+        step.commit()
+        store(step, segs, values)
+    return op
 
 
-KERNELS = {"LDG": _load_kernel, "LDS": _load_kernel, "STG": _store_kernel,
-           "STS": _store_kernel}
+DECODERS = {"LDG": load_decoder, "LDS": load_decoder, "STG": store_decoder,
+            "STS": store_decoder}
 #: Loads and stores run a Masked step over its span (see :func:`load` and :func:`store`).
-SPAN_FRAME = frozenset(KERNELS)
+SPAN_FRAME = frozenset(DECODERS)

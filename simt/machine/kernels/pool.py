@@ -13,29 +13,33 @@ from ...errors import (DeviceMemoryError, InvalidHandleError, OutOfBoundsError,
                        UnsupportedOperationError)
 from ...isa.types import DType
 from ..memory import Segment, check_range
-from ..step import Step
+from ..step import Op, Step
 from .memory import load, positions, segments_for, store
 
-__all__ = ["KERNELS"]
+__all__ = ["DECODERS"]
 
 
-def pool_alloc(step: Step, ins) -> None:
-    memory = step.launch.memory
-    need = step.n * ins.size
-    if memory.used + need > memory.limit:
-        step.fault(None, DeviceMemoryError,
-                   f"PoolAlloc of {step.n} x {ins.size} bytes exceeds the device memory limit")
-    step.commit()
-    try:
-        first = memory.pool_alloc(step.n, ins.size)
-    except DeviceMemoryError as exc:    # the operating system refused: nothing was allocated
-        step.fault(None, DeviceMemoryError, exc.reason)
+def pool_alloc(ins, program) -> Op:
+    size, dst = ins.size, ins.dst
+
+    def op(step: Step) -> None:
+        memory = step.piece.memory
+        need = step.n * size
+        if memory.used + need > memory.limit:
+            step.fault(None, DeviceMemoryError,
+                       f"PoolAlloc of {step.n} x {size} bytes exceeds the device memory limit")
         step.commit()
-    step.write(ins.dst, DType.U64, np.arange(first, first + step.n, dtype=np.uint64))
+        try:
+            first = memory.pool_alloc(step.n, size)
+        except DeviceMemoryError as exc:    # the operating system refused: nothing allocated
+            step.fault(None, DeviceMemoryError, exc.reason)
+            step.commit()
+        step.write(dst, DType.U64, np.arange(first, first + step.n, dtype=np.uint64))
+    return op
 
 
 def _pool_handles(step: Step, handles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    block, row = step.launch.memory.pool_lookup(handles)
+    block, row = step.piece.memory.pool_lookup(handles)
     bad = block < 0
     if bad.any():
         step.fault(bad, InvalidHandleError,
@@ -43,19 +47,23 @@ def _pool_handles(step: Step, handles: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return block, row
 
 
-def pool_free(step: Step, ins) -> None:
-    handles = step.read(ins.handle, DType.U64)
-    block, row = _pool_handles(step, handles)
-    # effects apply in ascending lane order: a handle freed by a lower lane of this
-    # step is already invalid for every later lane that frees it again
-    _, first = np.unique(handles, return_index=True)
-    again = np.ones(step.n, bool)
-    again[first] = False
-    if again.any():
-        step.fault(again, InvalidHandleError, f"invalid pool handle: "
-                   f"{int(handles[int(np.argmax(again))])} (freed by a lower lane)")
-    step.commit()
-    step.launch.memory.pool_free(handles)
+def pool_free(ins, program) -> Op:
+    reg = ins.handle
+
+    def op(step: Step) -> None:
+        handles = step.read(reg, DType.U64)
+        _pool_handles(step, handles)
+        # effects apply in ascending lane order: a handle freed by a lower lane of this
+        # step is already invalid for every later lane that frees it again
+        _, first = np.unique(handles, return_index=True)
+        again = np.ones(step.n, bool)
+        again[first] = False
+        if again.any():
+            step.fault(again, InvalidHandleError, f"invalid pool handle: "
+                       f"{int(handles[int(np.argmax(again))])} (freed by a lower lane)")
+        step.commit()
+        step.piece.memory.pool_free(handles)
+    return op
 
 
 def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -> list[Segment]:
@@ -68,12 +76,12 @@ def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -
     others = np.flatnonzero(~boundary)
     if others.size == 0:
         return segs
-    block, row = step.launch.memory.pool_lookup(handles[others])
+    block, row = step.piece.memory.pool_lookup(handles[others])
     invalid = block < 0
     if invalid.any():
         step.fault(others[invalid], InvalidHandleError,
                    f"invalid pool handle: {int(handles[others[int(np.argmax(invalid))]])}")
-    pools = step.launch.memory.pools
+    pools = step.piece.memory.pools
     for k in np.unique(block[~invalid]):
         mine = block == k
         where = others[mine]
@@ -89,32 +97,43 @@ def _segments(step: Step, handles: np.ndarray, offsets: np.ndarray, size: int) -
     return segs
 
 
-def _unsupported(step: Step, ins) -> None:
-    step.fault(None, UnsupportedOperationError, f"{ins.spec.name} for type {ins.ty.text}")
+def _unsupported(ins) -> str | None:
+    """The fault message when ``ins.ty`` is outside the spec's types, else None."""
+    return None if ins.ty in ins.spec.types else f"{ins.spec.name} for type {ins.ty.text}"
 
 
-def pool_load(step: Step, ins) -> None:
+def pool_load(ins, program) -> Op:
     ty: DType = ins.ty
-    handles = step.read(ins.pool, DType.U64)
-    offsets = step.read(ins.offset, DType.U64)
-    segs = _segments(step, handles, offsets, ty.size)
-    if ty not in ins.spec.types:        # the REF rejects f16/bf16 only after the copy
-        _unsupported(step, ins)
-    step.commit()
-    step.write(ins.dst, ty, load(step, segs, ty.storage))
+    pool, offset, dst, size, dtype = ins.pool, ins.offset, ins.dst, ty.size, ty.storage
+    unsupported = _unsupported(ins)
+
+    def op(step: Step) -> None:
+        handles = step.read(pool, DType.U64)
+        offsets = step.read(offset, DType.U64)
+        segs = _segments(step, handles, offsets, size)
+        if unsupported is not None:     # the REF rejects f16/bf16 only after the copy
+            step.fault(None, UnsupportedOperationError, unsupported)
+        step.commit()
+        step.write(dst, ty, load(step, segs, dtype))
+    return op
 
 
-def pool_store(step: Step, ins) -> None:
+def pool_store(ins, program) -> Op:
     ty: DType = ins.ty
-    if ty not in ins.spec.types:
-        _unsupported(step, ins)
-    handles = step.read(ins.pool, DType.U64)
-    offsets = step.read(ins.offset, DType.U64)
-    values = step.read(ins.src, ty)
-    segs = _segments(step, handles, offsets, ty.size)
-    step.commit()
-    store(step, segs, values)
+    pool, offset, src, size = ins.pool, ins.offset, ins.src, ty.size
+    unsupported = _unsupported(ins)
+
+    def op(step: Step) -> None:
+        if unsupported is not None:
+            step.fault(None, UnsupportedOperationError, unsupported)
+        handles = step.read(pool, DType.U64)
+        offsets = step.read(offset, DType.U64)
+        values = step.read(src, ty)
+        segs = _segments(step, handles, offsets, size)
+        step.commit()
+        store(step, segs, values)
+    return op
 
 
-KERNELS = {"PoolAlloc": pool_alloc, "PoolFree": pool_free, "PoolLoad": pool_load,
-           "PoolStore": pool_store}
+DECODERS = {"PoolAlloc": pool_alloc, "PoolFree": pool_free, "PoolLoad": pool_load,
+            "PoolStore": pool_store}
