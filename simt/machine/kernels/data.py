@@ -28,7 +28,7 @@ from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu
 from ..step import Step
-from ..values import Affine, Const
+from ..values import Const
 
 __all__ = ["KERNELS", "DECODERS", "SPAN_FRAME"]
 
@@ -49,12 +49,7 @@ def _array(step: Step, value) -> np.ndarray:
 
 def _scalar(value) -> np.generic | None:
     """The single value of a uniform operand, else None."""
-    kind = type(value)
-    if kind is Const:
-        return value.value
-    if kind is Affine and value.stride == 0:
-        return value.scalar()
-    return None
+    return None if type(value) is np.ndarray else value.uniform()
 
 
 def _operand(value) -> np.ndarray | np.generic | None:
@@ -68,12 +63,14 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
 
     ``fields`` names the operand fields; ``types`` fixes an operand's type
     (shift amounts are u32; None or missing: the instruction's ``ty``).
-    ``compressed(step, ins, values)`` may return a compressed result for affine
-    operands; ``check(step, ins, values)`` registers extra faults (division by
-    zero) before the commit.
+    ``compressed`` (:func:`simt.machine.affine.bind`) gives, at decode time, the
+    rule that may return a compressed result for compressed operands;
+    ``check(step, ins, values)`` registers extra faults (division by zero)
+    before the commit.
     """
     def decode(ins) -> Op:
         ty = ins.ty
+        rule = None if compressed is None else compressed(ins)
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
                    for k, f in enumerate(fields)]
@@ -99,7 +96,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None
             operands = list(map(_operand, values))
             for x in operands:
                 if x is None:       # a compressed operand that is not uniform
-                    result = None if compressed is None else compressed(step, ins, values)
+                    result = None if rule is None else rule(values, step.lanes, step.regs.n)
                     if result is None:
                         result = fn(ty, *[_array(step, v) for v in values])
                     break
@@ -127,6 +124,7 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
         code_a, code_b, dtype_a, dtype_b = ty.code, tb.code, ty.storage, tb.storage
         dst, code, dtype = ins.dst, ty.code, ty.storage
         on_arrays = alu.array_kernel(fn, ty)
+        rule = None if compressed is None else compressed(ins)
 
         def op(step: Step) -> None:
             rows = step.regs.regs
@@ -148,29 +146,13 @@ def _binary(fn, compressed=None, check=None, fields=("src1", "src2"), second: DT
             if xa is not None and xb is not None:
                 result = fn(ty, xa, xb)
             else:
-                result = None if compressed is None else compressed(step, ins, (a, b))
+                result = None if rule is None else rule((a, b), step.lanes, step.regs.n)
                 if result is None:
                     result = fn(ty, _array(step, a), _array(step, b))
             if not (step.full and rows[dst].write_all(code, dtype, result)):
                 step.write(dst, ty, result)
         return op
     return decode
-
-
-def _affine_arith(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
-        return None
-    return affine.arith(ins.spec.name, ins.ty, *values)
-
-
-def _affine_split(step: Step, ins, values):
-    if step.regs.n < affine.COMPRESS_MIN_LANES:
-        return None
-    a, b = values
-    got = affine.split(ins.spec.name, ins.ty, a, b, step.regs.n)
-    if got is None and ins.spec.name == "AND":      # and is commutative
-        got = affine.split("AND", ins.ty, b, a, step.regs.n)
-    return got
 
 
 def _nonzero_divisor(step: Step, ins, values) -> None:
@@ -208,6 +190,7 @@ def mov_imm(ins) -> Op:
 def cvt(ins) -> Op:
     src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
     supported = alu.cvt_supported(src, dst)
+    rule = affine.bind(ins)
 
     def op(step: Step) -> None:
         if not supported:       # REF: rejected before any register is read
@@ -220,8 +203,7 @@ def cvt(ins) -> Op:
         if one is not None:
             result = alu.cvt(src, dst, one)
         else:
-            result = (None if step.regs.n < affine.COMPRESS_MIN_LANES
-                      else affine.convert(src, dst, value, step.regs.n))
+            result = None if rule is None else rule((value,), step.lanes, step.regs.n)
             if result is None:
                 result = alu.cvt(src, dst, _array(step, value))
         step.write(rd, dst, result)
@@ -232,6 +214,7 @@ def setcc(ins) -> Op:
     ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
     unsupported = _unsupported(ins)
     supported = alu.cond_supported(ty, cond)
+    rule = affine.bind(ins)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -247,7 +230,7 @@ def setcc(ins) -> Op:
         if xa is not None and xb is not None:
             result = alu.setcc(ty, cond, xa, xb)
         else:
-            result = affine.compare(ty, cond, a, b, step.lanes)
+            result = None if rule is None else rule((a, b), step.lanes, step.regs.n)
             if result is None:
                 result = alu.setcc(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
@@ -303,13 +286,13 @@ def _kernel(decode) -> Callable:
 
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
-    "ADD": _binary(alu.add, _affine_arith), "SUB": _binary(alu.sub, _affine_arith),
-    "MUL": _binary(alu.mul, _affine_arith),
-    "DIV": _binary(alu.div, _affine_split, check=_nonzero_divisor),
+    "ADD": _binary(alu.add, affine.bind), "SUB": _binary(alu.sub, affine.bind),
+    "MUL": _binary(alu.mul, affine.bind),
+    "DIV": _binary(alu.div, affine.bind, check=_nonzero_divisor),
     "MIN": _binary(alu.minimum), "MAX": _binary(alu.maximum),
-    "AND": _binary(alu.and_, _affine_split), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
-    "SHL": _binary(alu.shl, _affine_arith, fields=("src", "amount"), second=DType.U32),
-    "SHR": _binary(alu.shr, _affine_split, fields=("src", "amount"), second=DType.U32),
+    "AND": _binary(alu.and_, affine.bind), "OR": _binary(alu.or_), "XOR": _binary(alu.xor),
+    "SHL": _binary(alu.shl, affine.bind, fields=("src", "amount"), second=DType.U32),
+    "SHR": _binary(alu.shr, affine.bind, fields=("src", "amount"), second=DType.U32),
     "ABS": _lanewise(alu.abs_, ("src",)), "NEG": _lanewise(alu.neg, ("src",)),
     "NOT": _lanewise(alu.not_, ("src",)),
     "MAD": _lanewise(alu.mad, ("a", "b", "c")), "FMA": _lanewise(alu.fma, ("a", "b", "c")),
