@@ -26,6 +26,10 @@ What the generated programs contain:
   addresses), the boundary pool (Φ addresses, handle 0, class handles,
   BoundMap offsets), pools (alloc, load, store, free, pool handle 0) and
   per-block shared memory, in bounds and (in chaotic cases) out of bounds;
+* tile coordinates of the launch (threadIdx.x/y/z and blockIdx.x/y/z from
+  the global lane id by AND, SHR, DIV, MUL and SUB, and ``r253``), scaled and
+  summed into row indices, used as load addresses and in comparisons that
+  branch: the values the executor holds as nested tiles of the lane (digits);
 * barriers at uniform points of the main code, and deliberately divergent
   ones inside branches (released by exiting lanes, or deadlocking);
 * ResAccum;
@@ -328,8 +332,12 @@ class _Gen:
     """Draws one program, instruction by instruction, tracking register types."""
 
     def __init__(self, draw: Callable, *, lanes_per_block: int, race_free: bool, chaos: int,
-                 n_functions: int, max_statements: int, use_shared: bool) -> None:
+                 n_functions: int, max_statements: int, use_shared: bool,
+                 grid: tuple[int, int, int] = (1, 1, 1),
+                 block: tuple[int, int, int] | None = None) -> None:
         self.draw = draw
+        self.grid = grid
+        self.block_shape = block or (lanes_per_block, 1, 1)
         self.race_free = race_free
         self.chaos = chaos                  # per-mille chance of a deliberate error per choice
         self.n_functions = n_functions
@@ -483,6 +491,7 @@ class _Gen:
     def statement(self, scope: _Scope) -> None:
         self.pinned = set()
         kinds = ["alu"] * 8 + ["edge"] * 3 + ["memory"] * 4 + ["atlas"] * 2 + ["reduce", "pool"]
+        kinds += ["coords"] * 2
         if scope.if_depth + scope.loop_depth < 2:
             kinds += ["if"] * 3 + ["loop"] * 2
         if self.callable:
@@ -696,7 +705,17 @@ class _Gen:
     def condition(self, scope: _Scope) -> int:
         """Emit a data-dependent comparison into a predicate; return the predicate."""
         p = self.draw(st.integers(8, 15))
-        kind = self.pick(["lane", "gid", "data", "any"])
+        kind = self.pick(["lane", "gid", "data", "any", "tile"])
+        if kind == "tile" and scope.no_retype:
+            kind = "gid"
+        if kind == "tile":
+            ty, a = T.U64, self.coordinate(scope)[0]
+            if self.chance(300):    # compared as a u32
+                b = self.dst(scope, T.U32, (a,))
+                self.emit("CVT", T.U64, T.U32, b, a)
+                self.define(b, T.U32)
+                ty, a = T.U32, b
+            self.pinned.add(a)
         if kind == "lane":
             ty, a = T.U32, 5
         elif kind == "gid":
@@ -706,7 +725,7 @@ class _Gen:
         else:
             ty = self.pick([T.I8, T.U16, T.I64, T.F32, T.F64, T.U32])
             a = self.src(scope, ty)
-        if ty in (T.U32, T.U64) and self.chance(600):
+        if ty in (T.U32, T.U64) and (kind == "tile" or self.chance(600)):
             b = self.dst(scope, ty)
             self.emit("MOV_IMM", ty, b, self.draw(st.integers(0, 40)))
             self.define(b, ty)
@@ -716,6 +735,113 @@ class _Gen:
         self.emit("SETcc", ty, cond, p, a, b)
         self.preds.add(p)
         return p
+
+    # -- tile coordinates
+
+    def _const_u64(self, scope: _Scope, value: int, exclude: Sequence[int]) -> int:
+        reg = self.dst(scope, T.U64, tuple(exclude))
+        self.emit("MOV_IMM", T.U64, reg, value)
+        self.define(reg, T.U64)
+        return reg
+
+    def _div(self, scope: _Scope, src: int, d: int) -> int:
+        """A new u64 register holding ``src // d`` (SHR for powers of two, else DIV)."""
+        if d == 1:
+            return src
+        if d & (d - 1) == 0 and self.chance(700):
+            amount = self.dst(scope, T.U32, (src,))
+            self.emit("MOV_IMM", T.U32, amount, d.bit_length() - 1)
+            self.define(amount, T.U32)
+            out = self.dst(scope, T.U64, (src, amount))
+            self.emit("SHR", T.U64, out, src, amount)
+        else:
+            k = self._const_u64(scope, d, (src,))
+            out = self.dst(scope, T.U64, (src, k))
+            self.emit("DIV", T.U64, out, src, k)
+        self.define(out, T.U64)
+        return out
+
+    def _mod(self, scope: _Scope, src: int, m: int) -> int:
+        """A new u64 register holding ``src % m`` (AND for powers of two, else
+        ``src - (src // m) * m``)."""
+        if m & (m - 1) == 0 and self.chance(700):
+            k = self._const_u64(scope, m - 1, (src,))
+            out = self.dst(scope, T.U64, (src, k))
+            self.emit("AND", T.U64, out, src, k)
+        else:
+            q = self._div(scope, src, m)
+            k = self._const_u64(scope, m, (src, q))
+            prod = self.dst(scope, T.U64, (src, q, k))
+            self.emit("MUL", T.U64, prod, q, k)
+            self.define(prod, T.U64)
+            out = self.dst(scope, T.U64, (src, prod))
+            self.emit("SUB", T.U64, out, src, prod)
+        self.define(out, T.U64)
+        return out
+
+    def coordinate(self, scope: _Scope) -> tuple[int, int]:
+        """Emit one tile coordinate of the launch or a row index built from two; return
+        its (u64) register and a bound its values stay below.
+
+        ``threadIdx`` along an axis is ``(gid % lanes_per_block) // unit % dim``,
+        ``blockIdx`` likewise over the block's linear index ``gid // lanes_per_block``;
+        ``r253`` is blockIdx.x as the machine gives it.
+        """
+        (bx, by, bz), (gx, gy, gz) = self.block_shape, self.grid
+        bpl = bx * by * bz
+        # (thread or block, unit, dim) of every axis that varies (else the x axes)
+        axes = [(kind, unit, dim) for kind, unit, dim in (
+            ("thread", 1, bx), ("thread", bx, by), ("thread", bx * by, bz),
+            ("block", 1, gx), ("block", gx, gy), ("block", gx * gy, gz)) if dim > 1]
+        kind, unit, dim = self.pick(axes or [("thread", 1, bx)])
+        if kind == "block" and unit == 1 and self.chance(300):     # r253 (u32), widened
+            out = self.dst(scope, T.U64)
+            self.emit("CVT", T.U32, T.U64, out, 253)
+            self.define(out, T.U64)
+        elif kind == "thread":      # (gid % lanes_per_block) // unit % dim
+            out = self._mod(scope, self._div(scope, self._mod(scope, 255, bpl), unit), dim)
+        else:                       # (gid // lanes_per_block) // unit % dim
+            out = self._mod(scope, self._div(scope, self._div(scope, 255, bpl), unit), dim)
+        self.pinned.add(out)
+        bound = dim
+        if self.chance(400):                        # a row index: coordinate * k + another
+            other, below = self.coordinate(scope)
+            scale = self.pick([1, 2, bx, by, 16])
+            bound = (dim - 1) * scale + below
+            k = self._const_u64(scope, scale, (out, other))
+            scaled = self.dst(scope, T.U64, (out, other, k))
+            self.emit("MUL", T.U64, scaled, out, k)
+            self.define(scaled, T.U64)
+            row = self.dst(scope, T.U64, (scaled, other))
+            self.emit("ADD", T.U64, row, scaled, other)
+            self.define(row, T.U64)
+            out = row
+        self.pinned.add(out)
+        return out, bound
+
+    def s_coords(self, scope: _Scope) -> None:
+        """A tile coordinate, kept, used as a load address, or compared."""
+        if scope.no_retype:     # needs fresh u64 registers
+            return self.s_alu(scope)
+        value, bound = self.coordinate(scope)
+        use = self.pick(["keep", "address", "address", "compare"])
+        if use == "address":    # data[index * 8], index < lanes: in bounds for every lane
+            lanes = self.lanes_per_block * self.grid[0] * self.grid[1] * self.grid[2]
+            index = value if bound <= lanes else self._mod(scope, value, lanes)
+            amount = self.dst(scope, T.U32, (index,))
+            self.emit("MOV_IMM", T.U32, amount, 3)
+            self.define(amount, T.U32)
+            where = self.pick(scope.temps)
+            self.emit("SHL", T.U64, where, index, amount)
+            ty = self.pick([T.U64, T.U32, T.I16, T.F32, T.F64])
+            d = self.dst(scope, ty, (index,))
+            self.emit("LDG", ty, d, RegisterIndirectComputed(0, where))
+            self.define(d, ty)
+        elif use == "compare":
+            c = self._const_u64(scope, self.draw(st.integers(0, 20)), (value,))
+            p = self.draw(st.integers(0, 7))
+            self.emit("SETcc", T.U64, self.pick(list(Condition)[:6]), p, value, c)
+            self.preds.add(p)
 
     def _branch(self, scope: _Scope, body: Callable[[], None]) -> tuple[dict, set]:
         """Generate ``body`` from the current state; return its end state and restore."""
@@ -1057,7 +1183,7 @@ def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool 
     scalar_arg = draw(st.none() | st.sampled_from(list(DType)))
     gen = _Gen(draw, lanes_per_block=lanes_per_block, race_free=race_free, chaos=chaos,
                n_functions=draw(st.integers(0, 2)), max_statements=max_statements,
-               use_shared=use_shared)
+               use_shared=use_shared, grid=grid, block=block)
     program = gen.program(scalar_arg)
     args = [ArgSpec(buffer=DATA), ArgSpec(buffer=OUT), ArgSpec(ty=T.U64, bits=0)]
     if scalar_arg is not None:
