@@ -4,29 +4,34 @@ The differential suite only covers a value form if the generated programs make
 register rows take that form.  A fixed, derandomized sample of generated cases
 (no example database, generation only: the same programs on every run) is run
 on the executor while counting the form of every value written to a register
-row; each form of :mod:`simt.machine.values` must appear, and the programs
-must agree with the reference interpreter.
+or predicate row, and the comparisons made on digits values; each form of
+:mod:`simt.machine.values` must appear.  Tile programs (2-D and 3-D launches
+computing tile coordinates) then run on both engines, which must agree.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import pytest
 from hypothesis import Phase, given, settings
 
-from simt.machine import state
+from simt.machine import affine, state
+from simt.machine.values import Digits
 from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import cases
 
-SAMPLE = 60
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough"
+SAMPLE = 40
 
 
 @pytest.fixture
 def forms(monkeypatch) -> Counter:
-    """Counts, by class name, the values written to register and predicate rows."""
+    """Counts, by class name, the values written to register and predicate rows, and
+    (``"Digits to Cut"``, ...) what comparisons of digits values answered."""
     seen: Counter = Counter()
-    write, write_all = state.Row.write, state.Row.write_all
+    write, write_all, compare = state.Row.write, state.Row.write_all, affine.compare
 
     def counting_write(self, lanes, tag, dtype, values, *args, **kwargs):
         seen[type(values).__name__] += 1
@@ -36,29 +41,32 @@ def forms(monkeypatch) -> Counter:
         seen[type(values).__name__] += 1
         return write_all(self, tag, dtype, values)
 
+    def counting_compare(ty, cond, a, b, lanes):
+        got = compare(ty, cond, a, b, lanes)
+        if Digits in (type(a), type(b)):
+            seen[f"Digits to {type(got).__name__}"] += 1
+        return got
+
     monkeypatch.setattr(state.Row, "write", counting_write)
     monkeypatch.setattr(state.Row, "write_all", counting_write_all)
+    monkeypatch.setattr(affine, "compare", counting_compare)
     return seen
 
 
 def test_generated_programs_hold_every_value_form(forms) -> None:
-    checked = []
-
     @settings(max_examples=SAMPLE, derandomize=True, database=None, phases=[Phase.generate],
               deadline=None)
-    @given(cases(max_lanes=256, max_statements=20, chaotic=False))
+    @given(cases(max_lanes=256, max_statements=20, chaotic=False, tiles=True))
     def sample(case) -> None:
-        checked.append(case.block[1] * case.block[2] > 1 or case.grid[1] * case.grid[2] > 1)
+        assert case.lanes >= 64 and case.block[0] > 1 and case.block[1] > 1
         run(Vectorized(), case)
 
     sample()
-    assert sum(checked) >= 5        # launches in 2 or 3 dimensions
-    for name in ("Affine", "Tiled", "Digits", "Cut"):
+    for name in ("Affine", "Tiled", "Digits", "Const", "Cut", "Digits to Cut", "Digits to Const"):
         assert forms[name] > 0, (name, dict(forms))
 
 
-@settings(max_examples=15, derandomize=True, database=None, phases=[Phase.generate],
-          deadline=None)
-@given(cases(max_lanes=256, max_statements=20, chaotic=False))
-def test_sampled_tile_programs_agree_with_the_reference(case) -> None:
+@settings(max_examples=400 if THOROUGH else 40)
+@given(cases(max_lanes=256, max_statements=20, tiles=True))
+def test_tile_programs_agree_with_the_reference(case) -> None:
     assert_agree(case)

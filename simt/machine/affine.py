@@ -1,9 +1,13 @@
 """Instruction semantics on compressed values, where the result stays compressed.
 
-Each function returns a compressed result or ``None`` when it cannot (the
-kernel then computes on arrays as usual).  Nothing here recognizes programs:
-these are properties of values (uniform, affine in the lane index) that any
-kernel with such values enjoys (docs/performance.md).
+:data:`RULES` is the one table of which instructions may keep a compressed
+result: a kernel binds its rule once, at decode (:func:`bind`), and the rule
+returns a compressed result or ``None`` when it cannot (the kernel then
+computes on arrays as usual).  Rules work on the forms' ``parts()`` (the
+protocol of :mod:`simt.machine.values`), so any integer form composes with any
+other.  Nothing here recognizes programs: these are properties of values
+(uniform, affine in the lane index, digits of it) that any kernel with such
+values enjoys (docs/performance.md).
 
 Why the results are exact:
 
@@ -15,10 +19,13 @@ Why the results are exact:
 * CVT between integer types: narrowing and same-width reinterpretation wrap
   again (``wrap_n(wrap_m(x)) = wrap_n(x)`` for n <= m); widening keeps the value
   only if no lane of the piece wrapped, which :meth:`Affine.exact_on` checks.
-* comparisons of an exact affine value with a uniform one are monotone in the
-  lane index, so the predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...)
-  or a window of one key (``==``, ``!=``).  Likewise for tiled values that vary
-  only with the lane's index in its tile, or only with the tile.
+* comparisons of an integer form with a uniform one, when no lane wraps: if
+  the form's bounds lie on one side every lane agrees (a :class:`Const`); if
+  the form varies with one digit ``(lane // u) % r`` only (an affine value, a
+  tiled one that varies only with the lane's index in its tile or only with
+  the tile, threadIdx.y of a 2-D block) it is monotone in that digit, so the
+  predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...) or a window of
+  one digit value (``==``, ``!=``) of ``lane % (u r)``.
 * :class:`Digits` (``base + sum(c_k * digit_k(lane))`` over a mixed-radix lane):
   a digit ``(lane // u) % r`` splits at any ``e`` with ``u | e`` and
   ``e | u r`` into ``(lane // u) % (e/u) + (e/u) * ((lane // e) % (u r / e))``,
@@ -68,6 +75,8 @@ def _parts(x) -> Parts | None:
 
 def _uniform_int(x) -> int | None:
     """The unwrapped value of a uniform integer form, else None."""
+    if type(x) is Affine:       # the uniform integer form, spelled out
+        return x.base if x.stride == 0 else None
     p = _parts(x)
     return p[0] if p is not None and not any(p[1]) else None
 

@@ -83,7 +83,7 @@ from ..isa.types import DType
 from ..reference import DEFAULT_PIECE_LANES
 from ..reference import scalar
 
-__all__ = ["Case", "ArgSpec", "Outcome", "cases", "launch_shapes", "run_reference",
+__all__ = ["Case", "ArgSpec", "Outcome", "cases", "launch_shapes", "tile_shapes", "run_reference",
            "describe_difference", "DATA", "OUT", "UNIFORM", "OUT_STRIDE", "OWNED_BOUNDARY",
            "CLASS_HANDLE_BASE"]
 
@@ -303,6 +303,19 @@ def launch_shapes(draw, max_lanes: int = 256) -> tuple[tuple[int, int, int], tup
     return _factor(draw, total // per_block), _factor(draw, per_block)
 
 
+@st.composite
+def tile_shapes(draw, max_lanes: int = 256
+                ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """``(grid, block)`` of 2-D and 3-D blocks with at least 64 lanes when ``max_lanes``
+    allows (pieces that small keep tile coordinates compressed)."""
+    block = (draw(st.sampled_from([2, 3, 4, 8, 16])), draw(st.sampled_from([2, 3, 4, 8])),
+             draw(st.sampled_from([1, 1, 2])))
+    per_block = block[0] * block[1] * block[2]
+    most = max(1, max_lanes // per_block)
+    blocks = draw(st.integers(min(most, -(-64 // per_block)), most))
+    return _factor(draw, blocks), block
+
+
 # --------------------------------------------------------------------------- the generator
 
 _FLOAT_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-3, 3.14159, 100.0, 1e30, -1e30,
@@ -334,8 +347,9 @@ class _Gen:
     def __init__(self, draw: Callable, *, lanes_per_block: int, race_free: bool, chaos: int,
                  n_functions: int, max_statements: int, use_shared: bool,
                  grid: tuple[int, int, int] = (1, 1, 1),
-                 block: tuple[int, int, int] | None = None) -> None:
+                 block: tuple[int, int, int] | None = None, coords: int = 2) -> None:
         self.draw = draw
+        self.coords = coords                # weight of tile-coordinate statements
         self.grid = grid
         self.block_shape = block or (lanes_per_block, 1, 1)
         self.race_free = race_free
@@ -352,6 +366,7 @@ class _Gen:
         self.pools: set[int] = set()        # pool registers holding a handle
         self.pinned: set[int] = set()       # operands chosen for the statement being built
         self.n_labels = 0
+        self.n_temp = 0                     # the address temporary used last (tile coordinates)
 
     # ------------------------------------------------------------------ small helpers
 
@@ -491,7 +506,7 @@ class _Gen:
     def statement(self, scope: _Scope) -> None:
         self.pinned = set()
         kinds = ["alu"] * 8 + ["edge"] * 3 + ["memory"] * 4 + ["atlas"] * 2 + ["reduce", "pool"]
-        kinds += ["coords"] * 2
+        kinds += ["coords"] * self.coords
         if scope.if_depth + scope.loop_depth < 2:
             kinds += ["if"] * 3 + ["loop"] * 2
         if self.callable:
@@ -708,8 +723,9 @@ class _Gen:
         kind = self.pick(["lane", "gid", "data", "any", "tile"])
         if kind == "tile" and scope.no_retype:
             kind = "gid"
+        top = 40
         if kind == "tile":
-            ty, a = T.U64, self.coordinate(scope)[0]
+            ty, (a, top) = T.U64, self.coordinate(scope)
             if self.chance(300):    # compared as a u32
                 b = self.dst(scope, T.U32, (a,))
                 self.emit("CVT", T.U64, T.U32, b, a)
@@ -726,8 +742,8 @@ class _Gen:
             ty = self.pick([T.I8, T.U16, T.I64, T.F32, T.F64, T.U32])
             a = self.src(scope, ty)
         if ty in (T.U32, T.U64) and (kind == "tile" or self.chance(600)):
-            b = self.dst(scope, ty)
-            self.emit("MOV_IMM", ty, b, self.draw(st.integers(0, 40)))
+            b = self.dst(scope, ty, tuple(self.pinned))
+            self.emit("MOV_IMM", ty, b, self.draw(st.integers(0, top)))
             self.define(b, ty)
         else:
             b = self.src(scope, ty)
@@ -738,45 +754,46 @@ class _Gen:
 
     # -- tile coordinates
 
-    def _const_u64(self, scope: _Scope, value: int, exclude: Sequence[int]) -> int:
-        reg = self.dst(scope, T.U64, tuple(exclude))
+    def _temp(self, scope: _Scope) -> int:
+        """The next address temporary, in turn: a value computed in one is still there
+        after the next few (a tile coordinate's steps need at most four at once)."""
+        self.n_temp = (self.n_temp + 1) % len(scope.temps)
+        return scope.temps[self.n_temp]
+
+    def _const_u64(self, scope: _Scope, value: int) -> int:
+        reg = self._temp(scope)
         self.emit("MOV_IMM", T.U64, reg, value)
-        self.define(reg, T.U64)
         return reg
 
     def _div(self, scope: _Scope, src: int, d: int) -> int:
-        """A new u64 register holding ``src // d`` (SHR for powers of two, else DIV)."""
+        """A temporary holding the u64 ``src // d`` (SHR for powers of two, else DIV)."""
         if d == 1:
             return src
         if d & (d - 1) == 0 and self.chance(700):
-            amount = self.dst(scope, T.U32, (src,))
+            amount = self._temp(scope)
             self.emit("MOV_IMM", T.U32, amount, d.bit_length() - 1)
-            self.define(amount, T.U32)
-            out = self.dst(scope, T.U64, (src, amount))
+            out = self._temp(scope)
             self.emit("SHR", T.U64, out, src, amount)
         else:
-            k = self._const_u64(scope, d, (src,))
-            out = self.dst(scope, T.U64, (src, k))
+            k = self._const_u64(scope, d)
+            out = self._temp(scope)
             self.emit("DIV", T.U64, out, src, k)
-        self.define(out, T.U64)
         return out
 
     def _mod(self, scope: _Scope, src: int, m: int) -> int:
-        """A new u64 register holding ``src % m`` (AND for powers of two, else
+        """A temporary holding the u64 ``src % m`` (AND for powers of two, else
         ``src - (src // m) * m``)."""
         if m & (m - 1) == 0 and self.chance(700):
-            k = self._const_u64(scope, m - 1, (src,))
-            out = self.dst(scope, T.U64, (src, k))
+            k = self._const_u64(scope, m - 1)
+            out = self._temp(scope)
             self.emit("AND", T.U64, out, src, k)
         else:
             q = self._div(scope, src, m)
-            k = self._const_u64(scope, m, (src, q))
-            prod = self.dst(scope, T.U64, (src, q, k))
+            k = self._const_u64(scope, m)
+            prod = self._temp(scope)
             self.emit("MUL", T.U64, prod, q, k)
-            self.define(prod, T.U64)
-            out = self.dst(scope, T.U64, (src, prod))
+            out = self._temp(scope)
             self.emit("SUB", T.U64, out, src, prod)
-        self.define(out, T.U64)
         return out
 
     def coordinate(self, scope: _Scope) -> tuple[int, int]:
@@ -795,50 +812,46 @@ class _Gen:
             ("block", 1, gx), ("block", gx, gy), ("block", gx * gy, gz)) if dim > 1]
         kind, unit, dim = self.pick(axes or [("thread", 1, bx)])
         if kind == "block" and unit == 1 and self.chance(300):     # r253 (u32), widened
-            out = self.dst(scope, T.U64)
+            out = self._temp(scope)
             self.emit("CVT", T.U32, T.U64, out, 253)
-            self.define(out, T.U64)
         elif kind == "thread":      # (gid % lanes_per_block) // unit % dim
             out = self._mod(scope, self._div(scope, self._mod(scope, 255, bpl), unit), dim)
         else:                       # (gid // lanes_per_block) // unit % dim
             out = self._mod(scope, self._div(scope, self._div(scope, 255, bpl), unit), dim)
-        self.pinned.add(out)
+        value = self.dst(scope, T.U64, tuple(self.pinned))
+        self.emit("MOV", T.U64, value, out)
+        self.define(value, T.U64)
+        self.pinned.add(value)
         bound = dim
         if self.chance(400):                        # a row index: coordinate * k + another
             other, below = self.coordinate(scope)
             scale = self.pick([1, 2, bx, by, 16])
             bound = (dim - 1) * scale + below
-            k = self._const_u64(scope, scale, (out, other))
-            scaled = self.dst(scope, T.U64, (out, other, k))
-            self.emit("MUL", T.U64, scaled, out, k)
-            self.define(scaled, T.U64)
-            row = self.dst(scope, T.U64, (scaled, other))
-            self.emit("ADD", T.U64, row, scaled, other)
-            self.define(row, T.U64)
-            out = row
-        self.pinned.add(out)
-        return out, bound
+            k = self._const_u64(scope, scale)
+            scaled = self._temp(scope)
+            self.emit("MUL", T.U64, scaled, value, k)
+            self.emit("ADD", T.U64, value, scaled, other)
+        return value, bound
 
     def s_coords(self, scope: _Scope) -> None:
         """A tile coordinate, kept, used as a load address, or compared."""
         if scope.no_retype:     # needs fresh u64 registers
             return self.s_alu(scope)
         value, bound = self.coordinate(scope)
-        use = self.pick(["keep", "address", "address", "compare"])
+        use = self.pick(["keep", "address", "compare", "compare"])
         if use == "address":    # data[index * 8], index < lanes: in bounds for every lane
             lanes = self.lanes_per_block * self.grid[0] * self.grid[1] * self.grid[2]
             index = value if bound <= lanes else self._mod(scope, value, lanes)
-            amount = self.dst(scope, T.U32, (index,))
+            amount = self._temp(scope)
             self.emit("MOV_IMM", T.U32, amount, 3)
-            self.define(amount, T.U32)
-            where = self.pick(scope.temps)
+            where = self._temp(scope)
             self.emit("SHL", T.U64, where, index, amount)
             ty = self.pick([T.U64, T.U32, T.I16, T.F32, T.F64])
-            d = self.dst(scope, ty, (index,))
+            d = self.dst(scope, ty, (value,))
             self.emit("LDG", ty, d, RegisterIndirectComputed(0, where))
             self.define(d, ty)
         elif use == "compare":
-            c = self._const_u64(scope, self.draw(st.integers(0, 20)), (value,))
+            c = self._const_u64(scope, self.draw(st.integers(0, bound)))   # mostly inside
             p = self.draw(st.integers(0, 7))
             self.emit("SETcc", T.U64, self.pick(list(Condition)[:6]), p, value, c)
             self.preds.add(p)
@@ -1159,7 +1172,7 @@ class _Gen:
 
 @st.composite
 def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool = False,
-          chaotic: bool | None = None) -> Case:
+          chaotic: bool | None = None, tiles: bool = False) -> Case:
     """A random valid, terminating program with a launch (see the module docstring).
 
     Parameters
@@ -1172,8 +1185,11 @@ def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool 
         Only lane-owned global stores (for the piece-size property).
     chaotic
         Force deliberate mistakes on (True) or off (False); default: half of the cases.
+    tiles
+        Launch 2-D and 3-D blocks of at least 64 lanes (:func:`tile_shapes`) and compute
+        tile coordinates more often.
     """
-    grid, block = draw(launch_shapes(max_lanes))
+    grid, block = draw(tile_shapes(max_lanes) if tiles else launch_shapes(max_lanes))
     lanes_per_block = block[0] * block[1] * block[2]
     lanes = lanes_per_block * grid[0] * grid[1] * grid[2]
     if chaotic is None:
@@ -1183,7 +1199,7 @@ def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool 
     scalar_arg = draw(st.none() | st.sampled_from(list(DType)))
     gen = _Gen(draw, lanes_per_block=lanes_per_block, race_free=race_free, chaos=chaos,
                n_functions=draw(st.integers(0, 2)), max_statements=max_statements,
-               use_shared=use_shared, grid=grid, block=block)
+               use_shared=use_shared, grid=grid, block=block, coords=8 if tiles else 2)
     program = gen.program(scalar_arg)
     args = [ArgSpec(buffer=DATA), ArgSpec(buffer=OUT), ArgSpec(ty=T.U64, bits=0)]
     if scalar_arg is not None:

@@ -3,8 +3,9 @@
 * ``Cut.split(lanes)``, when it answers, must split the lanes exactly as
   ``Cut.at(lanes)`` says;
 * ``affine.compare`` may decline (None) but a Cut (or, when every lane agrees, a
-  Const) it returns must equal, on every lane, the comparison of the *wrapped, typed* values -- for affine values and
-  for tiled ones, every integer type, every condition the type accepts;
+  Const) it returns must equal, on every lane, the comparison of the *wrapped,
+  typed* values -- for affine values and for tiled ones, every integer type,
+  every condition the type accepts;
 * ``values.grid`` (the strided layout memory accesses use) must list exactly
   the values ``value.at(lanes)`` materializes, in lane order.
 """
