@@ -89,6 +89,10 @@ def _linear(sign: int) -> Callable:
         pa, pb = _parts(a), _parts(b)
         if pa is None or pb is None:
             return None
+        if not any(pb[1]):          # a uniform term: only the base moves
+            return digits(pa[0] + sign * pb[0], pa[1], pa[2], a.dtype)
+        if not any(pa[1]):
+            return digits(pa[0] + sign * pb[0], tuple(sign * y for y in pb[1]), pb[2], a.dtype)
         if pa[2] != pb[2]:
             cuts = _cuts(pa) | _cuts(pb)
             pa, pb = _refine(pa, cuts), _refine(pb, cuts)

@@ -143,7 +143,9 @@ class Affine:
         return self._scalar
 
     def uniform(self) -> np.generic | None:
-        return self.scalar() if self.stride == 0 else None
+        if self.stride != 0:
+            return None
+        return self._scalar if self._scalar is not None else self.scalar()
 
     def parts(self) -> Parts:
         return self.base, (self.stride,), (None,)
@@ -166,10 +168,10 @@ class Affine:
         a, b = self.raw(lo), self.raw(hi - 1)
         return tmin <= min(a, b) and max(a, b) <= tmax
 
-    def lattice(self, lanes: LaneSet) -> tuple[int, int, int, int, int] | None:
-        """The unchecked :func:`grid` of this value over ``lanes`` (not empty)."""
+    def lattice(self, lanes: LaneSet, n: int) -> tuple[int, int, int, int, int] | None:
+        """The unchecked :func:`grid` of this value over ``lanes`` (``n > 0`` of them)."""
         if lanes.is_range:
-            return self.raw(lanes.lo), 1, len(lanes), 0, self.stride
+            return self.raw(lanes.lo), 1, n, 0, self.stride
         if type(lanes) is Tiles:
             return (self.raw(lanes.lo), lanes.b1 - lanes.b0, lanes.t1 - lanes.t0,
                     self.stride * lanes.period, self.stride)
@@ -242,19 +244,18 @@ class Tiled:
     def retyped(self, dtype: np.dtype) -> "Tiled":
         return Tiled(self.base, self.inner, self.outer, self.period, dtype)
 
-    def lattice(self, lanes: LaneSet) -> tuple[int, int, int, int, int] | None:
-        """The unchecked :func:`grid` of this value over ``lanes`` (not empty)."""
+    def lattice(self, lanes: LaneSet, n: int) -> tuple[int, int, int, int, int] | None:
+        """The unchecked :func:`grid` of this value over ``lanes`` (``n > 0`` of them)."""
         q = self.period
         if type(lanes) is Tiles and lanes.period == q:
             return (self.base + self.inner * lanes.t0 + self.outer * lanes.b0,
                     lanes.b1 - lanes.b0, lanes.t1 - lanes.t0, self.outer, self.inner)
         if lanes.is_range and lanes.lo // q == (lanes.hi - 1) // q:      # inside one tile
             b = lanes.lo // q
-            return (self.base + self.inner * (lanes.lo - b * q) + self.outer * b, 1, len(lanes),
-                    0, self.inner)
-        if lanes.is_range and lanes.lo % q == 0 and lanes.hi % q == 0:  # whole tiles
-            return (self.base + self.outer * (lanes.lo // q), len(lanes) // q, q, self.outer,
+            return (self.base + self.inner * (lanes.lo - b * q) + self.outer * b, 1, n, 0,
                     self.inner)
+        if lanes.is_range and lanes.lo % q == 0 and lanes.hi % q == 0:  # whole tiles
+            return self.base + self.outer * (lanes.lo // q), n // q, q, self.outer, self.inner
         return None
 
     def bounds(self, lo: int, hi: int) -> tuple[int, int]:
@@ -350,7 +351,7 @@ class Digits:
     def retyped(self, dtype: np.dtype) -> "Digits":
         return Digits(self.base, self.coefs, self.radices, dtype)
 
-    def lattice(self, lanes: LaneSet) -> None:
+    def lattice(self, lanes: LaneSet, n: int) -> None:
         return None
 
     def units(self) -> list[int]:
@@ -564,9 +565,10 @@ def grid(value: "Affine | Tiled", lanes: LaneSet) -> tuple[int, int, int, int, i
     blocks, for tiled values) one row per block.  The values are unwrapped: the
     grid is returned only when none of them wraps, so it is exact.
     """
-    if len(lanes) == 0:
+    n = len(lanes)
+    if n == 0:
         return None
-    g = value.lattice(lanes)
+    g = value.lattice(lanes, n)
     if g is None:
         return None
     low, high = grid_bounds(g)

@@ -54,7 +54,7 @@ def _scalar(value) -> np.generic | None:
 
 def _operand(value) -> np.ndarray | np.generic | None:
     """An array operand, or the scalar of a uniform one; None for other compressed values."""
-    return value if type(value) is np.ndarray else _scalar(value)
+    return value if type(value) is np.ndarray else value.uniform()
 
 
 def _lanewise(fn: Callable, fields: tuple[str, ...], compressed: Callable | None = None,
