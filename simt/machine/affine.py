@@ -1,9 +1,13 @@
 """Instruction semantics on compressed values, where the result stays compressed.
 
-Each function returns a compressed result or ``None`` when it cannot (the
-kernel then computes on arrays as usual).  Nothing here recognizes programs:
-these are properties of values (uniform, affine in the lane index) that any
-kernel with such values enjoys (docs/performance.md).
+:data:`RULES` is the one table of which instructions may keep a compressed
+result: a kernel binds its rule once, at decode (:func:`bind`), and the rule
+returns a compressed result or ``None`` when it cannot (the kernel then
+computes on arrays as usual).  Rules work on the forms' ``parts()`` (the
+protocol of :mod:`simt.machine.values`), so any integer form composes with any
+other.  Nothing here recognizes programs: these are properties of values
+(uniform, affine in the lane index, digits of it) that any kernel with such
+values enjoys (docs/performance.md).
 
 Why the results are exact:
 
@@ -15,10 +19,13 @@ Why the results are exact:
 * CVT between integer types: narrowing and same-width reinterpretation wrap
   again (``wrap_n(wrap_m(x)) = wrap_n(x)`` for n <= m); widening keeps the value
   only if no lane of the piece wrapped, which :meth:`Affine.exact_on` checks.
-* comparisons of an exact affine value with a uniform one are monotone in the
-  lane index, so the predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...)
-  or a window of one key (``==``, ``!=``).  Likewise for tiled values that vary
-  only with the lane's index in its tile, or only with the tile.
+* comparisons of an integer form with a uniform one, when no lane wraps: if
+  the form's bounds lie on one side every lane agrees (a :class:`Const`); if
+  the form varies with one digit ``(lane // u) % r`` only (an affine value, a
+  tiled one that varies only with the lane's index in its tile or only with
+  the tile, threadIdx.y of a 2-D block) it is monotone in that digit, so the
+  predicate is a :class:`Cut`: a half-line (``<``, ``>=`` ...) or a window of
+  one digit value (``==``, ``!=``) of ``lane % (u r)``.
 * :class:`Digits` (``base + sum(c_k * digit_k(lane))`` over a mixed-radix lane):
   a digit ``(lane // u) % r`` splits at any ``e`` with ``u | e`` and
   ``e | u r`` into ``(lane // u) % (e/u) + (e/u) * ((lane // e) % (u r / e))``,
@@ -38,75 +45,96 @@ Why the results are exact:
 from __future__ import annotations
 
 from math import gcd
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from ..isa.table import Condition
 from ..isa.types import DType
 from .lanes import LaneSet
-from .values import Affine, Cut, Digits, Tiled, digits, int_range, tiled
+from .values import Affine, Const, Cut, Digits, Parts, Tiled, digits, int_range, tiled
 
-__all__ = ["arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
+__all__ = ["RULES", "bind", "arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
 
 #: Pieces with fewer lanes compute affine values as arrays instead: on a few dozen
 #: lanes one NumPy call costs less than the Python arithmetic on a compressed value and
 #: its later materialization (measured on 32 lanes: about 1.5 us per instruction saved).
 from .thresholds import COMPRESS_MIN_LANES  # noqa: E402
 
-
-def _parts(x, ty: DType, period: int | None) -> tuple[int, int, int] | None:
-    """(base, inner, outer) of an affine or tiled integer value over ``period``-lane tiles."""
-    if not (ty.is_int and isinstance(x, (Affine, Tiled))):
-        return None
-    if isinstance(x, Tiled):
-        return (x.base, x.inner, x.outer) if x.period == period else None
-    return x.base, x.stride, x.stride * (period or 1)
+#: A rule bound to one instruction: ``rule(values, lanes, n)`` with the operand values
+#: (arrays or compressed forms), the issue's lanes and the piece's lane count; it returns
+#: the compressed result, or None when the kernel must compute on arrays.
+Rule = Callable[[Sequence[Any], LaneSet, int], Any]
 
 
-def _period(a, b) -> int | None:
-    periods = {x.period for x in (a, b) if isinstance(x, Tiled)}
-    return periods.pop() if len(periods) == 1 else (None if periods else 1)
+def _parts(x) -> Parts | None:
+    """The digits of an integer form; None for arrays and other forms."""
+    parts = getattr(x, "parts", None)
+    return None if parts is None else parts()
 
 
-def arith(name: str, ty: DType, a, b) -> Affine | Tiled | None:
-    """ADD, SUB, MUL, SHL of affine or tiled integer values (MUL, SHL: one side uniform)."""
-    ka, kb = type(a), type(b)
-    if ka is Affine and kb is Affine and ty.is_int:     # the usual case, spelled out
-        if name == "ADD":
-            return Affine(a.base + b.base, a.stride + b.stride, a.dtype)
-        if name == "SUB":
-            return Affine(a.base - b.base, a.stride - b.stride, a.dtype)
-        if name == "MUL" and (a.stride == 0 or b.stride == 0):
+def _uniform_int(x) -> int | None:
+    """The unwrapped value of a uniform integer form, else None."""
+    if type(x) is Affine:       # the uniform integer form, spelled out
+        return x.base if x.stride == 0 else None
+    p = _parts(x)
+    return p[0] if p is not None and not any(p[1]) else None
+
+
+def _linear(sign: int) -> Callable:
+    """ADD (``sign`` 1) or SUB (-1) of two integer forms, over their common digits."""
+    def rule(ty: DType, a, b):
+        if type(a) is Affine and type(b) is Affine:     # the usual case, spelled out
+            return Affine(a.base + sign * b.base, a.stride + sign * b.stride, a.dtype)
+        pa, pb = _parts(a), _parts(b)
+        if pa is None or pb is None:
+            return None
+        if not any(pb[1]):          # a uniform term: only the base moves
+            return digits(pa[0] + sign * pb[0], pa[1], pa[2], a.dtype)
+        if not any(pa[1]):
+            return digits(pa[0] + sign * pb[0], tuple(sign * y for y in pb[1]), pb[2], a.dtype)
+        if pa[2] != pb[2]:
+            cuts = _cuts(pa) | _cuts(pb)
+            pa, pb = _refine(pa, cuts), _refine(pb, cuts)
+            if pa is None or pb is None:
+                return None
+        return digits(pa[0] + sign * pb[0], tuple(x + sign * y for x, y in zip(pa[1], pb[1])),
+                      pa[2], a.dtype)
+    return rule
+
+
+def _mul(ty: DType, a, b):
+    """MUL of an integer form by a uniform one: every coefficient scales."""
+    if type(a) is Affine and type(b) is Affine:         # the usual case, spelled out
+        if a.stride == 0 or b.stride == 0:
             return Affine(a.base * b.base, a.stride * b.base + b.stride * a.base, a.dtype)
-        if name == "SHL" and b.stride == 0:
-            count = (b.base % (1 << 32)) % ty.bits
-            return Affine(a.base << count, a.stride << count, a.dtype)
         return None
-    if ka is Digits or kb is Digits:
-        return _digits_arith(name, ty, a, b)
-    if (ka is not Affine and ka is not Tiled) or (kb is not Affine and kb is not Tiled):
+    k, p = _uniform_int(b), _parts(a)
+    if k is None:
+        k, p = _uniform_int(a), _parts(b)
+    if k is None or p is None:
         return None
-    period = _period(a, b)
-    if period is None:          # two periods: their digits may still nest
-        return _digits_arith(name, ty, a, b)
-    pa = _parts(a, ty, period)
-    pb = _parts(b, ty if name != "SHL" else DType.U32, period)
-    if pa is None or pb is None:
+    return digits(p[0] * k, tuple(c * k for c in p[1]), p[2], a.dtype)
+
+
+def _shl(ty: DType, a, b):
+    """SHL of an integer form by a uniform amount (a u32, taken modulo the width)."""
+    k, p = _uniform_int(b), _parts(a)
+    if k is None or p is None:
         return None
-    dtype = a.dtype
-    if name == "ADD":
-        return tiled(*(x + y for x, y in zip(pa, pb)), period, dtype)
-    if name == "SUB":
-        return tiled(*(x - y for x, y in zip(pa, pb)), period, dtype)
-    uniform_b = pb[1] == 0 and pb[2] == 0
-    if name == "MUL":
-        if uniform_b:
-            return tiled(*(x * pb[0] for x in pa), period, dtype)
-        if pa[1] == 0 and pa[2] == 0:
-            return tiled(*(x * pa[0] for x in pb), period, dtype)
-        return None
-    if name == "SHL" and uniform_b:
-        count = (pb[0] % (1 << 32)) % ty.bits
-        return tiled(*(x << count for x in pa), period, dtype)
-    return None
+    count = (k % (1 << 32)) % ty.bits
+    if type(a) is Affine:
+        return Affine(a.base << count, a.stride << count, a.dtype)
+    return digits(p[0] << count, tuple(c << count for c in p[1]), p[2], a.dtype)
+
+
+_ARITH = {"ADD": _linear(1), "SUB": _linear(-1), "MUL": _mul, "SHL": _shl}
+
+
+def arith(name: str, ty: DType, a, b) -> Affine | Tiled | Digits | None:
+    """ADD, SUB, MUL, SHL of integer forms (MUL, SHL: one side uniform)."""
+    rule = _ARITH.get(name)
+    return None if rule is None or not ty.is_int else rule(ty, a, b)
 
 
 def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | Digits | None:
@@ -119,10 +147,10 @@ def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | Digits | None:
     global lane id becomes a block index and a lane index in its block.  Other
     values go through the digit rule of this module's docstring.
     """
-    if not (ty.is_int and type(b) is Affine and b.stride == 0
-            and type(a) in (Affine, Tiled, Digits)):
+    k, p = _uniform_int(b), _parts(a)
+    if not ty.is_int or k is None or p is None:
         return None
-    c = b.base % (1 << (32 if name == "SHR" else ty.bits))
+    c = k % (1 << (32 if name == "SHR" else ty.bits))
     if name == "SHR":
         d = 1 << (c % ty.bits)
     elif name == "AND":
@@ -133,29 +161,15 @@ def split(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | Digits | None:
         d = c if not ty.is_signed_int or c < (1 << (ty.bits - 1)) else 0
     if d <= 0:
         return None
-    if not (type(a) is Affine and a.stride == 1 and a.base >= 0 and a.exact_on(0, n)
-            and a.base % d == 0):
+    base = p[0]
+    if not (p[1] == (1,) and base >= 0 and base % d == 0 and a.exact_on(0, n)):
         return _split_digits(name, a, d, n)
+    # the lane itself: a block index and a lane in the block, spelled out
     if d >= n:      # one tile holds every lane: the lane itself, or one value
-        return Affine(0, 1, a.dtype) if name == "AND" else Affine(a.base // d, 0, a.dtype)
+        return Affine(0, 1, a.dtype) if name == "AND" else Affine(base // d, 0, a.dtype)
     if name == "AND":
         return tiled(0, 1, 0, d, a.dtype)
-    return tiled(a.base // d, 0, 1, d, a.dtype)
-
-
-Parts = tuple[int, tuple[int, ...], tuple[int | None, ...]]
-
-
-def _digit_parts(x) -> Parts | None:
-    """(base, coefs, radices) of an affine, tiled or digits integer value."""
-    kind = type(x)
-    if kind is Affine:
-        return x.base, (x.stride,), (None,)
-    if kind is Tiled:
-        return x.base, (x.inner, x.outer), (x.period, None)
-    if kind is Digits:
-        return x.base, x.coefs, x.radices
-    return None
+    return tiled(base // d, 0, 1, d, a.dtype)
 
 
 def _cuts(parts: Parts) -> set[int]:
@@ -209,50 +223,14 @@ def _trim(parts: Parts, n: int) -> Parts:
     return parts
 
 
-def _uniform_value(x) -> int | None:
-    return x.base if type(x) is Affine and x.stride == 0 else None
-
-
-def _digits_arith(name: str, ty: DType, a, b) -> Affine | Tiled | Digits | None:
-    """ADD, SUB of two values over common digits; MUL, SHL by a uniform."""
-    if not ty.is_int:
-        return None
-    pa, pb = _digit_parts(a), _digit_parts(b)
-    if pa is None or pb is None:
-        return None
-    dtype = a.dtype
-    if name == "ADD" or name == "SUB":
-        cuts = _cuts(pa) | _cuts(pb)
-        ra, rb = _refine(pa, cuts), _refine(pb, cuts)
-        if ra is None or rb is None:
-            return None
-        sign = 1 if name == "ADD" else -1
-        return digits(ra[0] + sign * rb[0], tuple(x + sign * y for x, y in zip(ra[1], rb[1])),
-                      ra[2], dtype)
-    if name == "MUL":
-        k, parts = _uniform_value(b), pa
-        if k is None:
-            k, parts = _uniform_value(a), pb
-        if k is None:
-            return None
-        return digits(parts[0] * k, tuple(c * k for c in parts[1]), parts[2], dtype)
-    if name == "SHL":
-        k = _uniform_value(b)
-        if k is None:
-            return None
-        count = (k % (1 << 32)) % ty.bits
-        return digits(pa[0] << count, tuple(c << count for c in pa[1]), pa[2], dtype)
-    return None
-
-
 def _split_digits(name: str, a, d: int, n: int) -> Affine | Tiled | Digits | None:
     """``a // d`` (SHR, DIV) or ``a mod d`` (AND) by the digit rule, else None."""
-    parts = _digit_parts(a)
+    parts = _parts(a)
     if parts is None or n < 1:
         return None
     parts = _trim(parts, n)
     if name != "AND":
-        low, high = Digits(*parts, a.dtype).bounds(n)
+        low, high = Digits(*parts, a.dtype).bounds(0, n)
         tmin, tmax = int_range(a.dtype)
         if low < tmin or high > tmax or (name == "DIV" and low < 0):
             return None
@@ -293,15 +271,11 @@ def _split_digits(name: str, a, d: int, n: int) -> Affine | Tiled | Digits | Non
 
 def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | Digits | None:
     """CVT of an affine, tiled or digits integer value between integer types."""
-    if not (isinstance(a, (Affine, Tiled, Digits)) and src.is_int and dst.is_int):
+    if not (src.is_int and dst.is_int) or _parts(a) is None:
         return None
     if not (dst.size <= src.size or a.exact_on(0, n)):
         return None
-    if isinstance(a, Digits):
-        return Digits(a.base, a.coefs, a.radices, dst.storage)
-    if isinstance(a, Tiled):
-        return Tiled(a.base, a.inner, a.outer, a.period, dst.storage)
-    return Affine(a.base, a.stride, dst.storage)
+    return a.retyped(dst.storage)
 
 
 _SWAP = {Condition.LT: Condition.GT, Condition.LE: Condition.GE, Condition.GT: Condition.LT,
@@ -309,6 +283,7 @@ _SWAP = {Condition.LT: Condition.GT, Condition.LE: Condition.GE, Condition.GT: C
          Condition.GTU: Condition.LTU, Condition.GEU: Condition.LEU}
 _BASE = {Condition.LTU: Condition.LT, Condition.LEU: Condition.LE, Condition.GTU: Condition.GT,
          Condition.GEU: Condition.GE}
+_TRUE, _FALSE = Const(np.bool_(True)), Const(np.bool_(False))
 
 
 def _at_least(base: int, stride: int, c: int) -> tuple[int, bool]:
@@ -319,41 +294,69 @@ def _at_least(base: int, stride: int, c: int) -> tuple[int, bool]:
     return (base - c) // -stride + 1, False
 
 
-def _key(a, lanes: LaneSet) -> tuple[int, int, int | None, int] | None:
-    """``(base, stride, period, scale)``: ``a(lane) = base + stride * key`` exactly over the
-    lanes, where ``key`` is ``lane`` (period None, scale 1), ``lane % period`` (scale 1) or
-    ``lane // period`` (period None, scale ``period``: a cut at a block boundary)."""
-    if isinstance(a, Affine):
-        if a.stride != 0 and a.exact_on(lanes.lo, lanes.hi):
-            return a.base, a.stride, None, 1
-    elif isinstance(a, Tiled):
-        p = a.period
-        if a.outer == 0 and a.inner != 0 and Affine(a.base, a.inner, a.dtype).exact_on(0, p):
-            return a.base, a.inner, p, 1
-        if a.inner == 0 and a.outer != 0 and a.exact_on(lanes.lo, lanes.hi):
-            return a.base, a.outer, None, p
-    return None
+def _decided(cond: Condition, low: int, high: int, c: int) -> bool | None:
+    """The comparison of every value in ``[low, high]`` with ``c`` when all agree, else None."""
+    if cond is Condition.EQ or cond is Condition.NE:
+        return None if low <= c <= high else cond is Condition.NE
+    if cond is Condition.LT or cond is Condition.GE:
+        answer = high < c if high < c or low >= c else None
+    else:
+        answer = high <= c if high <= c or low > c else None
+    return None if answer is None else answer == (cond is Condition.LT or cond is Condition.LE)
 
 
-def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | None:
-    """SETcc of a value monotone in the lane against a uniform one, as a :class:`Cut`.
+def _one_digit(p: Parts, n: int) -> tuple[int, int, int, int | None] | None:
+    """``(base, coef, unit, radix)`` when the value over lanes ``[0, n)`` varies with one
+    digit ``(lane // unit) % radix`` only (radix None: ``lane // unit``), else None."""
+    base, coefs, radices = _trim(p, n)
+    found, u = None, 1
+    for c, r in zip(coefs, radices):
+        if c:
+            if found is not None:
+                return None
+            found = base, c, u, r
+        u = u * r if r is not None else u
+    return found
 
-    Monotone values: exact affine ones, and tiled ones that vary only with the
-    lane's index in its tile (a periodic cut) or only with the tile (a cut at a
-    tile boundary).
+
+def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | Const | None:
+    """SETcc of an integer form against a uniform one, as a :class:`Cut` or a :class:`Const`.
+
+    Exact when no lane of the form wraps over the lanes' hull ``[lo, hi)``
+    (its bounds lie in the type's range), so the comparison acts on unwrapped
+    ints: if the bounds lie on one side of the uniform value every lane agrees
+    (a Const); if the form varies with one digit ``d = (lane // u) % r`` only,
+    ``base + c d`` is monotone in ``d``, so the predicate is ``d`` in a half-line
+    or (``==``, ``!=``) a window of one digit value, and ``d`` in ``[k0, k1)`` is
+    ``lane % (u r)`` in ``[k0 u, k1 u)`` (``lane`` in it for the last digit): a Cut.
+    Anything else (a form varying with several digits, as a 2-D row index) is
+    left to the arrays.
     """
     if not ty.is_int or len(lanes) == 0:
         return None
-    if isinstance(b, (Affine, Tiled)) and not (isinstance(b, Affine) and b.stride == 0):
-        a, b, cond = b, a, _SWAP.get(cond, cond)
-    if not (isinstance(b, Affine) and b.stride == 0 and b.exact_on(0, 1)):
+    c = _uniform_int(b)
+    if c is None or _uniform_int(a) is not None:
+        c = _uniform_int(a)
+        if c is None or _uniform_int(b) is not None:
+            return None         # nothing uniform, or both (the scalar path's case)
+        a, cond = b, _SWAP.get(cond, cond)
+    p = _parts(a)
+    tmin, tmax = int_range(a.dtype)
+    if p is None or not tmin <= c <= tmax:
         return None
-    key = _key(a, lanes)
+    lo, hi = lanes.lo, lanes.hi
+    low, high = a.bounds(lo, hi)
+    if low < tmin or high > tmax:
+        return None
+    cond = _BASE.get(cond, cond)
+    decided = _decided(cond, low, high, c)
+    if decided is not None:
+        return _TRUE if decided else _FALSE
+    key = _one_digit(p, hi)
     if key is None:
         return None
-    base, stride, period, scale = key
-    cond = _BASE.get(cond, cond)
-    c = b.raw(0)
+    base, stride, scale, radix = key
+    period = None if radix is None else scale * radix
     if cond is Condition.EQ or cond is Condition.NE:
         k, exact = divmod(c - base, stride)
         lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
@@ -365,3 +368,68 @@ def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | None:
     if cond is Condition.LT or cond is Condition.LE:
         above = not above
     return Cut(k * scale, None, not above, period)
+
+
+def _binary_rule(fn: Callable) -> Callable:
+    def make(ins) -> Rule | None:
+        ty = ins.ty
+        if not ty.is_int:
+            return None
+
+        def rule(values, lanes: LaneSet, n: int):
+            return None if n < COMPRESS_MIN_LANES else fn(ty, *values)
+        return rule
+    return make
+
+
+def _split_rule(ins) -> Rule | None:
+    name, ty = ins.spec.name, ins.ty
+    if not ty.is_int:
+        return None
+
+    def rule(values, lanes: LaneSet, n: int):
+        if n < COMPRESS_MIN_LANES:
+            return None
+        a, b = values
+        got = split(name, ty, a, b, n)
+        if got is None and name == "AND":       # and is commutative
+            got = split(name, ty, b, a, n)
+        return got
+    return rule
+
+
+def _convert_rule(ins) -> Rule | None:
+    src, dst = ins.src_ty, ins.dst_ty
+    if not (src.is_int and dst.is_int):
+        return None
+
+    def rule(values, lanes: LaneSet, n: int):
+        return None if n < COMPRESS_MIN_LANES else convert(src, dst, values[0], n)
+    return rule
+
+
+def _compare_rule(ins) -> Rule | None:
+    ty, cond = ins.ty, ins.cond
+    if not ty.is_int:
+        return None
+
+    def rule(values, lanes: LaneSet, n: int):
+        return compare(ty, cond, values[0], values[1], lanes)
+    return rule
+
+
+#: The instructions whose results may stay compressed, by name: each entry makes, from
+#: one decoded instruction, the :data:`Rule` its kernel calls (None: never compressed,
+#: e.g. float types).  Kernels look their rule up once, when decoding (:func:`bind`).
+RULES: dict[str, Callable[[Any], "Rule | None"]] = {
+    "ADD": _binary_rule(_ARITH["ADD"]), "SUB": _binary_rule(_ARITH["SUB"]),
+    "MUL": _binary_rule(_mul), "SHL": _binary_rule(_shl),
+    "SHR": _split_rule, "DIV": _split_rule, "AND": _split_rule,
+    "CVT": _convert_rule, "SETcc": _compare_rule,
+}
+
+
+def bind(ins) -> Rule | None:
+    """The rule keeping ``ins``'s result compressed, or None (called once, at decode)."""
+    make = RULES.get(ins.spec.name)
+    return None if make is None else make(ins)

@@ -1,27 +1,69 @@
-"""Compressed register values: one value for all lanes, or affine in the lane index.
+"""Compressed register values: forms that describe a whole row in O(1).
 
-A register row may be held as one value for all lanes, or base + stride x
-lane, as long as nothing observable changes.  These classes are
-that: a row holding an :class:`Affine` (integers, including the uniform case
-``stride == 0``), a :class:`Const` (any type) or a :class:`Cut` (a predicate
-that is true on one side of a lane index) costs O(1) to produce and to reason
-about, and is materialized with :meth:`at` only when a kernel needs arrays
-(uniform values as read-only broadcast views, so still O(1)).
+A register row may be held compressed, as long as nothing observable changes:
 
-Lane indices are piece-local.  Affine arithmetic is exact in Python ints and
-wraps to the type only when evaluated, which is correct because wrapping is a
-ring homomorphism (two's complement included): ``wrap(a) + wrap(b) ==
-wrap(a + b)`` and likewise for ``-``, ``*`` and ``<<``.
+=========  ==========================================================  ==========
+form       value at piece-local lane ``l``                             dtype
+=========  ==========================================================  ==========
+Const      one value                                                   any
+Affine     ``wrap(base + stride l)`` (``stride == 0``: uniform)        integer
+Tiled      ``wrap(base + inner (l mod P) + outer (l div P))``          integer
+Digits     ``wrap(base + sum c_k ((l div u_k) mod r_k))``              integer
+Cut        ``key(l) in [lo, hi)`` (or not), key ``(l mod P)`` or ``l``  bool
+=========  ==========================================================  ==========
+
+What a form answers (the protocol :class:`Form` states it):
+
+* ``dtype`` and ``at(lanes)``: the values of a lane set as an array of
+  ``dtype`` in the lanes' frame (read-only views where it can; never a row's
+  own storage).
+* ``uniform()``: the value as a NumPy scalar when it is one value for every
+  lane, else None.
+* ``parts()``: ``(base, coefs, radices)`` when the form is an integer sum of
+  digits of the lane (Affine, Tiled, Digits), else None.  This is what the
+  instruction rules compose: :data:`simt.machine.affine.RULES` maps an
+  instruction to the function that keeps its result compressed, and works on
+  parts, so a new integer form that gives its parts needs no rule of its own.
+* integer forms also answer ``bounds(lo, hi)`` (unwrapped min and max over
+  lanes ``[lo, hi)``, exact or wider), ``exact_on(lo, hi)`` (no lane there
+  wraps, so the unwrapped value is the value) and ``retyped(dtype)`` (the same
+  unwrapped value in another integer type).
+
+Exactness: integer forms are exact in Python ints and wrap to the type only
+when evaluated, which is correct because wrapping is a ring homomorphism (two's
+complement included): ``wrap(a) + wrap(b) == wrap(a + b)`` and likewise for
+``-``, ``*`` and ``<<``.  Each class states the rest beside it.  Lane indices
+are piece-local.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 
 from .lanes import LaneSet, Tiles
 
-__all__ = ["Affine", "Tiled", "Digits", "Const", "Cut", "Lin", "int_range", "tiled", "digits",
-           "grid"]
+__all__ = ["Form", "Parts", "Affine", "Tiled", "Digits", "Const", "Cut", "Lin", "int_range",
+           "tiled", "digits", "grid"]
+
+#: ``(base, coefs, radices)``: ``base + sum(coefs[k] * digit_k(lane))`` (see :class:`Digits`)
+Parts = tuple[int, tuple[int, ...], tuple["int | None", ...]]
+
+
+class Form(Protocol):
+    """What every compressed value answers (see the module docstring)."""
+
+    dtype: np.dtype
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        """The values of ``lanes`` as an array of ``dtype`` (in the lanes' frame)."""
+
+    def uniform(self) -> np.generic | None:
+        """The one value of every lane, or None when lanes may differ."""
+
+    def parts(self) -> Parts | None:
+        """The value as digits of the lane (integer forms), else None."""
 
 _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32),
              8: np.dtype(np.uint64)}
@@ -76,7 +118,12 @@ def _on_tiles(lanes: Tiles, base: int, inner: int, outer: int, dtype: np.dtype
 
 
 class Affine:
-    """The integer ``wrap(base + stride * lane)`` for every lane of the piece."""
+    """The integer ``wrap(base + stride * lane)`` for every lane of the piece.
+
+    Exact by the ring homomorphism alone; ``stride == 0`` is the uniform
+    integer (the only uniform integer form: :func:`tiled` and :func:`digits`
+    return it for values that do not vary).
+    """
 
     __slots__ = ("base", "stride", "dtype", "_view", "_scalar")
 
@@ -95,15 +142,40 @@ class Affine:
             self._scalar = bits.view(self.dtype)[()]
         return self._scalar
 
+    def uniform(self) -> np.generic | None:
+        if self.stride != 0:
+            return None
+        return self._scalar if self._scalar is not None else self.scalar()
+
+    def parts(self) -> Parts:
+        return self.base, (self.stride,), (None,)
+
+    def retyped(self, dtype: np.dtype) -> "Affine":
+        return Affine(self.base, self.stride, dtype)
+
     def raw(self, lane: int) -> int:
         """The unwrapped value at ``lane``."""
         return self.base + self.stride * lane
+
+    def bounds(self, lo: int, hi: int) -> tuple[int, int]:
+        """Unwrapped (min, max) over lanes ``[lo, hi)`` (exact), ``hi > lo``."""
+        a, b = self.raw(lo), self.raw(hi - 1)
+        return (a, b) if a <= b else (b, a)
 
     def exact_on(self, lo: int, hi: int) -> bool:
         """Whether no value over lanes ``[lo, hi)`` wraps (so the row is truly linear there)."""
         tmin, tmax = int_range(self.dtype)
         a, b = self.raw(lo), self.raw(hi - 1)
         return tmin <= min(a, b) and max(a, b) <= tmax
+
+    def lattice(self, lanes: LaneSet, n: int) -> tuple[int, int, int, int, int] | None:
+        """The unchecked :func:`grid` of this value over ``lanes`` (``n > 0`` of them)."""
+        if lanes.is_range:
+            return self.raw(lanes.lo), 1, n, 0, self.stride
+        if type(lanes) is Tiles:
+            return (self.raw(lanes.lo), lanes.b1 - lanes.b0, lanes.t1 - lanes.t0,
+                    self.stride * lanes.period, self.stride)
+        return None
 
     def at(self, lanes: LaneSet) -> np.ndarray:
         """The values of ``lanes`` as an array of ``dtype`` (in the lanes' frame)."""
@@ -152,6 +224,8 @@ class Tiled:
     inside a block (``r252``), the block index (``r253`` of a 1-D grid), and
     anything affine in those.  When ``outer == inner * period`` the value is
     simply affine in the lane and :func:`tiled` returns an :class:`Affine`.
+    Exact as :class:`Affine` is: the digits of :class:`Digits` with radices
+    ``(period, None)``.
     """
 
     __slots__ = ("base", "inner", "outer", "period", "dtype", "_view")
@@ -160,6 +234,29 @@ class Tiled:
         self.base, self.inner, self.outer, self.period = base, inner, outer, period
         self.dtype = dtype
         self._view: tuple | None = None     # (lane range, its materialized values)
+
+    def uniform(self) -> None:
+        return None
+
+    def parts(self) -> Parts:
+        return self.base, (self.inner, self.outer), (self.period, None)
+
+    def retyped(self, dtype: np.dtype) -> "Tiled":
+        return Tiled(self.base, self.inner, self.outer, self.period, dtype)
+
+    def lattice(self, lanes: LaneSet, n: int) -> tuple[int, int, int, int, int] | None:
+        """The unchecked :func:`grid` of this value over ``lanes`` (``n > 0`` of them)."""
+        q = self.period
+        if type(lanes) is Tiles and lanes.period == q:
+            return (self.base + self.inner * lanes.t0 + self.outer * lanes.b0,
+                    lanes.b1 - lanes.b0, lanes.t1 - lanes.t0, self.outer, self.inner)
+        if lanes.is_range and lanes.lo // q == (lanes.hi - 1) // q:      # inside one tile
+            b = lanes.lo // q
+            return (self.base + self.inner * (lanes.lo - b * q) + self.outer * b, 1, n, 0,
+                    self.inner)
+        if lanes.is_range and lanes.lo % q == 0 and lanes.hi % q == 0:  # whole tiles
+            return self.base + self.outer * (lanes.lo // q), n // q, q, self.outer, self.inner
+        return None
 
     def bounds(self, lo: int, hi: int) -> tuple[int, int]:
         """Unwrapped (min, max) over lanes ``[lo, hi)`` (exact or slightly wide)."""
@@ -245,6 +342,18 @@ class Digits:
         self.base, self.coefs, self.radices, self.dtype = base, coefs, radices, dtype
         self._view: tuple | None = None     # (lane range, its materialized values)
 
+    def uniform(self) -> None:
+        return None
+
+    def parts(self) -> Parts:
+        return self.base, self.coefs, self.radices
+
+    def retyped(self, dtype: np.dtype) -> "Digits":
+        return Digits(self.base, self.coefs, self.radices, dtype)
+
+    def lattice(self, lanes: LaneSet, n: int) -> None:
+        return None
+
     def units(self) -> list[int]:
         """``unit_k`` of each digit."""
         out, u = [], 1
@@ -253,18 +362,29 @@ class Digits:
             u = u * r if r is not None else u
         return out
 
-    def bounds(self, n: int) -> tuple[int, int]:
-        """Unwrapped (min, max) over lanes ``[0, n)`` (exact or wide), ``n >= 1``."""
+    def bounds(self, lo: int, hi: int | None = None) -> tuple[int, int]:
+        """Unwrapped (min, max) over lanes ``[lo, hi)`` (exact or wide), ``hi > lo``;
+        with one argument ``n``, over lanes ``[0, n)``.
+
+        Each digit contributes its range over the lanes: the digits from the
+        first lane's to the last lane's when both lie in one run of the digit's
+        radix (one ``unit * radix`` block), else all of ``[0, radix)``.
+        """
+        if hi is None:
+            lo, hi = 0, lo
         low = high = self.base
         for c, r, u in zip(self.coefs, self.radices, self.units()):
-            top = (n - 1) // u if r is None else min(r - 1, (n - 1) // u)
-            low, high = low + min(0, c * top), high + max(0, c * top)
+            first, last = lo // u, (hi - 1) // u
+            if r is not None:
+                first, last = (first % r, last % r) if first // r == last // r else (0, r - 1)
+            ends = (c * first, c * last)
+            low, high = low + min(ends), high + max(ends)
         return low, high
 
     def exact_on(self, lo: int, hi: int) -> bool:
-        """Whether no value over lanes ``[0, hi)`` (so ``[lo, hi)``) wraps."""
+        """Whether no value over lanes ``[lo, hi)`` wraps."""
         tmin, tmax = int_range(self.dtype)
-        low, high = self.bounds(hi)
+        low, high = self.bounds(lo, hi)
         return tmin <= low and high <= tmax
 
     def at(self, lanes: LaneSet) -> np.ndarray:
@@ -312,10 +432,14 @@ class Digits:
 def digits(base: int, coefs, radices, dtype: np.dtype) -> "Affine | Tiled | Digits":
     """The value ``base + sum(coefs[k] * digit_k(lane))`` in its simplest form.
 
-    Adjacent digits merge when ``coefs[k + 1] == coefs[k] * radices[k]`` (then
+    Digits of radix 1 (always 0) are dropped, and adjacent digits merge when
+    ``coefs[k + 1] == coefs[k] * radices[k]`` (then
     ``c * d_k + c * r_k * d_(k+1)`` is ``c`` times the merged digit, exactly); one
     digit left is an :class:`Affine` value, two a :class:`Tiled` one.
     """
+    if 1 in radices:        # a digit of radix 1 is 0 on every lane: drop it
+        kept = [(c, r) for c, r in zip(coefs, radices) if r != 1]
+        coefs, radices = [c for c, _ in kept], [r for _, r in kept]
     cs, rs = [coefs[0]], [radices[0]]
     for c, r in zip(coefs[1:], radices[1:]):
         if c == cs[-1] * rs[-1]:
@@ -331,7 +455,11 @@ def digits(base: int, coefs, radices, dtype: np.dtype) -> "Affine | Tiled | Digi
 
 
 class Const:
-    """One value (a NumPy scalar of the storage dtype) for every lane."""
+    """One value (a NumPy scalar of the storage dtype) for every lane.
+
+    Exact trivially: lane-wise semantics applied to equal inputs give equal
+    outputs.  Integers use ``Affine(value, 0)`` instead, which composes.
+    """
 
     __slots__ = ("value", "dtype", "_view")
 
@@ -339,6 +467,12 @@ class Const:
         self.value = value
         self.dtype = value.dtype
         self._view: np.ndarray | None = None
+
+    def uniform(self) -> np.generic:
+        return self.value
+
+    def parts(self) -> None:
+        return None
 
     def at(self, lanes: LaneSet) -> np.ndarray:
         n = lanes.frame
@@ -356,7 +490,10 @@ class Cut:
 
     The key is the lane itself, or with a ``period`` the lane's index in its
     block of ``period`` lanes (``lane % period``): comparing a value affine in
-    the lane (or in ``r252``) with a uniform one gives such a predicate.
+    the lane (or in ``r252``) with a uniform one gives such a predicate.  A
+    digit ``(lane // u) % r`` lies in ``[k0, k1)`` exactly when ``lane % (u r)``
+    lies in ``[k0 u, k1 u)``, so a value that varies with one digit only
+    compares to a Cut of period ``u r`` too (``simt.machine.affine``).
     """
 
     __slots__ = ("lo", "hi", "negate", "period")
@@ -365,6 +502,12 @@ class Cut:
     def __init__(self, lo: int, hi: int | None, negate: bool = False,
                  period: int | None = None) -> None:
         self.lo, self.hi, self.negate, self.period = lo, hi, negate, period
+
+    def uniform(self) -> None:
+        return None
+
+    def parts(self) -> None:
+        return None
 
     def split(self, lanes: LaneSet) -> tuple[LaneSet, LaneSet] | None:
         """(lanes where true, lanes where false), or None if not cheaply expressible."""
@@ -425,28 +568,8 @@ def grid(value: "Affine | Tiled", lanes: LaneSet) -> tuple[int, int, int, int, i
     n = len(lanes)
     if n == 0:
         return None
-    if type(value) is Affine:
-        if lanes.is_range:
-            g = (value.raw(lanes.lo), 1, n, 0, value.stride)
-        elif type(lanes) is Tiles:
-            g = (value.raw(lanes.lo), lanes.b1 - lanes.b0, lanes.t1 - lanes.t0,
-                 value.stride * lanes.period, value.stride)
-        else:
-            return None
-    elif type(value) is Tiled:
-        q = value.period
-        if type(lanes) is Tiles and lanes.period == q:
-            g = (value.base + value.inner * lanes.t0 + value.outer * lanes.b0,
-                 lanes.b1 - lanes.b0, lanes.t1 - lanes.t0, value.outer, value.inner)
-        elif lanes.is_range and lanes.lo // q == (lanes.hi - 1) // q:      # inside one tile
-            b = lanes.lo // q
-            g = (value.base + value.inner * (lanes.lo - b * q) + value.outer * b, 1, n, 0,
-                 value.inner)
-        elif lanes.is_range and lanes.lo % q == 0 and lanes.hi % q == 0:  # whole tiles
-            g = (value.base + value.outer * (lanes.lo // q), n // q, q, value.outer, value.inner)
-        else:
-            return None
-    else:
+    g = value.lattice(lanes, n)
+    if g is None:
         return None
     low, high = grid_bounds(g)
     tmin, tmax = int_range(value.dtype)

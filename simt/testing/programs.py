@@ -26,6 +26,10 @@ What the generated programs contain:
   addresses), the boundary pool (Φ addresses, handle 0, class handles,
   BoundMap offsets), pools (alloc, load, store, free, pool handle 0) and
   per-block shared memory, in bounds and (in chaotic cases) out of bounds;
+* tile coordinates of the launch (threadIdx.x/y/z and blockIdx.x/y/z from
+  the global lane id by AND, SHR, DIV, MUL and SUB, and ``r253``), scaled and
+  summed into row indices, used as load addresses and in comparisons that
+  branch: the values the executor holds as nested tiles of the lane (digits);
 * barriers at uniform points of the main code, and deliberately divergent
   ones inside branches (released by exiting lanes, or deadlocking);
 * ResAccum;
@@ -79,7 +83,7 @@ from ..isa.types import DType
 from ..reference import DEFAULT_PIECE_LANES
 from ..reference import scalar
 
-__all__ = ["Case", "ArgSpec", "Outcome", "cases", "launch_shapes", "run_reference",
+__all__ = ["Case", "ArgSpec", "Outcome", "cases", "launch_shapes", "tile_shapes", "run_reference",
            "describe_difference", "DATA", "OUT", "UNIFORM", "OUT_STRIDE", "OWNED_BOUNDARY",
            "CLASS_HANDLE_BASE"]
 
@@ -299,6 +303,19 @@ def launch_shapes(draw, max_lanes: int = 256) -> tuple[tuple[int, int, int], tup
     return _factor(draw, total // per_block), _factor(draw, per_block)
 
 
+@st.composite
+def tile_shapes(draw, max_lanes: int = 256
+                ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """``(grid, block)`` of 2-D and 3-D blocks with at least 64 lanes when ``max_lanes``
+    allows (pieces that small keep tile coordinates compressed)."""
+    block = (draw(st.sampled_from([2, 3, 4, 8, 16])), draw(st.sampled_from([2, 3, 4, 8])),
+             draw(st.sampled_from([1, 1, 2])))
+    per_block = block[0] * block[1] * block[2]
+    most = max(1, max_lanes // per_block)
+    blocks = draw(st.integers(min(most, -(-64 // per_block)), most))
+    return _factor(draw, blocks), block
+
+
 # --------------------------------------------------------------------------- the generator
 
 _FLOAT_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-3, 3.14159, 100.0, 1e30, -1e30,
@@ -328,8 +345,13 @@ class _Gen:
     """Draws one program, instruction by instruction, tracking register types."""
 
     def __init__(self, draw: Callable, *, lanes_per_block: int, race_free: bool, chaos: int,
-                 n_functions: int, max_statements: int, use_shared: bool) -> None:
+                 n_functions: int, max_statements: int, use_shared: bool,
+                 grid: tuple[int, int, int] = (1, 1, 1),
+                 block: tuple[int, int, int] | None = None, coords: int = 2) -> None:
         self.draw = draw
+        self.coords = coords                # weight of tile-coordinate statements
+        self.grid = grid
+        self.block_shape = block or (lanes_per_block, 1, 1)
         self.race_free = race_free
         self.chaos = chaos                  # per-mille chance of a deliberate error per choice
         self.n_functions = n_functions
@@ -344,6 +366,7 @@ class _Gen:
         self.pools: set[int] = set()        # pool registers holding a handle
         self.pinned: set[int] = set()       # operands chosen for the statement being built
         self.n_labels = 0
+        self.n_temp = 0                     # the address temporary used last (tile coordinates)
 
     # ------------------------------------------------------------------ small helpers
 
@@ -483,6 +506,7 @@ class _Gen:
     def statement(self, scope: _Scope) -> None:
         self.pinned = set()
         kinds = ["alu"] * 8 + ["edge"] * 3 + ["memory"] * 4 + ["atlas"] * 2 + ["reduce", "pool"]
+        kinds += ["coords"] * self.coords
         if scope.if_depth + scope.loop_depth < 2:
             kinds += ["if"] * 3 + ["loop"] * 2
         if self.callable:
@@ -696,7 +720,18 @@ class _Gen:
     def condition(self, scope: _Scope) -> int:
         """Emit a data-dependent comparison into a predicate; return the predicate."""
         p = self.draw(st.integers(8, 15))
-        kind = self.pick(["lane", "gid", "data", "any"])
+        kind = self.pick(["lane", "gid", "data", "any", "tile"])
+        if kind == "tile" and scope.no_retype:
+            kind = "gid"
+        top = 40
+        if kind == "tile":
+            ty, (a, top) = T.U64, self.coordinate(scope)
+            if self.chance(300):    # compared as a u32
+                b = self.dst(scope, T.U32, (a,))
+                self.emit("CVT", T.U64, T.U32, b, a)
+                self.define(b, T.U32)
+                ty, a = T.U32, b
+            self.pinned.add(a)
         if kind == "lane":
             ty, a = T.U32, 5
         elif kind == "gid":
@@ -706,9 +741,9 @@ class _Gen:
         else:
             ty = self.pick([T.I8, T.U16, T.I64, T.F32, T.F64, T.U32])
             a = self.src(scope, ty)
-        if ty in (T.U32, T.U64) and self.chance(600):
-            b = self.dst(scope, ty)
-            self.emit("MOV_IMM", ty, b, self.draw(st.integers(0, 40)))
+        if ty in (T.U32, T.U64) and (kind == "tile" or self.chance(600)):
+            b = self.dst(scope, ty, tuple(self.pinned))
+            self.emit("MOV_IMM", ty, b, self.draw(st.integers(0, top)))
             self.define(b, ty)
         else:
             b = self.src(scope, ty)
@@ -716,6 +751,110 @@ class _Gen:
         self.emit("SETcc", ty, cond, p, a, b)
         self.preds.add(p)
         return p
+
+    # -- tile coordinates
+
+    def _temp(self, scope: _Scope) -> int:
+        """The next address temporary, in turn: a value computed in one is still there
+        after the next few (a tile coordinate's steps need at most four at once)."""
+        self.n_temp = (self.n_temp + 1) % len(scope.temps)
+        return scope.temps[self.n_temp]
+
+    def _const_u64(self, scope: _Scope, value: int) -> int:
+        reg = self._temp(scope)
+        self.emit("MOV_IMM", T.U64, reg, value)
+        return reg
+
+    def _div(self, scope: _Scope, src: int, d: int) -> int:
+        """A temporary holding the u64 ``src // d`` (SHR for powers of two, else DIV)."""
+        if d == 1:
+            return src
+        if d & (d - 1) == 0 and self.chance(700):
+            amount = self._temp(scope)
+            self.emit("MOV_IMM", T.U32, amount, d.bit_length() - 1)
+            out = self._temp(scope)
+            self.emit("SHR", T.U64, out, src, amount)
+        else:
+            k = self._const_u64(scope, d)
+            out = self._temp(scope)
+            self.emit("DIV", T.U64, out, src, k)
+        return out
+
+    def _mod(self, scope: _Scope, src: int, m: int) -> int:
+        """A temporary holding the u64 ``src % m`` (AND for powers of two, else
+        ``src - (src // m) * m``)."""
+        if m & (m - 1) == 0 and self.chance(700):
+            k = self._const_u64(scope, m - 1)
+            out = self._temp(scope)
+            self.emit("AND", T.U64, out, src, k)
+        else:
+            q = self._div(scope, src, m)
+            k = self._const_u64(scope, m)
+            prod = self._temp(scope)
+            self.emit("MUL", T.U64, prod, q, k)
+            out = self._temp(scope)
+            self.emit("SUB", T.U64, out, src, prod)
+        return out
+
+    def coordinate(self, scope: _Scope) -> tuple[int, int]:
+        """Emit one tile coordinate of the launch or a row index built from two; return
+        its (u64) register and a bound its values stay below.
+
+        ``threadIdx`` along an axis is ``(gid % lanes_per_block) // unit % dim``,
+        ``blockIdx`` likewise over the block's linear index ``gid // lanes_per_block``;
+        ``r253`` is blockIdx.x as the machine gives it.
+        """
+        (bx, by, bz), (gx, gy, gz) = self.block_shape, self.grid
+        bpl = bx * by * bz
+        # (thread or block, unit, dim) of every axis that varies (else the x axes)
+        axes = [(kind, unit, dim) for kind, unit, dim in (
+            ("thread", 1, bx), ("thread", bx, by), ("thread", bx * by, bz),
+            ("block", 1, gx), ("block", gx, gy), ("block", gx * gy, gz)) if dim > 1]
+        kind, unit, dim = self.pick(axes or [("thread", 1, bx)])
+        if kind == "block" and unit == 1 and self.chance(300):     # r253 (u32), widened
+            out = self._temp(scope)
+            self.emit("CVT", T.U32, T.U64, out, 253)
+        elif kind == "thread":      # (gid % lanes_per_block) // unit % dim
+            out = self._mod(scope, self._div(scope, self._mod(scope, 255, bpl), unit), dim)
+        else:                       # (gid // lanes_per_block) // unit % dim
+            out = self._mod(scope, self._div(scope, self._div(scope, 255, bpl), unit), dim)
+        value = self.dst(scope, T.U64, tuple(self.pinned))
+        self.emit("MOV", T.U64, value, out)
+        self.define(value, T.U64)
+        self.pinned.add(value)
+        bound = dim
+        if self.chance(400):                        # a row index: coordinate * k + another
+            other, below = self.coordinate(scope)
+            scale = self.pick([1, 2, bx, by, 16])
+            bound = (dim - 1) * scale + below
+            k = self._const_u64(scope, scale)
+            scaled = self._temp(scope)
+            self.emit("MUL", T.U64, scaled, value, k)
+            self.emit("ADD", T.U64, value, scaled, other)
+        return value, bound
+
+    def s_coords(self, scope: _Scope) -> None:
+        """A tile coordinate, kept, used as a load address, or compared."""
+        if scope.no_retype:     # needs fresh u64 registers
+            return self.s_alu(scope)
+        value, bound = self.coordinate(scope)
+        use = self.pick(["keep", "address", "compare", "compare"])
+        if use == "address":    # data[index * 8], index < lanes: in bounds for every lane
+            lanes = self.lanes_per_block * self.grid[0] * self.grid[1] * self.grid[2]
+            index = value if bound <= lanes else self._mod(scope, value, lanes)
+            amount = self._temp(scope)
+            self.emit("MOV_IMM", T.U32, amount, 3)
+            where = self._temp(scope)
+            self.emit("SHL", T.U64, where, index, amount)
+            ty = self.pick([T.U64, T.U32, T.I16, T.F32, T.F64])
+            d = self.dst(scope, ty, (value,))
+            self.emit("LDG", ty, d, RegisterIndirectComputed(0, where))
+            self.define(d, ty)
+        elif use == "compare":
+            c = self._const_u64(scope, self.draw(st.integers(0, bound)))   # mostly inside
+            p = self.draw(st.integers(0, 7))
+            self.emit("SETcc", T.U64, self.pick(list(Condition)[:6]), p, value, c)
+            self.preds.add(p)
 
     def _branch(self, scope: _Scope, body: Callable[[], None]) -> tuple[dict, set]:
         """Generate ``body`` from the current state; return its end state and restore."""
@@ -1051,7 +1190,7 @@ class _Gen:
 
 @st.composite
 def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool = False,
-          chaotic: bool | None = None) -> Case:
+          chaotic: bool | None = None, tiles: bool = False) -> Case:
     """A random valid, terminating program with a launch (see the module docstring).
 
     Parameters
@@ -1064,8 +1203,11 @@ def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool 
         Only lane-owned global stores (for the piece-size property).
     chaotic
         Force deliberate mistakes on (True) or off (False); default: half of the cases.
+    tiles
+        Launch 2-D and 3-D blocks of at least 64 lanes (:func:`tile_shapes`) and compute
+        tile coordinates more often.
     """
-    grid, block = draw(launch_shapes(max_lanes))
+    grid, block = draw(tile_shapes(max_lanes) if tiles else launch_shapes(max_lanes))
     lanes_per_block = block[0] * block[1] * block[2]
     lanes = lanes_per_block * grid[0] * grid[1] * grid[2]
     if chaotic is None:
@@ -1075,7 +1217,7 @@ def cases(draw, max_lanes: int = 256, max_statements: int = 14, race_free: bool 
     scalar_arg = draw(st.none() | st.sampled_from(list(DType)))
     gen = _Gen(draw, lanes_per_block=lanes_per_block, race_free=race_free, chaos=chaos,
                n_functions=draw(st.integers(0, 2)), max_statements=max_statements,
-               use_shared=use_shared)
+               use_shared=use_shared, grid=grid, block=block, coords=8 if tiles else 2)
     program = gen.program(scalar_arg)
     args = [ArgSpec(buffer=DATA), ArgSpec(buffer=OUT), ArgSpec(ty=T.U64, bits=0)]
     if scalar_arg is not None:

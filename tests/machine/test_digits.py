@@ -5,7 +5,9 @@ affine or tiled value in that form); the model evaluates it per lane in Python
 ints and wraps to the type.  Checked: materialization on ranges, tiles and
 index arrays; ADD/SUB/MUL/SHL of two values (whenever the rules answer) and
 SHR/DIV/AND by a uniform (whenever they answer, with the answers the 2-D
-block and 2-D grid indices need asserted to exist); the normal forms.
+block and 2-D grid indices need asserted to exist); comparisons with a uniform
+(whenever they answer, and always for a value varying with one digit); bounds;
+the normal forms; the form protocol (``uniform``, ``parts``, ``retyped``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simt.isa import DType
+from simt.isa.table import Condition
 from simt.machine import affine
 from simt.machine.lanes import LaneSet, Tiles
-from simt.machine.values import Affine, Digits, Tiled, digits
+from simt.machine.values import Affine, Const, Cut, Digits, Tiled, digits
 
 TYPES = [DType.U32, DType.U64, DType.I32, DType.I64, DType.U16, DType.I8]
 
@@ -28,11 +31,7 @@ def wrap(ty: DType, v: int) -> int:
 
 
 def parts_of(x) -> tuple[int, tuple[int, ...], tuple]:
-    if isinstance(x, Affine):
-        return x.base, (x.stride,), (None,)
-    if isinstance(x, Tiled):
-        return x.base, (x.inner, x.outer), (x.period, None)
-    return x.base, x.coefs, x.radices
+    return x.parts()
 
 
 def model(x, lanes) -> list[int]:
@@ -162,3 +161,129 @@ def test_normal_forms():
     got = digits(5, (0, 1, 0), (16, 16, None), u32)
     assert isinstance(got, Digits) and got.radices == (16, 16, None)
     assert repr(got).startswith("Digits(5 +")
+
+
+def test_radix_one_digits_vanish():
+    u32 = np.dtype(np.uint32)
+    got = digits(5, (7, 1, 3), (1, 16, None), u32)
+    assert isinstance(got, Tiled) and (got.inner, got.outer, got.period) == (1, 3, 16)
+
+
+@settings(max_examples=300)
+@given(values(), st.integers(0, 900), st.integers(1, 400))
+def test_bounds_hold_every_value(xt, lo, count):
+    x, _ = xt
+    vals = model(x, range(lo, lo + count))
+    low, high = x.bounds(lo, lo + count)
+    assert low <= min(vals) and max(vals) <= high
+
+
+@settings(max_examples=100)
+@given(values())
+def test_forms_answer_the_protocol(xt):
+    """parts() describes what at() materializes; retyped() keeps the unwrapped value."""
+    x, ty = xt
+    lanes = LaneSet.range(0, 300)
+    assert x.uniform() is None or (x.parts()[1] == (0,) and type(x) is Affine)
+    np.testing.assert_array_equal(x.at(lanes), expect(ty, model(x, range(300))))
+    wide = x.retyped(DType.U64.storage)
+    assert type(wide) is type(x) and wide.parts() == x.parts()
+    assert Const(np.float32(2.5)).uniform() == 2.5 and Const(np.float32(2.5)).parts() is None
+    assert Cut(0, 3).uniform() is None and Cut(0, 3).parts() is None
+
+
+CONDS = [Condition.EQ, Condition.NE, Condition.LT, Condition.LE, Condition.GT, Condition.GE]
+
+
+def holds(cond: Condition, x: int, y: int) -> bool:
+    return {"EQ": x == y, "NE": x != y, "LT": x < y, "LE": x <= y, "GT": x > y,
+            "GE": x >= y}[cond.name]
+
+
+def predicate(result, lanes: LaneSet) -> list[bool]:
+    assert isinstance(result, (Cut, Const)), result
+    if isinstance(result, Const):
+        return [bool(result.value)] * len(lanes.domain)
+    return result.at(lanes).tolist()
+
+
+@st.composite
+def one_digit_values(draw):
+    """A digits value varying with one digit only (as threadIdx.y, blockIdx.x of 2-D grids)."""
+    radices = tuple(draw(st.lists(st.sampled_from([2, 3, 4, 8, 16]), min_size=1, max_size=3)))
+    radices += (None,)
+    k = draw(st.integers(0, len(radices) - 1))
+    coefs = tuple(draw(st.integers(-20, 40).filter(bool)) if j == k else 0
+                  for j in range(len(radices)))
+    return digits(draw(st.integers(-50, 5000)), coefs, radices, np.dtype(np.int32))
+
+
+@settings(max_examples=400)
+@given(st.data(), st.sampled_from(CONDS), st.integers(-60, 6000), st.booleans())
+def test_compare_on_digits_is_exact_whenever_it_answers(data, cond, c, swap):
+    """Any digits value against a uniform one, on ranges, index arrays and tiles."""
+    if data.draw(st.booleans()):
+        x = data.draw(one_digit_values())
+        ty = DType.I32
+    else:
+        x, ty = data.draw(values(DType.I32))
+    lo = data.draw(st.integers(0, 500))
+    kind = data.draw(st.sampled_from(["range", "index", "tiles"]))
+    if kind == "range":
+        lanes = LaneSet.range(lo, lo + data.draw(st.integers(1, 400)))
+    elif kind == "index":
+        picked = data.draw(st.lists(st.integers(lo, lo + 300), min_size=1, unique=True))
+        lanes = LaneSet.of(np.array(sorted(picked), np.int64))
+    else:
+        lanes = Tiles.make(16, 1, 5, 2, 11)
+    k = Affine(c, 0, ty.storage)
+    got = affine.compare(ty, cond, k, x, lanes) if swap else affine.compare(ty, cond, x, k, lanes)
+    p = x.parts()
+    one_digit = sum(1 for coef in affine._trim(p, lanes.hi)[1] if coef) <= 1
+    if one_digit and x.uniform() is None and x.exact_on(lanes.lo, lanes.hi):
+        assert got is not None, (x, lanes)     # a single digit always compares compressed
+    if got is None:
+        return
+    vals = [wrap(ty, v) for v in model(x, [int(i) for i in lanes.domain.indices()])]
+    want = [holds(cond, c, v) if swap else holds(cond, v, c) for v in vals]
+    assert predicate(got, lanes) == want, (x, cond, c, swap, lanes, got)
+
+
+def test_two_dimensional_tile_coordinates_compare_compressed():
+    """threadIdx.y of 16 x 16 blocks splits whole blocks into tiles; a 2-D row index is
+    one value for every lane when the grid lies inside the bound, arrays otherwise."""
+    u32 = DType.U32
+    n = 4096
+    ty = digits(0, (0, 1, 0), (16, 16, None), u32.storage)        # (lane % 256) >> 4
+    lanes = LaneSet.range(0, n)
+    cut = affine.compare(u32, Condition.LT, ty, Affine(4, 0, u32.storage), lanes)
+    assert isinstance(cut, Cut) and cut.period == 256
+    assert np.array_equal(cut.at(lanes), np.arange(n) % 256 // 16 < 4)
+    yes, no = cut.split(lanes)
+    assert type(yes) is Tiles and len(yes) == n // 4 and len(no) == 3 * n // 4
+    assert np.array_equal(yes.indices() % 256 // 16 < 4, np.ones(len(yes), bool))
+    # blockIdx.x of a 2-D grid 4 blocks wide, as digits: a window of blocks per grid row
+    bx = digits(0, (0, 1, 0), (256, 4, None), u32.storage)
+    eq = affine.compare(u32, Condition.EQ, bx, Affine(2, 0, u32.storage), lanes)
+    assert isinstance(eq, Cut) and (eq.lo, eq.hi, eq.period) == (512, 768, 1024)
+    assert np.array_equal(eq.at(lanes), np.arange(n) // 256 % 4 == 2)
+    # row = 16 * blockIdx.y + threadIdx.y over 4 x 4 blocks of 16 x 16: rows 0..63
+    row = digits(0, (0, 1, 0, 16), (16, 16, 4, None), u32.storage)
+    inside = affine.compare(u32, Condition.LT, row, Affine(64, 0, u32.storage), lanes)
+    assert isinstance(inside, Const) and bool(inside.value)
+    assert affine.compare(u32, Condition.LT, row, Affine(40, 0, u32.storage), lanes) is None
+
+
+def test_rules_are_bound_once_per_instruction():
+    """The table names every instruction that may stay compressed; float types get none."""
+    from simt.isa.program import make
+
+    assert set(affine.RULES) == {"ADD", "SUB", "MUL", "SHL", "SHR", "DIV", "AND", "CVT",
+                                 "SETcc"}
+    add = affine.bind(make("ADD", DType.U32, 1, 2, 3))
+    u32 = np.dtype(np.uint32)
+    got = add((Tiled(0, 1, 0, 8, u32), Affine(5, 0, u32)), LaneSet.range(0, 64), 64)
+    assert isinstance(got, Tiled) and (got.base, got.inner) == (5, 1)
+    assert add((Affine(0, 1, u32), Affine(5, 0, u32)), LaneSet.range(0, 8), 8) is None
+    assert affine.bind(make("ADD", DType.F32, 1, 2, 3)) is None
+    assert affine.bind(make("XOR", DType.U32, 1, 2, 3)) is None

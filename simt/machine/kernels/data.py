@@ -30,7 +30,7 @@ from .. import affine, alu, debug
 from ..alu import inside
 from ..state import owned
 from ..step import Op, Step
-from ..values import Affine, Const
+from ..values import Const
 
 __all__ = ["DECODERS", "SPAN_FRAME"]
 
@@ -50,17 +50,12 @@ def _array(step: Step, value) -> np.ndarray:
 
 def _scalar(value) -> np.generic | None:
     """The single value of a uniform operand, else None."""
-    kind = type(value)
-    if kind is Const:
-        return value.value
-    if kind is Affine and value.stride == 0:
-        return value.scalar()
-    return None
+    return None if type(value) is np.ndarray else value.uniform()
 
 
 def _operand(value) -> np.ndarray | np.generic | None:
     """An array operand, or the scalar of a uniform one; None for other compressed values."""
-    return value if type(value) is np.ndarray else _scalar(value)
+    return value if type(value) is np.ndarray else value.uniform()
 
 
 def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
@@ -71,8 +66,9 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
 
     ``fn`` is an in-launch ALU form (:data:`simt.machine.alu.inside`).  ``fields``
     names the operand fields; ``types`` fixes an operand's type (shift amounts are
-    u32; None or missing: the instruction's ``ty``).  ``compressed(step, ins, values)``
-    may return a compressed result for affine operands; ``check(step, ins, values)``
+    u32; None or missing: the instruction's ``ty``).  ``compressed``
+    (:func:`simt.machine.affine.bind`) gives, at decode time, the rule that may return
+    a compressed result for compressed operands; ``check(step, ins, values)``
     registers extra faults (division by zero) before the commit.
 
     An issue reads every operand with no check to make when it can (``row.fast``),
@@ -84,11 +80,12 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
     """
     def decode(ins, program) -> Op:
         ty = ins.ty
+        rule = None if compressed is None else compressed(ins)
         unsupported = _unsupported(ins)
         sources = [(getattr(ins, f), (types[k] if k < len(types) else None) or ty)
                    for k, f in enumerate(fields)]
         if len(sources) == 2 and unsupported is None and check is None:
-            return _two(fn, ins, sources, compressed)
+            return _two(fn, ins, sources, rule)
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
         call = debug.alu(fn)
@@ -112,7 +109,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
             operands = list(map(_operand, values))
             for x in operands:
                 if x is None:       # a compressed operand that is not uniform
-                    result = None if compressed is None else compressed(step, ins, values)
+                    result = None if rule is None else rule(values, step.lanes, step.width)
                     if result is None:
                         result = call(ty, *[_array(step, v) for v in values])
                     break
@@ -124,7 +121,7 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
     return decode
 
 
-def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
+def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     """:func:`_lanewise`'s issue for two operands, written out.
 
     The ALU's two-array and two-scalar kernels (:func:`~simt.machine.alu.array_kernel`,
@@ -155,11 +152,11 @@ def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
             result = on_arrays(a, b)
         else:
             xa = (a if ka is ndarray else a.value if ka is Const
-                  else a.scalar() if ka is Affine and a.stride == 0 else None)
+                  else a.uniform())
             xb = (b if kb is ndarray else b.value if kb is Const
-                  else b.scalar() if kb is Affine and b.stride == 0 else None)
+                  else b.uniform())
             if xa is None or xb is None:
-                result = None if compressed is None else compressed(step, ins, (a, b))
+                result = None if rule is None else rule((a, b), step.lanes, step.width)
                 if result is None:
                     result = call(ty, _array(step, a), _array(step, b))
             elif type(xa) is scalar:
@@ -176,22 +173,6 @@ def _two(fn: Callable, ins, sources, compressed: Callable | None) -> Op:
         if not (step.full and rows[dst].write_all(code, dtype, result)):
             step.write(dst, ty, result)
     return op
-
-
-def _affine_arith(step: Step, ins, values):
-    if step.width < affine.COMPRESS_MIN_LANES:
-        return None
-    return affine.arith(ins.spec.name, ins.ty, *values)
-
-
-def _affine_split(step: Step, ins, values):
-    if step.width < affine.COMPRESS_MIN_LANES:
-        return None
-    a, b = values
-    got = affine.split(ins.spec.name, ins.ty, a, b, step.width)
-    if got is None and ins.spec.name == "AND":      # and is commutative
-        got = affine.split("AND", ins.ty, b, a, step.width)
-    return got
 
 
 def _nonzero_divisor(step: Step, ins, values) -> None:
@@ -230,6 +211,7 @@ def cvt(ins, program) -> Op:
     src, dst, rs, rd = ins.src_ty, ins.dst_ty, ins.src, ins.dst
     supported = alu.cvt_supported(src, dst)
     convert = debug.alu(inside.cvt)
+    rule = affine.bind(ins)
 
     def op(step: Step) -> None:
         if not supported:       # REF: rejected before any register is read
@@ -242,8 +224,7 @@ def cvt(ins, program) -> Op:
         if one is not None:
             result = convert(src, dst, one)
         else:
-            result = (None if step.width < affine.COMPRESS_MIN_LANES
-                      else affine.convert(src, dst, value, step.width))
+            result = None if rule is None else rule((value,), step.lanes, step.width)
             if result is None:
                 result = convert(src, dst, _array(step, value))
         step.write(rd, dst, result)
@@ -255,6 +236,7 @@ def setcc(ins, program) -> Op:
     unsupported = _unsupported(ins)
     supported = alu.cond_supported(ty, cond)
     compare = debug.alu(inside.setcc)
+    rule = affine.bind(ins)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -270,7 +252,7 @@ def setcc(ins, program) -> Op:
         if xa is not None and xb is not None:
             result = compare(ty, cond, xa, xb)
         else:
-            result = affine.compare(ty, cond, a, b, step.lanes)
+            result = None if rule is None else rule((a, b), step.lanes, step.width)
             if result is None:
                 result = compare(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
@@ -321,15 +303,15 @@ def _reduction(name: str):
 
 DECODERS = {
     "MOV": mov, "MOV_IMM": mov_imm, "CVT": cvt, "SETcc": setcc, "SEL": sel,
-    "ADD": _lanewise(inside.add, compressed=_affine_arith),
-    "SUB": _lanewise(inside.sub, compressed=_affine_arith),
-    "MUL": _lanewise(inside.mul, compressed=_affine_arith),
-    "DIV": _lanewise(inside.div, compressed=_affine_split, check=_nonzero_divisor),
+    "ADD": _lanewise(inside.add, compressed=affine.bind),
+    "SUB": _lanewise(inside.sub, compressed=affine.bind),
+    "MUL": _lanewise(inside.mul, compressed=affine.bind),
+    "DIV": _lanewise(inside.div, compressed=affine.bind, check=_nonzero_divisor),
     "MIN": _lanewise(inside.minimum), "MAX": _lanewise(inside.maximum),
-    "AND": _lanewise(inside.and_, compressed=_affine_split), "OR": _lanewise(inside.or_),
+    "AND": _lanewise(inside.and_, compressed=affine.bind), "OR": _lanewise(inside.or_),
     "XOR": _lanewise(inside.xor),
-    "SHL": _lanewise(inside.shl, ("src", "amount"), _affine_arith, types=(None, DType.U32)),
-    "SHR": _lanewise(inside.shr, ("src", "amount"), _affine_split, types=(None, DType.U32)),
+    "SHL": _lanewise(inside.shl, ("src", "amount"), affine.bind, types=(None, DType.U32)),
+    "SHR": _lanewise(inside.shr, ("src", "amount"), affine.bind, types=(None, DType.U32)),
     "ABS": _lanewise(inside.abs_, ("src",)), "NEG": _lanewise(inside.neg, ("src",)),
     "NOT": _lanewise(inside.not_, ("src",)),
     "MAD": _lanewise(inside.mad, ("a", "b", "c")), "FMA": _lanewise(inside.fma, ("a", "b", "c")),
