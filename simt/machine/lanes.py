@@ -24,13 +24,22 @@ positions hold unspecified values that never fault.  Every other form uses the
 *compact frame*: one entry per lane, in ascending order.  Tiles and Masked
 compute their index array on first use (``idx``), so code that only knows
 index arrays stays correct for them.
+
+What every form answers is :class:`LaneForm`; code outside this module asks a
+set through it and never tests which form it has.  A new form is one class here
+(answering every member, with its exactness argument in its docstring) and its
+cases in tests/machine/test_lanes.py, whose conformance test gives the same
+lanes in every form and requires equal answers.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-__all__ = ["LaneSet", "Tiles", "Masked", "MASK_MIN_SPAN", "MASK_MIN_DENSITY"]
+__all__ = ["LaneForm", "LaneSet", "Tiles", "Masked", "per_block", "warp_ids", "MASK_MIN_SPAN",
+           "MASK_MIN_DENSITY"]
 
 #: Divergent lanes become a :class:`Masked` set when their span has at least this many
 #: lanes and at least this fraction of the span is active; otherwise an index array.
@@ -43,23 +52,121 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
              8: np.dtype(np.uint64)}
 
 
+class LaneForm(Protocol):
+    """What every lane-set form answers (each is a :class:`LaneSet`).
+
+    ``lo``, ``hi`` bound the lanes (``lo`` is the first lane, ``hi`` one past the
+    last, for non-empty sets); ``idx`` is the index array or None for a range.
+    Counting members take the lanes per block ``bpl`` and the warp size ``warp``
+    (a warp is ``warp`` consecutive lanes of one block; the last warp of a block
+    may be partial).  Answers that cost a pass over the lanes are cached on the
+    set by the set itself (a set lives as long as its lanes stay together).
+    """
+
+    lo: int
+    hi: int
+    is_range: bool
+
+    def __len__(self) -> int:
+        """How many lanes."""
+
+    @property
+    def frame(self) -> int:
+        """How many entries a per-lane array of a step over these lanes has."""
+
+    @property
+    def compact(self) -> "LaneSet":
+        """These lanes in the compact frame (a range or an index array)."""
+
+    @property
+    def domain(self) -> "LaneSet":
+        """The lanes a step's arrays have entries for."""
+
+    @property
+    def first(self) -> int:
+        """The lowest lane (non-empty sets)."""
+
+    @property
+    def last(self) -> int:
+        """The highest lane (non-empty sets)."""
+
+    def at(self, pos: int) -> int:
+        """The lane at position ``pos`` of the frame."""
+
+    def indices(self) -> np.ndarray:
+        """The lanes, ascending, as int64."""
+
+    def read(self, arr: np.ndarray) -> np.ndarray:
+        """Entries of a per-lane array of the piece for these lanes, in frame order."""
+
+    def write(self, arr: np.ndarray, values) -> None:
+        """Store frame-order ``values`` (or a scalar) into these lanes of ``arr``."""
+
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        """Entries of a per-lane array for these lanes only, ascending (compact frame)."""
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        """Store the scalar ``value`` into these lanes of ``arr``."""
+
+    def take(self, cond: np.ndarray) -> "LaneSet":
+        """The subset where ``cond`` (one entry per frame position) is true."""
+
+    def split(self, cond: np.ndarray) -> tuple["LaneSet", "LaneSet"]:
+        """``(take(cond), take(~cond))``."""
+
+    def union(self, other: "LaneSet") -> "LaneSet":
+        """The union with a disjoint set."""
+
+    def covers(self, other: "LaneSet") -> bool:
+        """Whether every lane of ``other`` is here (False: not known cheaply)."""
+
+    def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        """Lanes in each of the blocks ``0 .. nblocks - 1`` (int64; do not modify)."""
+
+    def warp_count(self, bpl: int, warp: int) -> int:
+        """How many warps hold at least one of these lanes."""
+
+    def tally(self, bpl: int, warp: int) -> tuple[int, int]:
+        """``(len(self), warp_count(bpl, warp))``: what one issue by these lanes counts."""
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        """Which of the warps ``first .. first + count - 1`` hold a lane (bool per warp);
+        every warp holding a lane must lie in that window."""
+
+    def mixed_warps(self, other: "LaneSet", bpl: int, warp: int) -> int:
+        """How many warps hold lanes of both this set and the disjoint ``other``."""
+
+
+def warp_ids(lanes, bpl: int, warp: int):
+    """The warp of each lane (an int or an array): warps never straddle blocks."""
+    if bpl % warp == 0:
+        if warp & (warp - 1) == 0:      # a shift is several times faster than a division
+            return lanes >> (warp.bit_length() - 1)
+        return lanes // warp
+    return (lanes // bpl) * -(-bpl // warp) + (lanes % bpl) // warp
+
+
 class LaneSet:
     """Sorted distinct lane indices, as a range ``[lo, hi)`` or an index array.
 
-    ``sliced`` tells whether the frame is the slice ``[lo:hi]`` of per-lane
-    arrays (ranges and :class:`Masked` sets).  ``memo`` is a free slot where
-    tools (the statistics observer) cache facts about a set; a set object lives
-    as long as its lanes stay together.
+    ``is_range`` tells whether the set is the range ``[lo, hi)``; ``sliced``
+    whether the frame is the slice ``[lo:hi]`` of per-lane arrays (ranges and
+    :class:`Masked` sets).  ``facts`` caches counts the set
+    has computed about itself (see :class:`LaneForm`).
+
+    Exactness: a range is the lanes ``lo <= lane < hi``, so every count is
+    arithmetic on its bounds; an index array holds the lanes themselves, so every
+    answer is computed from them (the counts with one vectorized pass).
     """
 
-    __slots__ = ("lo", "hi", "idx", "sliced", "memo")
+    __slots__ = ("lo", "hi", "idx", "sliced", "is_range", "facts")
 
     def __init__(self, lo: int, hi: int, idx: np.ndarray | None = None) -> None:
         self.lo = lo
         self.hi = hi
         self.idx = idx
-        self.sliced = idx is None
-        self.memo = None
+        self.sliced = self.is_range = idx is None
+        self.facts: dict | None = None
 
     @classmethod
     def range(cls, lo: int, hi: int) -> "LaneSet":
@@ -100,10 +207,6 @@ class LaneSet:
         return cls.of(np.flatnonzero(cond) + lo)
 
     # ------------------------------------------------------------------ shape
-    @property
-    def is_range(self) -> bool:
-        return self.idx is None
-
     def __len__(self) -> int:
         return self.hi - self.lo if self.idx is None else self.idx.size
 
@@ -136,6 +239,11 @@ class LaneSet:
         """The lowest lane."""
         return self.lo
 
+    @property
+    def last(self) -> int:
+        """The highest lane."""
+        return self.hi - 1
+
     def at(self, pos: int) -> int:
         """The lane at position ``pos`` of this set's frame."""
         return self.lo + pos if self.idx is None else int(self.idx[pos])
@@ -154,6 +262,112 @@ class LaneSet:
             arr[self.lo:self.hi] = values
         else:
             arr[self.idx] = values
+
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        """The entries of ``arr`` for these lanes only, ascending (the compact frame)."""
+        return self.read(arr)
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        """Store the scalar ``value`` into these lanes of ``arr``."""
+        self.write(arr, value)
+
+    # ------------------------------------------------------------------ counting
+    def _fact(self, key):
+        return None if self.facts is None else self.facts.get(key)
+
+    def _keep(self, key, value):
+        if self.facts is None:
+            self.facts = {}
+        self.facts[key] = value
+        return value
+
+    def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        """How many of these lanes each block ``0 .. nblocks - 1`` holds (cached)."""
+        key = ("blocks", bpl, nblocks)
+        counts = self._fact(key)
+        if counts is None:
+            counts = self._keep(key, self._block_counts(bpl, nblocks))
+        return counts
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        if not self.is_range:
+            return np.bincount(self.idx // bpl, minlength=nblocks)
+        counts = np.zeros(nblocks, np.int64)
+        lo, hi = self.lo, self.hi
+        if hi <= lo:
+            return counts
+        b0, b1 = lo // bpl, (hi - 1) // bpl
+        if b0 == b1:
+            counts[b0] = hi - lo
+        else:
+            counts[b0] = (b0 + 1) * bpl - lo
+            counts[b0 + 1: b1] = bpl
+            counts[b1] = hi - b1 * bpl
+        return counts
+
+    def warp_count(self, bpl: int, warp: int) -> int:
+        """How many warps hold a lane of this set (cached when it costs a pass)."""
+        return self.tally(bpl, warp)[1]
+
+    def tally(self, bpl: int, warp: int) -> tuple[int, int]:
+        """``(len(self), self.warp_count(bpl, warp))`` in one call (what one issue counts)."""
+        if self.is_range:
+            lo, hi = self.lo, self.hi
+            if hi <= lo:
+                return 0, 0
+            if bpl % warp == 0:
+                return hi - lo, (hi - 1) // warp - lo // warp + 1
+            return hi - lo, warp_ids(hi - 1, bpl, warp) - warp_ids(lo, bpl, warp) + 1
+        facts = self.facts
+        count = None if facts is None else facts.get((bpl, warp))
+        if count is None:
+            count = self._keep((bpl, warp), self._warp_count(bpl, warp))
+        return len(self), count
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if len(self) == 0:
+            return 0
+        ids = warp_ids(self.indices(), bpl, warp)
+        return 1 + int(np.count_nonzero(ids[1:] != ids[:-1]))
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        """Which of the ``count`` warps from warp ``first`` hold a lane (bool per warp)."""
+        out = np.zeros(count, bool)
+        if len(self) == 0:
+            return out
+        if self.is_range:       # consecutive lanes touch consecutive warps
+            out[warp_ids(self.lo, bpl, warp) - first:
+                warp_ids(self.hi - 1, bpl, warp) + 1 - first] = True
+        else:
+            out[warp_ids(self.indices(), bpl, warp) - first] = True
+        return out
+
+    def mixed_warps(self, other: "LaneSet", bpl: int, warp: int) -> int:
+        """How many warps hold lanes of both this set and the disjoint ``other``."""
+        if self.is_range and other.is_range:
+            if self.hi <= self.lo or other.hi <= other.lo:
+                return 0
+            if self.hi == other.lo or other.hi == self.lo:
+                k = max(self.lo, other.lo)  # adjacent: only the warp at the boundary mixes
+                if bpl % warp == 0:
+                    return int((k - 1) // warp == k // warp)
+                return int(warp_ids(k - 1, bpl, warp) == warp_ids(k, bpl, warp))
+        elif len(self) == 0 or len(other) == 0:
+            return 0
+        mixed = self._mixed(other, bpl, warp)
+        if mixed is None:
+            mixed = other._mixed(self, bpl, warp)
+        if mixed is not None:
+            return mixed
+        first = warp_ids(min(self.lo, other.lo), bpl, warp)
+        count = warp_ids(max(self.hi, other.hi) - 1, bpl, warp) - first + 1
+        both = self.warp_flags(first, count, bpl, warp) & other.warp_flags(first, count, bpl,
+                                                                            warp)
+        return int(np.count_nonzero(both))
+
+    def _mixed(self, other: "LaneSet", bpl: int, warp: int) -> int | None:
+        """:meth:`mixed_warps` when this form can state it without a pass, else None."""
+        return None
 
     # ------------------------------------------------------------------ set algebra
     def take(self, cond: np.ndarray) -> "LaneSet":
@@ -221,13 +435,20 @@ class Tiles(LaneSet):
 
     Build with :meth:`make`, which returns a plain range when the tiles are
     contiguous (one block, or whole blocks).
+
+    Exactness: the lanes are the row-major entries ``[b0:b1, t0:t1]`` of the
+    piece viewed as rows of ``period`` lanes, so reads and writes through that
+    strided view touch exactly these lanes in ascending order.  Each row holds
+    ``t1 - t0`` lanes; when ``period`` is the block size a row is a block, and
+    when warps are aligned (``bpl`` and ``period`` multiples of the warp size)
+    each row's window spans the same warps, so the counts are arithmetic.
     """
 
     __slots__ = ("period", "b0", "b1", "t0", "t1", "_idx")
 
     def __init__(self, period: int, b0: int, b1: int, t0: int, t1: int) -> None:
-        self.lo, self.hi, self.memo = b0 * period + t0, (b1 - 1) * period + t1, None
-        self.sliced = False
+        self.lo, self.hi, self.facts = b0 * period + t0, (b1 - 1) * period + t1, None
+        self.sliced = self.is_range = False
         self.period, self.b0, self.b1, self.t0, self.t1 = period, b0, b1, t0, t1
         self._idx: np.ndarray | None = None
 
@@ -245,10 +466,6 @@ class Tiles(LaneSet):
             rows = np.arange(self.b0, self.b1, dtype=np.int64)[:, None] * self.period
             self._idx = (rows + np.arange(self.t0, self.t1, dtype=np.int64)).ravel()
         return self._idx
-
-    @property
-    def is_range(self) -> bool:
-        return False
 
     def __len__(self) -> int:
         return (self.b1 - self.b0) * (self.t1 - self.t0)
@@ -272,6 +489,26 @@ class Tiles(LaneSet):
 
     def take(self, cond: np.ndarray) -> LaneSet:
         return LaneSet.of(self.idx[cond])
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        if self.period != bpl:
+            return super()._block_counts(bpl, nblocks)
+        counts = np.zeros(nblocks, np.int64)
+        counts[self.b0:self.b1] = self.t1 - self.t0
+        return counts
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if bpl % warp or self.period % warp:
+            return super()._warp_count(bpl, warp)
+        return (self.b1 - self.b0) * ((self.t1 - 1) // warp - self.t0 // warp + 1)
+
+    def _mixed(self, other: LaneSet, bpl: int, warp: int) -> int | None:
+        if type(other) is not Tiles or bpl % warp or self.period % warp or \
+                other.period != self.period or (self.b0, self.b1) != (other.b0, other.b1) \
+                or (self.t1 != other.t0 and other.t1 != self.t0):
+            return None
+        k = max(self.t0, other.t0)  # adjacent windows: the warp at the boundary, per row
+        return (self.b1 - self.b0) * int((k - 1) // warp == k // warp)
 
     def covers(self, other: LaneSet) -> bool:
         p = self.period
@@ -303,13 +540,19 @@ class Masked(LaneSet):
 
     Executed in the span frame (see the module docstring).  Build with
     :meth:`LaneSet.where`, which picks this form only for dense masks.
+
+    Exactness: the mask is the set, position for position, so every answer is
+    computed from it in span order.  When the span is warp-aligned each warp is
+    ``warp`` consecutive mask bytes, so a warp holds a lane iff the OR of its
+    bytes (read as 64-bit words) is non-zero, and a warp of a range split into
+    two masks mixes iff its bytes are neither all clear nor all set.
     """
 
     __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "parted")
 
     def __init__(self, lo: int, hi: int, mask: np.ndarray, count: int) -> None:
-        self.lo, self.hi, self.memo = lo, hi, None
-        self.sliced = True
+        self.lo, self.hi, self.facts = lo, hi, None
+        self.sliced, self.is_range = True, False
         self.mask = mask
         self.count = count
         self._idx: np.ndarray | None = None
@@ -322,10 +565,6 @@ class Masked(LaneSet):
         if self._idx is None:
             self._idx = np.flatnonzero(self.mask) + self.lo
         return self._idx
-
-    @property
-    def is_range(self) -> bool:
-        return False
 
     def __len__(self) -> int:
         return self.count
@@ -347,6 +586,10 @@ class Masked(LaneSet):
     @property
     def first(self) -> int:
         return self.lo + int(np.argmax(self.mask))
+
+    @property
+    def last(self) -> int:
+        return self.hi - 1 - int(np.argmax(self.mask[::-1]))
 
     def at(self, pos: int) -> int:
         return self.lo + pos
@@ -370,8 +613,64 @@ class Masked(LaneSet):
         """Blend span-frame ``values`` into the masked lanes of ``arr`` (others keep theirs)."""
         blend(arr[self.lo:self.hi], values, self)
 
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        return arr[self.lo:self.hi][self.mask]
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        if arr.dtype == np.bool_ and value is True:   # one pass over the span, no blend
+            span = arr[self.lo:self.hi]
+            np.logical_or(span, self.mask, out=span)
+        else:
+            self.write(arr, value)
+
     def take(self, cond: np.ndarray) -> LaneSet:
         return LaneSet.where(self.lo, self.mask & cond)
+
+    def _aligned(self, bpl: int, warp: int) -> bool:
+        """Whether the span is whole warps of 32 lanes (each warp: four 64-bit words)."""
+        return warp == 32 and bpl % warp == 0 and self.lo % warp == 0 and self.hi % warp == 0
+
+    def _some(self) -> np.ndarray:
+        """Per warp of an aligned span: whether any flag is set."""
+        w = self.mask.view(np.uint64).reshape(-1, 4)
+        return (w[:, 0] | w[:, 1] | w[:, 2] | w[:, 3]) != 0
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        b0, b1 = self.lo // bpl, -(-self.hi // bpl)
+        rows = np.zeros((b1 - b0) * bpl, bool)
+        rows[self.lo - b0 * bpl:self.hi - b0 * bpl] = self.mask
+        counts = np.zeros(nblocks, np.int64)
+        counts[b0:b1] = per_block(rows, bpl)
+        return counts
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if not self._aligned(bpl, warp):
+            return super()._warp_count(bpl, warp)
+        return int(np.count_nonzero(self._some()))
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        if not self._aligned(bpl, warp):
+            return super().warp_flags(first, count, bpl, warp)
+        out = np.zeros(count, bool)
+        some, start = self._some(), self.lo // warp - first
+        a, b = max(start, 0), min(start + some.size, count)    # the span may pass the window
+        if a < b:
+            out[a:b] = some[a - start:b - start]
+        return out
+
+    def _mixed(self, other: LaneSet, bpl: int, warp: int) -> int | None:
+        if not (self.sibling(other) and self.parted[0].is_range and
+                self._aligned(bpl, warp)):
+            return None
+        # the two masks are complements over one span: one pass answers the mixed warps
+        # and each side's warp count (kept by each side)
+        w = self.mask.view(np.uint64).reshape(-1, 4)
+        w0, w1, w2, w3 = w[:, 0], w[:, 1], w[:, 2], w[:, 3]
+        some = (w0 | w1 | w2 | w3) != 0
+        every = (w0 & w1 & w2 & w3) == _ALL_SET
+        self._keep((bpl, warp), int(np.count_nonzero(some)))
+        other._keep((bpl, warp), some.size - int(np.count_nonzero(every)))
+        return int(np.count_nonzero(some & ~every))
 
     def covers(self, other: LaneSet) -> bool:
         if other is self:
@@ -393,6 +692,17 @@ class Masked(LaneSet):
 
     def __repr__(self) -> str:
         return f"Masked({self.count} of [{self.lo}, {self.hi}))"
+
+
+_ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
+
+
+def per_block(flags: np.ndarray, bpl: int) -> np.ndarray:
+    """How many of each block's ``bpl`` consecutive flags are set."""
+    if bpl % 8 == 0:    # eight flag bytes per word: a word's popcount counts its set flags
+        words = np.bitwise_count(flags.view(np.uint64)).reshape(-1, bpl // 8)
+        return words.sum(axis=1, dtype=np.int64)
+    return flags.reshape(-1, bpl).view(np.uint8).sum(axis=1, dtype=np.int64)
 
 
 def blend(dst: np.ndarray, values, lanes: Masked) -> None:
