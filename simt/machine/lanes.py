@@ -186,7 +186,8 @@ class LaneSet:
     @classmethod
     def where(cls, lo: int, cond: np.ndarray, count: int | None = None,
               owned: bool = False) -> "LaneSet":
-        """The lanes ``lo + i`` where ``cond[i]``: a range, a :class:`Masked` set or indices.
+        """The lanes ``lo + i`` where ``cond[i]``: a range, :class:`Tiles` (a window
+        repeating with some period), a :class:`Masked` set or indices.
 
         ``owned``: ``cond`` is a fresh array nobody else holds (a Masked set keeps it).
         """
@@ -201,6 +202,10 @@ class LaneSet:
             return cls(lo, lo + count)
         if cond[span - count:].all():  # a suffix
             return cls(lo + span - count, lo + span)
+        if span >= MASK_MIN_SPAN:
+            tiles = _periodic(lo, cond, count)
+            if tiles is not None:
+                return tiles
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
             # the set owns a copy of its mask: the caller's array may change later
             return Masked(lo, lo + span, cond if owned else cond.copy(), count)
@@ -439,9 +444,12 @@ class Tiles(LaneSet):
     Exactness: the lanes are the row-major entries ``[b0:b1, t0:t1]`` of the
     piece viewed as rows of ``period`` lanes, so reads and writes through that
     strided view touch exactly these lanes in ascending order.  Each row holds
-    ``t1 - t0`` lanes; when ``period`` is the block size a row is a block, and
-    when warps are aligned (``bpl`` and ``period`` multiples of the warp size)
-    each row's window spans the same warps, so the counts are arithmetic.
+    ``t1 - t0`` lanes.  The counts are arithmetic when rows and blocks or warps
+    nest: a block of whole rows holds ``t1 - t0`` lanes of each; with aligned
+    warps (``bpl`` a multiple of the warp size) and ``period`` a multiple of the
+    warp, each row's window spans the same warps; with the warp a multiple of
+    ``period``, every warp meeting the rows holds whole rows, hence lanes of
+    every window of the rows (so the warps from ``lo``'s to ``hi - 1``'s).
     """
 
     __slots__ = ("period", "b0", "b1", "t0", "t1", "_idx")
@@ -480,10 +488,28 @@ class Tiles(LaneSet):
         p = self.period
         return arr[self.b0 * p:self.b1 * p].reshape(self.b1 - self.b0, p)[:, self.t0:self.t1]
 
+    def windows(self, arr: np.ndarray) -> np.ndarray | None:
+        """Each row's window of a contiguous per-lane array as one opaque item (a strided
+        1-D view: copying it copies whole windows, which NumPy does several times faster
+        than a 2-D strided copy of narrow windows); None for a non-contiguous array."""
+        if arr.ndim != 1 or not arr.flags.c_contiguous:
+            return None
+        size = arr.itemsize
+        return np.ndarray((self.b1 - self.b0,), np.dtype((np.void, (self.t1 - self.t0) * size)),
+                          arr, (self.b0 * self.period + self.t0) * size, (self.period * size,))
+
     def read(self, arr: np.ndarray) -> np.ndarray:
-        return self.view(arr).ravel()
+        rows = self.windows(arr)
+        if rows is None:
+            return self.view(arr).ravel()
+        return rows.copy().view(arr.dtype)
 
     def write(self, arr: np.ndarray, values) -> None:
+        if np.ndim(values):
+            rows = self.windows(arr)
+            if rows is not None:
+                rows[...] = np.ascontiguousarray(values, arr.dtype).view(rows.dtype)
+                return
         view = self.view(arr)
         view[...] = values.reshape(view.shape) if np.ndim(values) else values
 
@@ -491,21 +517,35 @@ class Tiles(LaneSet):
         return LaneSet.of(self.idx[cond])
 
     def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
-        if self.period != bpl:
+        if bpl % self.period:
             return super()._block_counts(bpl, nblocks)
-        counts = np.zeros(nblocks, np.int64)
-        counts[self.b0:self.b1] = self.t1 - self.t0
-        return counts
+        # whole rows per block: count the rows [b0, b1) per block, times the window
+        return LaneSet(self.b0, self.b1)._block_counts(bpl // self.period, nblocks) * (
+            self.t1 - self.t0)
 
     def _warp_count(self, bpl: int, warp: int) -> int:
-        if bpl % warp or self.period % warp:
-            return super()._warp_count(bpl, warp)
-        return (self.b1 - self.b0) * ((self.t1 - 1) // warp - self.t0 // warp + 1)
+        if bpl % warp == 0 and self.period % warp == 0:
+            return (self.b1 - self.b0) * ((self.t1 - 1) // warp - self.t0 // warp + 1)
+        if bpl % warp == 0 and warp % self.period == 0:     # every warp holds whole rows
+            return (self.hi - 1) // warp - self.lo // warp + 1
+        return super()._warp_count(bpl, warp)
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        if bpl % warp or warp % self.period:
+            return super().warp_flags(first, count, bpl, warp)
+        out = np.zeros(count, bool)     # whole rows per warp: the warps from lo's to hi's
+        out[self.lo // warp - first:(self.hi - 1) // warp + 1 - first] = True
+        return out
 
     def _mixed(self, other: LaneSet, bpl: int, warp: int) -> int | None:
-        if type(other) is not Tiles or bpl % warp or self.period % warp or \
-                other.period != self.period or (self.b0, self.b1) != (other.b0, other.b1) \
-                or (self.t1 != other.t0 and other.t1 != self.t0):
+        if type(other) is not Tiles or bpl % warp or other.period != self.period or \
+                (self.b0, self.b1) != (other.b0, other.b1) or \
+                (self.t1 != other.t0 and other.t1 != self.t0):
+            return None
+        p = self.period
+        if warp % p == 0:       # every warp meeting the rows holds whole rows: both windows
+            return (self.b1 * p - 1) // warp - self.b0 * p // warp + 1
+        if p % warp:
             return None
         k = max(self.t0, other.t0)  # adjacent windows: the warp at the boundary, per row
         return (self.b1 - self.b0) * int((k - 1) // warp == k // warp)
@@ -692,6 +732,38 @@ class Masked(LaneSet):
 
     def __repr__(self) -> str:
         return f"Masked({self.count} of [{self.lo}, {self.hi}))"
+
+
+def _periodic(lo: int, cond: np.ndarray, count: int) -> "Tiles | None":
+    """The lanes ``lo + i`` where ``cond[i]`` as :class:`Tiles`, when they are one window
+    repeating with a period (what ``(i & k) == 0`` selects), else None.
+
+    Exactness: the first true run gives the window length ``w`` and the next true
+    lane the period ``p``; ``count == rows * w`` and every lane of those ``rows``
+    windows being true means the true lanes are exactly these windows (there is
+    no room for another).  Checking the second and last windows first rejects
+    most other masks after a few comparisons.
+    """
+    s = int(np.argmax(cond))
+    rest = cond[s:]
+    w = int(np.argmin(rest))           # a false lane follows (prefixes/suffixes are ranges)
+    if w == 0 or count % w:
+        return None
+    rows = count // w
+    if rows < 2:
+        return None
+    gap = int(np.argmax(rest[w:]))
+    p = w + gap
+    a = lo + s
+    t0 = a % p
+    end = (rows - 1) * p + w
+    if t0 + w > p or end > rest.size or (a // p + rows) * p > lo + cond.size:
+        return None             # a window wraps a row end, or the last row passes the span
+    if not (rest[p:p + w].all() and rest[end - w:end].all()):
+        return None
+    if rows > 2 and not rest[:(rows - 1) * p].reshape(rows - 1, p)[:, :w].all():
+        return None
+    return Tiles(p, a // p, a // p + rows, t0, t0 + w)
 
 
 _ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
