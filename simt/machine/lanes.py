@@ -386,7 +386,9 @@ class LaneSet:
         if self.is_range:           # the complement is fresh and its count known
             count = int(np.count_nonzero(cond))
             yes = LaneSet.where(self.lo, cond, count)
-            no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
+            no = None if type(yes) is not Tiles else yes.rest_of(self.lo, self.hi)
+            if no is None:
+                no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
         else:
             yes, no = self.take(cond), self.take(~cond)
         if type(yes) is Masked and type(no) is Masked:
@@ -515,6 +517,19 @@ class Tiles(LaneSet):
 
     def take(self, cond: np.ndarray) -> LaneSet:
         return LaneSet.of(self.idx[cond])
+
+    def rest_of(self, lo: int, hi: int) -> LaneSet | None:
+        """The lanes of the range ``[lo, hi)`` not in this set, when they are one window
+        repeating with the same period (the range is whole rows and the window touches
+        a row end), else None."""
+        p = self.period
+        if self.b0 * p != lo or self.b1 * p != hi:
+            return None
+        if self.t0 == 0:
+            return Tiles.make(p, self.b0, self.b1, self.t1, p)
+        if self.t1 == p:
+            return Tiles.make(p, self.b0, self.b1, 0, self.t0)
+        return None
 
     def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
         if bpl % self.period:
@@ -761,12 +776,18 @@ def _periodic(lo: int, cond: np.ndarray, count: int) -> "Tiles | None":
         return None             # a window wraps a row end, or the last row passes the span
     if not (rest[p:p + w].all() and rest[end - w:end].all()):
         return None
-    if rows > 2 and not rest[:(rows - 1) * p].reshape(rows - 1, p)[:, :w].all():
-        return None
+    if rows > 2:
+        if w in _UNSIGNED and rest.flags.c_contiguous:  # a window's flags as one integer
+            words = np.ndarray((rows - 1,), _UNSIGNED[w], rest, 0, (p,))
+            if not (words == _ONES[w]).all():
+                return None
+        elif not rest[:(rows - 1) * p].reshape(rows - 1, p)[:, :w].all():
+            return None
     return Tiles(p, a // p, a // p + rows, t0, t0 + w)
 
 
 _ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
+_ONES = {k: t.type(0x0101010101010101 & ((1 << 8 * k) - 1)) for k, t in _UNSIGNED.items()}
 
 
 def per_block(flags: np.ndarray, bpl: int) -> np.ndarray:

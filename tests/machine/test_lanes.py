@@ -487,6 +487,10 @@ def test_where_finds_a_window_repeating_with_a_period(k, lo) -> None:
         if a % (2 * k) + k <= 2 * k and (a // (2 * k) + rows) * 2 * k <= lo + i.size:
             # no window wraps a row end, the last row ends inside the span
             assert type(s) is Tiles and s.period == 2 * k and s.shape[1] == k
+        yes, no = LaneSet.range(lo, lo + i.size).split(cond)
+        assert lanes_of(yes) == (np.flatnonzero(cond) + lo).tolist()
+        assert lanes_of(no) == (np.flatnonzero(~cond) + lo).tolist()
+        assert lanes_of(yes.union(no)) == list(range(lo, lo + i.size))
 
 
 def test_where_rejects_what_is_not_one_repeating_window() -> None:
