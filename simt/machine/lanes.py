@@ -7,11 +7,13 @@ that shape cheap:
 * a contiguous **range** ``[lo, hi)`` (``idx is None``): the converged case and
   the bounds-guarded prefix; indexing with it is a slice, so no mask is built;
 * an **index** array (``idx``): sparse divergence, compacted;
-* :class:`Tiles`: the same window ``[t0, t1)`` of lanes in each of the blocks
-  ``[b0, b1)`` -- what a comparison of the lane's index in its block with a
-  uniform value selects (tree reductions).  Any per-lane array of the piece,
-  viewed as ``(blocks, lanes per block)``, holds these lanes as a strided 2-D
-  slice, so reads and writes are strided copies instead of gathers;
+* :class:`Tiles`: the same window ``[t0, t1)`` of lanes in each of the rows
+  ``[b0, b1)`` of ``period`` lanes -- what a comparison of the lane's index in
+  its block with a uniform value selects (tree reductions; the rows are blocks),
+  or ``(tid & k) == 0`` (period ``2k``, recognized from a split's mask).  Any
+  per-lane array of the piece, viewed as ``(rows, period)``, holds these lanes
+  as a strided 2-D slice, so reads and writes are strided copies instead of
+  gathers;
 * :class:`Masked`: the lanes of a span ``[lo, hi)`` where a boolean mask is
   true -- dense, data-dependent divergence.  Lane-wise kernels compute such a
   step over the whole span and blend the results into the masked lanes
@@ -438,7 +440,7 @@ class LaneSet:
 
 
 class Tiles(LaneSet):
-    """Lanes ``b * period + t`` for every block ``b0 <= b < b1`` and ``t0 <= t < t1``.
+    """Lanes ``b * period + t`` for every row ``b0 <= b < b1`` and ``t0 <= t < t1``.
 
     Build with :meth:`make`, which returns a plain range when the tiles are
     contiguous (one block, or whole blocks).
