@@ -23,7 +23,10 @@ from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import cases
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough"
-SAMPLE = 40
+#: Derandomized samples still depend on what Hypothesis generated earlier in the process
+#: (after tests/test_differential_shapes.py the same 40 draws held no digits-to-Cut
+#: comparison); 80 draws hold every form in either order.
+SAMPLE = 80
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ that shape cheap:
 * a contiguous **range** ``[lo, hi)`` (``idx is None``): the converged case and
   the bounds-guarded prefix; indexing with it is a slice, so no mask is built;
 * an **index** array (``idx``): sparse divergence, compacted;
-* :class:`Tiles`: the same window ``[t0, t1)`` of lanes in each of the blocks
-  ``[b0, b1)`` -- what a comparison of the lane's index in its block with a
-  uniform value selects (tree reductions).  Any per-lane array of the piece,
-  viewed as ``(blocks, lanes per block)``, holds these lanes as a strided 2-D
-  slice, so reads and writes are strided copies instead of gathers;
+* :class:`Tiles`: the same window ``[t0, t1)`` of lanes in each of the rows
+  ``[b0, b1)`` of ``period`` lanes -- what a comparison of the lane's index in
+  its block with a uniform value selects (tree reductions; the rows are blocks),
+  or ``(tid & k) == 0`` (period ``2k``, recognized from a split's mask).  Any
+  per-lane array of the piece, viewed as ``(rows, period)``, holds these lanes
+  as a strided 2-D slice, so reads and writes are strided copies instead of
+  gathers;
 * :class:`Masked`: the lanes of a span ``[lo, hi)`` where a boolean mask is
   true -- dense, data-dependent divergence.  Lane-wise kernels compute such a
   step over the whole span and blend the results into the masked lanes
@@ -24,13 +26,22 @@ positions hold unspecified values that never fault.  Every other form uses the
 *compact frame*: one entry per lane, in ascending order.  Tiles and Masked
 compute their index array on first use (``idx``), so code that only knows
 index arrays stays correct for them.
+
+What every form answers is :class:`LaneForm`; code outside this module asks a
+set through it and never tests which form it has.  A new form is one class here
+(answering every member, with its exactness argument in its docstring) and its
+cases in tests/machine/test_lanes.py, whose conformance test gives the same
+lanes in every form and requires equal answers.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-__all__ = ["LaneSet", "Tiles", "Masked", "MASK_MIN_SPAN", "MASK_MIN_DENSITY"]
+__all__ = ["LaneForm", "LaneSet", "Tiles", "Masked", "per_block", "warp_ids", "MASK_MIN_SPAN",
+           "MASK_MIN_DENSITY"]
 
 #: Divergent lanes become a :class:`Masked` set when their span has at least this many
 #: lanes and at least this fraction of the span is active; otherwise an index array.
@@ -42,23 +53,121 @@ _UNSIGNED = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint3
              8: np.dtype(np.uint64)}
 
 
+class LaneForm(Protocol):
+    """What every lane-set form answers (each is a :class:`LaneSet`).
+
+    ``lo``, ``hi`` bound the lanes (``lo`` is the first lane, ``hi`` one past the
+    last, for non-empty sets); ``idx`` is the index array or None for a range.
+    Counting members take the lanes per block ``bpl`` and the warp size ``warp``
+    (a warp is ``warp`` consecutive lanes of one block; the last warp of a block
+    may be partial).  Answers that cost a pass over the lanes are cached on the
+    set by the set itself (a set lives as long as its lanes stay together).
+    """
+
+    lo: int
+    hi: int
+    is_range: bool
+
+    def __len__(self) -> int:
+        """How many lanes."""
+
+    @property
+    def frame(self) -> int:
+        """How many entries a per-lane array of a step over these lanes has."""
+
+    @property
+    def compact(self) -> "LaneSet":
+        """These lanes in the compact frame (a range or an index array)."""
+
+    @property
+    def domain(self) -> "LaneSet":
+        """The lanes a step's arrays have entries for."""
+
+    @property
+    def first(self) -> int:
+        """The lowest lane (non-empty sets)."""
+
+    @property
+    def last(self) -> int:
+        """The highest lane (non-empty sets)."""
+
+    def at(self, pos: int) -> int:
+        """The lane at position ``pos`` of the frame."""
+
+    def indices(self) -> np.ndarray:
+        """The lanes, ascending, as int64."""
+
+    def read(self, arr: np.ndarray) -> np.ndarray:
+        """Entries of a per-lane array of the piece for these lanes, in frame order."""
+
+    def write(self, arr: np.ndarray, values) -> None:
+        """Store frame-order ``values`` (or a scalar) into these lanes of ``arr``."""
+
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        """Entries of a per-lane array for these lanes only, ascending (compact frame)."""
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        """Store the scalar ``value`` into these lanes of ``arr``."""
+
+    def take(self, cond: np.ndarray) -> "LaneSet":
+        """The subset where ``cond`` (one entry per frame position) is true."""
+
+    def split(self, cond: np.ndarray) -> tuple["LaneSet", "LaneSet"]:
+        """``(take(cond), take(~cond))``."""
+
+    def union(self, other: "LaneSet") -> "LaneSet":
+        """The union with a disjoint set."""
+
+    def covers(self, other: "LaneSet") -> bool:
+        """Whether every lane of ``other`` is here (False: not known cheaply)."""
+
+    def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        """Lanes in each of the blocks ``0 .. nblocks - 1`` (int64; do not modify)."""
+
+    def warp_count(self, bpl: int, warp: int) -> int:
+        """How many warps hold at least one of these lanes."""
+
+    def tally(self, bpl: int, warp: int) -> tuple[int, int]:
+        """``(len(self), warp_count(bpl, warp))``: what one issue by these lanes counts."""
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        """Which of the warps ``first .. first + count - 1`` hold a lane (bool per warp);
+        every warp holding a lane must lie in that window."""
+
+    def mixed_warps(self, other: "LaneSet", bpl: int, warp: int) -> int:
+        """How many warps hold lanes of both this set and the disjoint ``other``."""
+
+
+def warp_ids(lanes, bpl: int, warp: int):
+    """The warp of each lane (an int or an array): warps never straddle blocks."""
+    if bpl % warp == 0:
+        if warp & (warp - 1) == 0:      # a shift is several times faster than a division
+            return lanes >> (warp.bit_length() - 1)
+        return lanes // warp
+    return (lanes // bpl) * -(-bpl // warp) + (lanes % bpl) // warp
+
+
 class LaneSet:
     """Sorted distinct lane indices, as a range ``[lo, hi)`` or an index array.
 
-    ``sliced`` tells whether the frame is the slice ``[lo:hi]`` of per-lane
-    arrays (ranges and :class:`Masked` sets).  ``memo`` is a free slot where
-    tools (the statistics observer) cache facts about a set; a set object lives
-    as long as its lanes stay together.
+    ``is_range`` tells whether the set is the range ``[lo, hi)``; ``sliced``
+    whether the frame is the slice ``[lo:hi]`` of per-lane arrays (ranges and
+    :class:`Masked` sets).  ``facts`` caches counts the set
+    has computed about itself (see :class:`LaneForm`).
+
+    Exactness: a range is the lanes ``lo <= lane < hi``, so every count is
+    arithmetic on its bounds; an index array holds the lanes themselves, so every
+    answer is computed from them (the counts with one vectorized pass).
     """
 
-    __slots__ = ("lo", "hi", "idx", "sliced", "memo")
+    __slots__ = ("lo", "hi", "idx", "sliced", "is_range", "facts")
 
     def __init__(self, lo: int, hi: int, idx: np.ndarray | None = None) -> None:
         self.lo = lo
         self.hi = hi
         self.idx = idx
-        self.sliced = idx is None
-        self.memo = None
+        self.sliced = self.is_range = idx is None
+        self.facts: dict | None = None
 
     @classmethod
     def range(cls, lo: int, hi: int) -> "LaneSet":
@@ -78,7 +187,8 @@ class LaneSet:
     @classmethod
     def where(cls, lo: int, cond: np.ndarray, count: int | None = None,
               owned: bool = False) -> "LaneSet":
-        """The lanes ``lo + i`` where ``cond[i]``: a range, a :class:`Masked` set or indices.
+        """The lanes ``lo + i`` where ``cond[i]``: a range, :class:`Tiles` (a window
+        repeating with some period), a :class:`Masked` set or indices.
 
         ``owned``: ``cond`` is a fresh array nobody else holds (a Masked set keeps it).
         """
@@ -93,16 +203,16 @@ class LaneSet:
             return cls(lo, lo + count)
         if cond[span - count:].all():  # a suffix
             return cls(lo + span - count, lo + span)
+        if span >= MASK_MIN_SPAN:
+            tiles = _periodic(lo, cond, count)
+            if tiles is not None:
+                return tiles
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
             # the set owns a copy of its mask: the caller's array may change later
             return Masked(lo, lo + span, cond if owned else cond.copy(), count)
         return cls.of(np.flatnonzero(cond) + lo)
 
     # ------------------------------------------------------------------ shape
-    @property
-    def is_range(self) -> bool:
-        return self.idx is None
-
     def __len__(self) -> int:
         return self.hi - self.lo if self.idx is None else self.idx.size
 
@@ -135,6 +245,11 @@ class LaneSet:
         """The lowest lane."""
         return self.lo
 
+    @property
+    def last(self) -> int:
+        """The highest lane."""
+        return self.hi - 1
+
     def at(self, pos: int) -> int:
         """The lane at position ``pos`` of this set's frame."""
         return self.lo + pos if self.idx is None else int(self.idx[pos])
@@ -154,6 +269,112 @@ class LaneSet:
         else:
             arr[self.idx] = values
 
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        """The entries of ``arr`` for these lanes only, ascending (the compact frame)."""
+        return self.read(arr)
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        """Store the scalar ``value`` into these lanes of ``arr``."""
+        self.write(arr, value)
+
+    # ------------------------------------------------------------------ counting
+    def _fact(self, key):
+        return None if self.facts is None else self.facts.get(key)
+
+    def _keep(self, key, value):
+        if self.facts is None:
+            self.facts = {}
+        self.facts[key] = value
+        return value
+
+    def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        """How many of these lanes each block ``0 .. nblocks - 1`` holds (cached)."""
+        key = ("blocks", bpl, nblocks)
+        counts = self._fact(key)
+        if counts is None:
+            counts = self._keep(key, self._block_counts(bpl, nblocks))
+        return counts
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        if not self.is_range:
+            return np.bincount(self.idx // bpl, minlength=nblocks)
+        counts = np.zeros(nblocks, np.int64)
+        lo, hi = self.lo, self.hi
+        if hi <= lo:
+            return counts
+        b0, b1 = lo // bpl, (hi - 1) // bpl
+        if b0 == b1:
+            counts[b0] = hi - lo
+        else:
+            counts[b0] = (b0 + 1) * bpl - lo
+            counts[b0 + 1: b1] = bpl
+            counts[b1] = hi - b1 * bpl
+        return counts
+
+    def warp_count(self, bpl: int, warp: int) -> int:
+        """How many warps hold a lane of this set (cached when it costs a pass)."""
+        return self.tally(bpl, warp)[1]
+
+    def tally(self, bpl: int, warp: int) -> tuple[int, int]:
+        """``(len(self), self.warp_count(bpl, warp))`` in one call (what one issue counts)."""
+        if self.is_range:
+            lo, hi = self.lo, self.hi
+            if hi <= lo:
+                return 0, 0
+            if bpl % warp == 0:
+                return hi - lo, (hi - 1) // warp - lo // warp + 1
+            return hi - lo, warp_ids(hi - 1, bpl, warp) - warp_ids(lo, bpl, warp) + 1
+        facts = self.facts
+        count = None if facts is None else facts.get((bpl, warp))
+        if count is None:
+            count = self._keep((bpl, warp), self._warp_count(bpl, warp))
+        return len(self), count
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if len(self) == 0:
+            return 0
+        ids = warp_ids(self.indices(), bpl, warp)
+        return 1 + int(np.count_nonzero(ids[1:] != ids[:-1]))
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        """Which of the ``count`` warps from warp ``first`` hold a lane (bool per warp)."""
+        out = np.zeros(count, bool)
+        if len(self) == 0:
+            return out
+        if self.is_range:       # consecutive lanes touch consecutive warps
+            out[warp_ids(self.lo, bpl, warp) - first:
+                warp_ids(self.hi - 1, bpl, warp) + 1 - first] = True
+        else:
+            out[warp_ids(self.indices(), bpl, warp) - first] = True
+        return out
+
+    def mixed_warps(self, other: "LaneSet", bpl: int, warp: int) -> int:
+        """How many warps hold lanes of both this set and the disjoint ``other``."""
+        if self.is_range and other.is_range:
+            if self.hi <= self.lo or other.hi <= other.lo:
+                return 0
+            if self.hi == other.lo or other.hi == self.lo:
+                k = max(self.lo, other.lo)  # adjacent: only the warp at the boundary mixes
+                if bpl % warp == 0:
+                    return int((k - 1) // warp == k // warp)
+                return int(warp_ids(k - 1, bpl, warp) == warp_ids(k, bpl, warp))
+        elif len(self) == 0 or len(other) == 0:
+            return 0
+        mixed = self._mixed(other, bpl, warp)
+        if mixed is None:
+            mixed = other._mixed(self, bpl, warp)
+        if mixed is not None:
+            return mixed
+        first = warp_ids(min(self.lo, other.lo), bpl, warp)
+        count = warp_ids(max(self.hi, other.hi) - 1, bpl, warp) - first + 1
+        both = self.warp_flags(first, count, bpl, warp) & other.warp_flags(first, count, bpl,
+                                                                            warp)
+        return int(np.count_nonzero(both))
+
+    def _mixed(self, other: "LaneSet", bpl: int, warp: int) -> int | None:
+        """:meth:`mixed_warps` when this form can state it without a pass, else None."""
+        return None
+
     # ------------------------------------------------------------------ set algebra
     def take(self, cond: np.ndarray) -> "LaneSet":
         """The subset where the boolean ``cond`` (one entry per frame position) is true."""
@@ -166,7 +387,9 @@ class LaneSet:
         if self.is_range:           # the complement is fresh and its count known
             count = int(np.count_nonzero(cond))
             yes = LaneSet.where(self.lo, cond, count)
-            no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
+            no = None if type(yes) is not Tiles else yes.rest_of(self.lo, self.hi)
+            if no is None:
+                no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
         else:
             yes, no = self.take(cond), self.take(~cond)
         if type(yes) is Masked and type(no) is Masked:
@@ -216,17 +439,27 @@ class LaneSet:
 
 
 class Tiles(LaneSet):
-    """Lanes ``b * period + t`` for every block ``b0 <= b < b1`` and ``t0 <= t < t1``.
+    """Lanes ``b * period + t`` for every row ``b0 <= b < b1`` and ``t0 <= t < t1``.
 
     Build with :meth:`make`, which returns a plain range when the tiles are
     contiguous (one block, or whole blocks).
+
+    Exactness: the lanes are the row-major entries ``[b0:b1, t0:t1]`` of the
+    piece viewed as rows of ``period`` lanes, so reads and writes through that
+    strided view touch exactly these lanes in ascending order.  Each row holds
+    ``t1 - t0`` lanes.  The counts are arithmetic when rows and blocks or warps
+    nest: a block of whole rows holds ``t1 - t0`` lanes of each; with aligned
+    warps (``bpl`` a multiple of the warp size) and ``period`` a multiple of the
+    warp, each row's window spans the same warps; with the warp a multiple of
+    ``period``, every warp meeting the rows holds whole rows, hence lanes of
+    every window of the rows (so the warps from ``lo``'s to ``hi - 1``'s).
     """
 
     __slots__ = ("period", "b0", "b1", "t0", "t1", "_idx")
 
     def __init__(self, period: int, b0: int, b1: int, t0: int, t1: int) -> None:
-        self.lo, self.hi, self.memo = b0 * period + t0, (b1 - 1) * period + t1, None
-        self.sliced = False
+        self.lo, self.hi, self.facts = b0 * period + t0, (b1 - 1) * period + t1, None
+        self.sliced = self.is_range = False
         self.period, self.b0, self.b1, self.t0, self.t1 = period, b0, b1, t0, t1
         self._idx: np.ndarray | None = None
 
@@ -245,10 +478,6 @@ class Tiles(LaneSet):
             self._idx = (rows + np.arange(self.t0, self.t1, dtype=np.int64)).ravel()
         return self._idx
 
-    @property
-    def is_range(self) -> bool:
-        return False
-
     def __len__(self) -> int:
         return (self.b1 - self.b0) * (self.t1 - self.t0)
 
@@ -262,15 +491,80 @@ class Tiles(LaneSet):
         p = self.period
         return arr[self.b0 * p:self.b1 * p].reshape(self.b1 - self.b0, p)[:, self.t0:self.t1]
 
+    def windows(self, arr: np.ndarray) -> np.ndarray | None:
+        """Each row's window of a contiguous per-lane array as one opaque item (a strided
+        1-D view: copying it copies whole windows, which NumPy does several times faster
+        than a 2-D strided copy of narrow windows); None for a non-contiguous array."""
+        if arr.ndim != 1 or not arr.flags.c_contiguous:
+            return None
+        size = arr.itemsize
+        return np.ndarray((self.b1 - self.b0,), np.dtype((np.void, (self.t1 - self.t0) * size)),
+                          arr, (self.b0 * self.period + self.t0) * size, (self.period * size,))
+
     def read(self, arr: np.ndarray) -> np.ndarray:
-        return self.view(arr).ravel()
+        rows = self.windows(arr)
+        if rows is None:
+            return self.view(arr).ravel()
+        return rows.copy().view(arr.dtype)
 
     def write(self, arr: np.ndarray, values) -> None:
+        if np.ndim(values):
+            rows = self.windows(arr)
+            if rows is not None:
+                rows[...] = np.ascontiguousarray(values, arr.dtype).view(rows.dtype)
+                return
         view = self.view(arr)
         view[...] = values.reshape(view.shape) if np.ndim(values) else values
 
     def take(self, cond: np.ndarray) -> LaneSet:
         return LaneSet.of(self.idx[cond])
+
+    def rest_of(self, lo: int, hi: int) -> LaneSet | None:
+        """The lanes of the range ``[lo, hi)`` not in this set, when they are one window
+        repeating with the same period (the range is whole rows and the window touches
+        a row end), else None."""
+        p = self.period
+        if self.b0 * p != lo or self.b1 * p != hi:
+            return None
+        if self.t0 == 0:
+            return Tiles.make(p, self.b0, self.b1, self.t1, p)
+        if self.t1 == p:
+            return Tiles.make(p, self.b0, self.b1, 0, self.t0)
+        return None
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        if bpl % self.period:
+            return super()._block_counts(bpl, nblocks)
+        # whole rows per block: count the rows [b0, b1) per block, times the window
+        return LaneSet(self.b0, self.b1)._block_counts(bpl // self.period, nblocks) * (
+            self.t1 - self.t0)
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if bpl % warp == 0 and self.period % warp == 0:
+            return (self.b1 - self.b0) * ((self.t1 - 1) // warp - self.t0 // warp + 1)
+        if bpl % warp == 0 and warp % self.period == 0:     # every warp holds whole rows
+            return (self.hi - 1) // warp - self.lo // warp + 1
+        return super()._warp_count(bpl, warp)
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        if bpl % warp or warp % self.period:
+            return super().warp_flags(first, count, bpl, warp)
+        out = np.zeros(count, bool)     # whole rows per warp: the warps from lo's to hi's
+        out[self.lo // warp - first:(self.hi - 1) // warp + 1 - first] = True
+        return out
+
+    def _mixed(self, other: LaneSet, bpl: int, warp: int) -> int | None:
+        if type(other) is not Tiles or bpl % warp or other.period != self.period or \
+                (self.b0, self.b1) != (other.b0, other.b1) or \
+                (self.t1 != other.t0 and other.t1 != self.t0):
+            return None
+        p = self.period
+        if warp % p == 0:       # every warp meeting the rows holds whole rows: both windows
+            return (self.b1 * p - 1) // warp - self.b0 * p // warp + 1
+        if p % warp:
+            return None
+        k = max(self.t0, other.t0)  # adjacent windows: the warp at the boundary, per row
+        return (self.b1 - self.b0) * int((k - 1) // warp == k // warp)
 
     def covers(self, other: LaneSet) -> bool:
         p = self.period
@@ -302,13 +596,19 @@ class Masked(LaneSet):
 
     Executed in the span frame (see the module docstring).  Build with
     :meth:`LaneSet.where`, which picks this form only for dense masks.
+
+    Exactness: the mask is the set, position for position, so every answer is
+    computed from it in span order.  When the span is warp-aligned each warp is
+    ``warp`` consecutive mask bytes, so a warp holds a lane iff the OR of its
+    bytes (read as 64-bit words) is non-zero, and a warp of a range split into
+    two masks mixes iff its bytes are neither all clear nor all set.
     """
 
     __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "parted")
 
     def __init__(self, lo: int, hi: int, mask: np.ndarray, count: int) -> None:
-        self.lo, self.hi, self.memo = lo, hi, None
-        self.sliced = True
+        self.lo, self.hi, self.facts = lo, hi, None
+        self.sliced, self.is_range = True, False
         self.mask = mask
         self.count = count
         self._idx: np.ndarray | None = None
@@ -321,10 +621,6 @@ class Masked(LaneSet):
         if self._idx is None:
             self._idx = np.flatnonzero(self.mask) + self.lo
         return self._idx
-
-    @property
-    def is_range(self) -> bool:
-        return False
 
     def __len__(self) -> int:
         return self.count
@@ -346,6 +642,10 @@ class Masked(LaneSet):
     @property
     def first(self) -> int:
         return self.lo + int(np.argmax(self.mask))
+
+    @property
+    def last(self) -> int:
+        return self.hi - 1 - int(np.argmax(self.mask[::-1]))
 
     def at(self, pos: int) -> int:
         return self.lo + pos
@@ -369,8 +669,64 @@ class Masked(LaneSet):
         """Blend span-frame ``values`` into the masked lanes of ``arr`` (others keep theirs)."""
         blend(arr[self.lo:self.hi], values, self)
 
+    def pick(self, arr: np.ndarray) -> np.ndarray:
+        return arr[self.lo:self.hi][self.mask]
+
+    def fill(self, arr: np.ndarray, value) -> None:
+        if arr.dtype == np.bool_ and value is True:   # one pass over the span, no blend
+            span = arr[self.lo:self.hi]
+            np.logical_or(span, self.mask, out=span)
+        else:
+            self.write(arr, value)
+
     def take(self, cond: np.ndarray) -> LaneSet:
         return LaneSet.where(self.lo, self.mask & cond)
+
+    def _aligned(self, bpl: int, warp: int) -> bool:
+        """Whether the span is whole warps of 32 lanes (each warp: four 64-bit words)."""
+        return warp == 32 and bpl % warp == 0 and self.lo % warp == 0 and self.hi % warp == 0
+
+    def _some(self) -> np.ndarray:
+        """Per warp of an aligned span: whether any flag is set."""
+        w = self.mask.view(np.uint64).reshape(-1, 4)
+        return (w[:, 0] | w[:, 1] | w[:, 2] | w[:, 3]) != 0
+
+    def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
+        b0, b1 = self.lo // bpl, -(-self.hi // bpl)
+        rows = np.zeros((b1 - b0) * bpl, bool)
+        rows[self.lo - b0 * bpl:self.hi - b0 * bpl] = self.mask
+        counts = np.zeros(nblocks, np.int64)
+        counts[b0:b1] = per_block(rows, bpl)
+        return counts
+
+    def _warp_count(self, bpl: int, warp: int) -> int:
+        if not self._aligned(bpl, warp):
+            return super()._warp_count(bpl, warp)
+        return int(np.count_nonzero(self._some()))
+
+    def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
+        if not self._aligned(bpl, warp):
+            return super().warp_flags(first, count, bpl, warp)
+        out = np.zeros(count, bool)
+        some, start = self._some(), self.lo // warp - first
+        a, b = max(start, 0), min(start + some.size, count)    # the span may pass the window
+        if a < b:
+            out[a:b] = some[a - start:b - start]
+        return out
+
+    def _mixed(self, other: LaneSet, bpl: int, warp: int) -> int | None:
+        if not (self.sibling(other) and self.parted[0].is_range and
+                self._aligned(bpl, warp)):
+            return None
+        # the two masks are complements over one span: one pass answers the mixed warps
+        # and each side's warp count (kept by each side)
+        w = self.mask.view(np.uint64).reshape(-1, 4)
+        w0, w1, w2, w3 = w[:, 0], w[:, 1], w[:, 2], w[:, 3]
+        some = (w0 | w1 | w2 | w3) != 0
+        every = (w0 & w1 & w2 & w3) == _ALL_SET
+        self._keep((bpl, warp), int(np.count_nonzero(some)))
+        other._keep((bpl, warp), some.size - int(np.count_nonzero(every)))
+        return int(np.count_nonzero(some & ~every))
 
     def covers(self, other: LaneSet) -> bool:
         if other is self:
@@ -392,6 +748,55 @@ class Masked(LaneSet):
 
     def __repr__(self) -> str:
         return f"Masked({self.count} of [{self.lo}, {self.hi}))"
+
+
+def _periodic(lo: int, cond: np.ndarray, count: int) -> "Tiles | None":
+    """The lanes ``lo + i`` where ``cond[i]`` as :class:`Tiles`, when they are one window
+    repeating with a period (what ``(i & k) == 0`` selects), else None.
+
+    Exactness: the first true run gives the window length ``w`` and the next true
+    lane the period ``p``; ``count == rows * w`` and every lane of those ``rows``
+    windows being true means the true lanes are exactly these windows (there is
+    no room for another).  Checking the second and last windows first rejects
+    most other masks after a few comparisons.
+    """
+    s = int(np.argmax(cond))
+    rest = cond[s:]
+    w = int(np.argmin(rest))           # a false lane follows (prefixes/suffixes are ranges)
+    if w == 0 or count % w:
+        return None
+    rows = count // w
+    if rows < 2:
+        return None
+    gap = int(np.argmax(rest[w:]))
+    p = w + gap
+    a = lo + s
+    t0 = a % p
+    end = (rows - 1) * p + w
+    if t0 + w > p or end > rest.size or (a // p + rows) * p > lo + cond.size:
+        return None             # a window wraps a row end, or the last row passes the span
+    if not (rest[p:p + w].all() and rest[end - w:end].all()):
+        return None
+    if rows > 2:
+        if w in _UNSIGNED and rest.flags.c_contiguous:  # a window's flags as one integer
+            words = np.ndarray((rows - 1,), _UNSIGNED[w], rest, 0, (p,))
+            if not (words == _ONES[w]).all():
+                return None
+        elif not rest[:(rows - 1) * p].reshape(rows - 1, p)[:, :w].all():
+            return None
+    return Tiles(p, a // p, a // p + rows, t0, t0 + w)
+
+
+_ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
+_ONES = {k: t.type(0x0101010101010101 & ((1 << 8 * k) - 1)) for k, t in _UNSIGNED.items()}
+
+
+def per_block(flags: np.ndarray, bpl: int) -> np.ndarray:
+    """How many of each block's ``bpl`` consecutive flags are set."""
+    if bpl % 8 == 0:    # eight flag bytes per word: a word's popcount counts its set flags
+        words = np.bitwise_count(flags.view(np.uint64)).reshape(-1, bpl // 8)
+        return words.sum(axis=1, dtype=np.int64)
+    return flags.reshape(-1, bpl).view(np.uint8).sum(axis=1, dtype=np.int64)
 
 
 def blend(dst: np.ndarray, values, lanes: Masked) -> None:

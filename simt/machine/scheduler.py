@@ -21,7 +21,7 @@ import numpy as np
 
 from ..isa.program import Program
 from .events import Release, first_hazard
-from .lanes import LaneSet, Masked, Tiles
+from .lanes import LaneSet, per_block
 from .state import RegisterFile
 from .step import EXIT, Branch, Jump, Park
 
@@ -144,11 +144,7 @@ class MinPC:
             self._ask(pc, "exit", lanes, blocks)
         if self.exited is None:
             self.exited = np.zeros(self.n, bool)
-        if type(lanes) is Masked:       # one pass over the span, no index array
-            span = self.exited[lanes.lo:lanes.hi]
-            np.logical_or(span, lanes.mask, out=span)
-        else:
-            lanes.write(self.exited, True)
+        lanes.fill(self.exited, True)
         self.live -= len(lanes)
         if blocks is None:          # no lane has waited at a barrier yet: count exits then
             return 0
@@ -160,7 +156,7 @@ class MinPC:
             self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
             self.park_pc = np.zeros(self.n, np.int64)
             if self.exited is not None:
-                self.exited_per_block = _per_block(self.exited, self.bpl)
+                self.exited_per_block = per_block(self.exited, self.bpl)
         lanes = lanes.compact
         blocks = self._count_blocks(lanes)
         if self._watchers:
@@ -186,31 +182,7 @@ class MinPC:
             raise _Hazard(hazard.pos, hazard.error, hazard.count)
 
     def _count_blocks(self, lanes: LaneSet) -> np.ndarray:
-        nblocks = self.parked_per_block.size
-        if lanes.is_range:
-            counts = np.zeros(nblocks, np.int64)
-            lo, hi = lanes.lo, lanes.hi
-            b0, b1 = lo // self.bpl, (hi - 1) // self.bpl
-            if b0 == b1:
-                counts[b0] = hi - lo
-            else:
-                counts[b0] = (b0 + 1) * self.bpl - lo
-                counts[b0 + 1: b1] = self.bpl
-                counts[b1] = hi - b1 * self.bpl
-            return counts
-        if type(lanes) is Tiles and lanes.period == self.bpl:
-            counts = np.zeros(nblocks, np.int64)
-            counts[lanes.b0:lanes.b1] = lanes.t1 - lanes.t0
-            return counts
-        if type(lanes) is Masked:       # count the mask block by block
-            bpl = self.bpl
-            b0, b1 = lanes.lo // bpl, -(-lanes.hi // bpl)
-            rows = np.zeros((b1 - b0) * bpl, bool)
-            rows[lanes.lo - b0 * bpl:lanes.hi - b0 * bpl] = lanes.mask
-            counts = np.zeros(nblocks, np.int64)
-            counts[b0:b1] = _per_block(rows, bpl)
-            return counts
-        return np.bincount(lanes.idx // self.bpl, minlength=nblocks)
+        return lanes.block_counts(self.bpl, self.parked_per_block.size)
 
     def _release(self, touched: np.ndarray) -> int:
         """Release (or report deadlock of) every touched block with no runnable lane."""
@@ -372,19 +344,8 @@ class DeepestMinPC(MinPC):
         depth = self.regs.depth
         if depth is None:           # no CALL has run yet
             return 0, 0, True
-        if type(lanes) is Masked:
-            d = depth[lanes.lo:lanes.hi][lanes.mask]
-        else:
-            d = lanes.read(depth)
+        d = lanes.pick(depth)
         return int(d.min()), int(d.max()), True
-
-
-def _per_block(flags: np.ndarray, bpl: int) -> np.ndarray:
-    """How many of each block's ``bpl`` consecutive flags are set."""
-    if bpl % 8 == 0:    # eight flag bytes per word: a word's popcount counts its set flags
-        words = np.bitwise_count(flags.view(np.uint64)).reshape(-1, bpl // 8)
-        return words.sum(axis=1, dtype=np.int64)
-    return flags.reshape(-1, bpl).view(np.uint8).sum(axis=1, dtype=np.int64)
 
 
 class _Hazard(Exception):

@@ -21,7 +21,6 @@ import numpy as np
 
 from ..isa.program import Program
 from ..machine.events import Event, LaunchInfo, Observer
-from ..machine.lanes import LaneSet, Masked, Tiles
 
 __all__ = ["Trace", "TraceRecord"]
 
@@ -54,17 +53,6 @@ class TraceRecord:
     bytes_loaded: int
     bytes_stored: int
     launch: int = 0
-
-
-def _last(lanes: LaneSet) -> int:
-    """The highest lane of a non-empty set."""
-    if lanes.is_range:
-        return lanes.hi - 1
-    if type(lanes) is Masked:
-        return lanes.lo + lanes.mask.size - 1 - int(np.argmax(lanes.mask[::-1]))
-    if type(lanes) is Tiles:
-        return (lanes.b1 - 1) * lanes.period + lanes.t1 - 1
-    return int(lanes.idx[-1])
 
 
 def _texts(program: Program) -> list[str]:
@@ -117,15 +105,15 @@ class Trace(Observer):
     def after(self, event: Event) -> None:
         lanes = event.lanes
         lane0 = self._lane0
-        lo, hi = lane0 + lanes.first, lane0 + _last(lanes)
+        lo, hi = lane0 + lanes.first, lane0 + lanes.last
         n = len(lanes)
         bpl = self._launches[-1].lanes_per_block
-        if lanes.is_range:
+        if hi - lo + 1 == n:     # contiguous lanes: their blocks follow from the bounds
             where = (lo, hi + 1, bpl)
-        else:
-            block = (lanes.indices() + lane0) // bpl      # ascending
-            starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
-            where = (block[starts], np.diff(np.r_[starts, block.size]))
+        else:                    # pieces hold whole blocks: lane0 is a block boundary
+            counts = lanes.block_counts(bpl, lanes.last // bpl + 1)
+            blocks = np.flatnonzero(counts)
+            where = (blocks + lane0 // bpl, counts[blocks])
         launch = len(self._launches) - 1
         for k in range(event.count):
             pc = event.pc + k

@@ -720,7 +720,20 @@ class _Gen:
     def condition(self, scope: _Scope) -> int:
         """Emit a data-dependent comparison into a predicate; return the predicate."""
         p = self.draw(st.integers(8, 15))
-        kind = self.pick(["lane", "gid", "data", "any", "tile"])
+        kind = self.pick(["lane", "gid", "data", "any", "tile", "periodic"])
+        if kind == "periodic":      # (lane & 2^j) == 0 or != 0: a window repeating with a period
+            k = self.dst(scope, T.U32)
+            self.emit("MOV_IMM", T.U32, k, 1 << self.draw(st.integers(0, 5)))
+            self.define(k, T.U32)
+            t = self.dst(scope, T.U32)
+            self.emit("AND", T.U32, t, 5, k)
+            self.define(t, T.U32)
+            zero = self.dst(scope, T.U32, (t,))
+            self.emit("MOV_IMM", T.U32, zero, 0)
+            self.define(zero, T.U32)
+            self.emit("SETcc", T.U32, self.pick([Condition.EQ, Condition.NE]), p, t, zero)
+            self.preds.add(p)
+            return p
         if kind == "tile" and scope.no_retype:
             kind = "gid"
         top = 40

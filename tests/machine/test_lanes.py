@@ -452,6 +452,7 @@ def test_where_defaults_use_masks_only_for_large_dense_spans() -> None:
     assert type(LaneSet.where(0, small)) is LaneSet
     thin = np.zeros(lanes_mod.MASK_MIN_SPAN * 2, bool)
     thin[1::8] = True                                  # density 1/8 < 0.25
+    thin[4] = True                                     # and not one repeating window
     assert type(LaneSet.where(0, thin)) is LaneSet
 
 
@@ -474,6 +475,57 @@ def test_where_is_the_model_whatever_the_thresholds(lo, bits, span, density) -> 
         lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY = saved
 
 
+@pytest.mark.parametrize("k", [1, 2, 4, 32, 128])
+@pytest.mark.parametrize("lo", [0, 256, 5])
+def test_where_finds_a_window_repeating_with_a_period(k, lo) -> None:
+    """``(i & k) == 0`` and ``!= 0`` over a span are windows of period ``2k``: Tiles."""
+    i = np.arange(lanes_mod.MASK_MIN_SPAN * 2)
+    for cond in ((i & k) == 0, (i & k) != 0):
+        s = LaneSet.where(lo, cond)
+        assert lanes_of(s) == (np.flatnonzero(cond) + lo).tolist()
+        a, rows = lo + int(np.argmax(cond)), np.count_nonzero(cond) // k
+        if a % (2 * k) + k <= 2 * k and (a // (2 * k) + rows) * 2 * k <= lo + i.size:
+            # no window wraps a row end, the last row ends inside the span
+            assert type(s) is Tiles and s.period == 2 * k and s.shape[1] == k
+        yes, no = LaneSet.range(lo, lo + i.size).split(cond)
+        assert lanes_of(yes) == (np.flatnonzero(cond) + lo).tolist()
+        assert lanes_of(no) == (np.flatnonzero(~cond) + lo).tolist()
+        assert lanes_of(yes.union(no)) == list(range(lo, lo + i.size))
+
+
+def test_where_rejects_what_is_not_one_repeating_window() -> None:
+    n = lanes_mod.MASK_MIN_SPAN * 2
+    i = np.arange(n)
+    cases = [(i % 4 == 0) | (i == 6),                  # one lane more
+             (i % 4 == 0) & (i != 8),                  # one lane less
+             (i % 8 < 2) | (i % 8 == 4),               # two windows per period
+             ((i - 3) % 4 < 2) & (i >= 3)]             # the window passes the row's end
+    for cond in cases:
+        s = LaneSet.where(0, cond)
+        assert type(s) is not Tiles or s.t1 <= s.period
+        assert lanes_of(s) == np.flatnonzero(cond).tolist()
+    short = (i % 16 < 4) & (i < n - 8)                 # last row would pass the span's end
+    short[n - 8:n - 4] = True
+    s = LaneSet.where(0, short[:n - 4])
+    assert lanes_of(s) == np.flatnonzero(short[:n - 4]).tolist()
+
+
+@settings(max_examples=150)
+@given(st.integers(1, 40), st.integers(0, 39), st.integers(1, 40), st.integers(0, 50),
+       st.integers(0, 30), st.lists(st.integers(0, 2047), max_size=2))
+def test_where_of_near_periodic_masks_is_the_model(period, t0, width, lo, skip, flips) -> None:
+    t0 %= period
+    width = min(width, period - t0)
+    i = np.arange(2048)
+    cond = ((i % period) >= t0) & ((i % period) < t0 + width) & (i >= skip)
+    for f in flips:
+        cond[f] = not cond[f]
+    s = LaneSet.where(lo, cond)
+    assert lanes_of(s) == (np.flatnonzero(cond) + lo).tolist()
+    arr = np.arange(lo + 2048, dtype=np.int64)
+    np.testing.assert_array_equal(s.compact.read(arr), np.flatnonzero(cond) + lo)
+
+
 def test_masked_owns_a_mask_given_as_a_view(monkeypatch) -> None:
     monkeypatch.setattr(lanes_mod, "MASK_MIN_SPAN", 4)
     row = np.array([0, 1, 0, 1, 1, 0, 1, 0, 1, 1], bool)        # a predicate row, say
@@ -489,11 +541,11 @@ def test_masked_owns_a_mask_given_as_an_owned_array(monkeypatch) -> None:
     """Regression: at c9df7bc ``where`` kept an owned (``base is None``) ``cond`` as the
     mask itself, so the caller mutating it changed the set (fixed by copying always)."""
     monkeypatch.setattr(lanes_mod, "MASK_MIN_SPAN", 4)
-    cond = np.array([0, 1, 1, 0, 1, 1, 0, 0], bool)
+    cond = np.array([0, 1, 1, 0, 1, 0, 1, 0], bool)       # not one repeating window
     s = LaneSet.where(0, cond)
     assert type(s) is Masked
     cond[:] = True
-    assert lanes_of(s) == [1, 2, 4, 5]
+    assert lanes_of(s) == [1, 2, 4, 6]
 
 
 def test_masked_union_owns_its_mask(monkeypatch) -> None:
