@@ -1145,12 +1145,12 @@ def test_dense_divergence_issues_masked_sets(issued) -> None:
 @settings(max_examples=examples(150))
 @given(cases(max_lanes=256, max_statements=20))
 def test_random_programs_with_every_split_masked(case) -> None:
-    saved = lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY
-    lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY = 0, 0
+    saved = lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY, lanes_mod.PERIODIC_MIN_SPAN
+    lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY, lanes_mod.PERIODIC_MIN_SPAN = 0, 0, 0
     try:
         assert_agree(case)
     finally:
-        lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY = saved
+        lanes_mod.MASK_MIN_SPAN, lanes_mod.MASK_MIN_DENSITY, lanes_mod.PERIODIC_MIN_SPAN = saved
 
 
 # --------------------------------------------------------------------------- 2-D blocks and grids

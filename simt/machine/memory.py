@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
+from .lanes import opaque
 from .values import Affine, Digits, Tiled, int_range
 
 __all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
@@ -122,7 +123,7 @@ class Lattice(NamedTuple):
         than a 2-D strided view of narrow rows."""
         if self.col_step != size or self.cols == 1 or self.row_step <= 0:
             return None
-        return np.ndarray((self.rows,), np.dtype((np.void, self.cols * size)), buffer=mem,
+        return np.ndarray((self.rows,), opaque(self.cols * size), buffer=mem,
                           offset=self.start, strides=(self.row_step,))
 
     def disjoint(self, size: int) -> bool:

@@ -16,7 +16,7 @@ primitives (``python benchmarks/thresholds.py mask nan marks compress``).
 
 from __future__ import annotations
 
-__all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
+__all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "PERIODIC_MIN_SPAN", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
            "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "MMAP_THRESHOLD",
            "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK",
            "OPS_REDUCE_CHUNK", "OPS_GEMM_CHUNK"]
@@ -33,6 +33,13 @@ MASK_MIN_SPAN = 1024
 #: per span lane against ~1.1 ns per active lane for gather plus scatter (break-even near
 #: 0.3).  A quarter keeps the kernels' extra passes over the span on the winning side.
 MASK_MIN_DENSITY = 0.25
+#: A split's true lanes are recognized as one window repeating with a period (Tiles)
+#: only over spans of at least this many lanes; below, a mask or an index array is
+#: cheaper.  Bitonic sort of the gallery (``benchmarks/realworld.py``, blocks of 1,024,
+#: best of 25, 2 cores) at 1,024 / 4,096 / 16,384 lanes: windows from spans of 1,024
+#: 12.0 / 13.4 / 18.0 ms, from spans of 4,096 10.2 / 13.3 / 18.0 ms (before periodic
+#: windows: 11.7 / 13.6 / 22.0 ms).
+PERIODIC_MIN_SPAN = 4096
 
 # ---------------------------------------------------------------- values (affine.py)
 #: Pieces with fewer lanes compute affine values as arrays: on a few dozen lanes one

@@ -479,7 +479,7 @@ def test_where_is_the_model_whatever_the_thresholds(lo, bits, span, density) -> 
 @pytest.mark.parametrize("lo", [0, 256, 5])
 def test_where_finds_a_window_repeating_with_a_period(k, lo) -> None:
     """``(i & k) == 0`` and ``!= 0`` over a span are windows of period ``2k``: Tiles."""
-    i = np.arange(lanes_mod.MASK_MIN_SPAN * 2)
+    i = np.arange(lanes_mod.PERIODIC_MIN_SPAN)
     for cond in ((i & k) == 0, (i & k) != 0):
         s = LaneSet.where(lo, cond)
         assert lanes_of(s) == (np.flatnonzero(cond) + lo).tolist()
@@ -494,7 +494,7 @@ def test_where_finds_a_window_repeating_with_a_period(k, lo) -> None:
 
 
 def test_where_rejects_what_is_not_one_repeating_window() -> None:
-    n = lanes_mod.MASK_MIN_SPAN * 2
+    n = lanes_mod.PERIODIC_MIN_SPAN
     i = np.arange(n)
     cases = [(i % 4 == 0) | (i == 6),                  # one lane more
              (i % 4 == 0) & (i != 8),                  # one lane less
@@ -510,19 +510,22 @@ def test_where_rejects_what_is_not_one_repeating_window() -> None:
     assert lanes_of(s) == np.flatnonzero(short[:n - 4]).tolist()
 
 
+SPAN = lanes_mod.PERIODIC_MIN_SPAN      # spans where periodic windows are looked for
+
+
 @settings(max_examples=150)
 @given(st.integers(1, 40), st.integers(0, 39), st.integers(1, 40), st.integers(0, 50),
-       st.integers(0, 30), st.lists(st.integers(0, 2047), max_size=2))
+       st.integers(0, 30), st.lists(st.integers(0, SPAN - 1), max_size=2))
 def test_where_of_near_periodic_masks_is_the_model(period, t0, width, lo, skip, flips) -> None:
     t0 %= period
     width = min(width, period - t0)
-    i = np.arange(2048)
+    i = np.arange(SPAN)
     cond = ((i % period) >= t0) & ((i % period) < t0 + width) & (i >= skip)
     for f in flips:
         cond[f] = not cond[f]
     s = LaneSet.where(lo, cond)
     assert lanes_of(s) == (np.flatnonzero(cond) + lo).tolist()
-    arr = np.arange(lo + 2048, dtype=np.int64)
+    arr = np.arange(lo + SPAN, dtype=np.int64)
     np.testing.assert_array_equal(s.compact.read(arr), np.flatnonzero(cond) + lo)
 
 

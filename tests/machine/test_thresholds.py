@@ -15,6 +15,7 @@ from simt.machine import thresholds
 USERS = {
     "MASK_MIN_SPAN": ("simt.machine.lanes", "MASK_MIN_SPAN"),
     "MASK_MIN_DENSITY": ("simt.machine.lanes", "MASK_MIN_DENSITY"),
+    "PERIODIC_MIN_SPAN": ("simt.machine.lanes", "PERIODIC_MIN_SPAN"),
     "COMPRESS_MIN_LANES": ("simt.machine.affine", "COMPRESS_MIN_LANES"),
     "NAN_COUNT_MAX": ("simt.machine.alu._common", "_SHORT"),
     "FMA_CHUNK": ("simt.machine.alu.fused", "_CHUNK"),
