@@ -54,7 +54,7 @@ from ..isa.types import DType
 from .lanes import LaneSet
 from .values import Affine, Const, Cut, Digits, Parts, Tiled, digits, int_range, tiled
 
-__all__ = ["RULES", "bind", "arith", "split", "convert", "compare", "COMPRESS_MIN_LANES"]
+__all__ = ["RULES", "bind", "arith", "split", "bit", "convert", "compare", "COMPRESS_MIN_LANES"]
 
 #: Pieces with fewer lanes compute affine values as arrays instead: on a few dozen
 #: lanes one NumPy call costs less than the Python arithmetic on a compressed value and
@@ -269,6 +269,92 @@ def _split_digits(name: str, a, d: int, n: int) -> Affine | Tiled | Digits | Non
     return digits(*_trim((high_base, tuple(high_coefs), radices), n), a.dtype)
 
 
+def _bit(parts: Parts, m: int, n: int) -> tuple[int, Parts, int | None] | None:
+    """``(bm, refined, j)`` with bit ``m`` of the value over lanes ``[0, n)`` equal to
+    ``bm`` (``j`` None) or to ``bm XOR digit_j`` of ``refined`` (a digit of radix 2);
+    None when bit ``m`` is not one digit of the lane.
+
+    The digits are split so that every coefficient is a multiple of ``2^(m+1)``,
+    an odd multiple of ``2^m`` on a digit of radix 2, or belongs to a low part
+    ``L`` (finite radices); with ``base = 2^(m+1) B + bm 2^m + b0`` and
+    ``0 <= b0 + L < 2^m`` for every digit value, the value is
+    ``2^(m+1) (B + ...) + 2^m (bm + sum of the radix-2 digits) + (b0 + L)``, so
+    bit ``m`` is ``bm`` XOR those digits: one of them at most is accepted.  This
+    holds for the unwrapped integer (two's complement, Python ints), and
+    wrapping to the type keeps every bit below its width.
+    """
+    d = 1 << m
+    parts = _trim(parts, n)
+    cuts, u = set(), 1
+    for c, r in zip(parts[1], parts[2]):
+        if c % (2 * d):
+            s = (d // gcd(c, d)) if c % d else 1    # where c * digit reaches a multiple of d
+            for e in (s, 2 * s) if s > 1 else (2,):
+                if r is None or (e < r and r % e == 0):
+                    cuts.add(u * e)
+        u = u * r if r is not None else u
+    refined = _refine(parts, cuts)
+    if refined is None:
+        return None
+    base, coefs, radices = refined
+    high, b0 = divmod(base, d)
+    low_min = low_max = b0
+    j, u = None, 1
+    for k, (c, r) in enumerate(zip(coefs, radices)):
+        if c % d:
+            if r is None:
+                return None
+            top = min(r - 1, (n - 1) // u)      # the digit's largest value over the piece
+            low_min += min(0, c * top)
+            low_max += max(0, c * top)
+        elif c % (2 * d):
+            top = (n - 1) // u if r is None else min(r - 1, (n - 1) // u)
+            if top == 0:
+                pass                            # 0 on every lane of the piece
+            elif j is not None or r != 2:
+                return None
+            else:
+                j = k
+        u = u * r if r is not None else u
+    if low_min < 0 or low_max >= d:
+        return None
+    return high % 2, refined, j
+
+
+def bit(name: str, ty: DType, a, b, n: int) -> Affine | Tiled | Digits | None:
+    """XOR (``a ^ 2^m``) or AND (``a & 2^m``) of an integer form by a uniform power of
+    two whose bit ``m`` of ``a`` is one digit of the lane (:func:`_bit`).
+
+    With ``t`` that bit, ``a ^ 2^m = a + 2^m - 2^(m+1) t`` and ``a & 2^m = 2^m t``
+    for every integer; ``t = bm + digit - 2 bm digit`` is linear in the digit, so
+    both results are digits of the lane (a negative coefficient where a digit
+    flips).  Exact on wrapped values too: bit ``m`` below the type's width is the
+    same bit of the unwrapped value, and wrapping is a ring homomorphism.
+    """
+    k, p = _uniform_int(b), _parts(a)
+    if k is None or p is None or n < 1:
+        return None
+    c = k % (1 << ty.bits)
+    if c == 0:
+        return a if name == "XOR" else Affine(0, 0, a.dtype)
+    if c & (c - 1):
+        return None
+    m = c.bit_length() - 1
+    got = _bit(p, m, n)
+    if got is None:
+        return None
+    bm, (base, coefs, radices), j = got
+    # t = bm + s * digit_j with s = 1 - 2 bm (no digit: t = bm)
+    s = 1 - 2 * bm
+    if name == "XOR":
+        base, scale = base + c - 2 * c * bm, -2 * c * s
+        coefs = tuple(x + scale if i == j else x for i, x in enumerate(coefs))
+    else:
+        base = c * bm
+        coefs = tuple(c * s if i == j else 0 for i in range(len(coefs)))
+    return digits(*_trim((base, coefs, radices), n), a.dtype)
+
+
 def convert(src: DType, dst: DType, a, n: int) -> Affine | Tiled | Digits | None:
     """CVT of an affine, tiled or digits integer value between integer types."""
     if not (src.is_int and dst.is_int) or _parts(a) is None:
@@ -320,34 +406,49 @@ def _one_digit(p: Parts, n: int) -> tuple[int, int, int, int | None] | None:
 
 
 def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | Const | None:
-    """SETcc of an integer form against a uniform one, as a :class:`Cut` or a :class:`Const`.
+    """SETcc of two integer forms, as a :class:`Cut` or a :class:`Const`.
 
-    Exact when no lane of the form wraps over the lanes' hull ``[lo, hi)``
-    (its bounds lie in the type's range), so the comparison acts on unwrapped
-    ints: if the bounds lie on one side of the uniform value every lane agrees
-    (a Const); if the form varies with one digit ``d = (lane // u) % r`` only,
-    ``base + c d`` is monotone in ``d``, so the predicate is ``d`` in a half-line
-    or (``==``, ``!=``) a window of one digit value, and ``d`` in ``[k0, k1)`` is
-    ``lane % (u r)`` in ``[k0 u, k1 u)`` (``lane`` in it for the last digit): a Cut.
-    Anything else (a form varying with several digits, as a 2-D row index) is
-    left to the arrays.
+    Exact when no lane of either form wraps over the lanes' hull ``[lo, hi)``
+    (their bounds lie in the type's range), so the comparison acts on unwrapped
+    ints, signed or not alike: ``a cond b`` is ``a - b cond 0``, and the
+    difference of two forms is a form (:func:`arith`, over their common digits;
+    its unwrapped ints need no range of their own).  Against a uniform value
+    ``c``: if the form's bounds lie on one side every lane agrees (a Const); if
+    the form varies with one digit ``d = (lane // u) % r`` only, ``base + s d`` is
+    monotone in ``d``, so the predicate is ``d`` in a half-line or (``==``,
+    ``!=``) a window of one digit value, and ``d`` in ``[k0, k1)`` is
+    ``lane % (u r)`` in ``[k0 u, k1 u)`` (``lane`` in it for the last digit): a
+    Cut.  Anything else (a form varying with several digits, as a 2-D row index)
+    is left to the arrays.
     """
     if not ty.is_int or len(lanes) == 0:
         return None
-    c = _uniform_int(b)
-    if c is None or _uniform_int(a) is not None:
-        c = _uniform_int(a)
-        if c is None or _uniform_int(b) is not None:
-            return None         # nothing uniform, or both (the scalar path's case)
-        a, cond = b, _SWAP.get(cond, cond)
-    p = _parts(a)
-    tmin, tmax = int_range(a.dtype)
-    if p is None or not tmin <= c <= tmax:
-        return None
     lo, hi = lanes.lo, lanes.hi
-    low, high = a.bounds(lo, hi)
-    if low < tmin or high > tmax:
-        return None
+    tmin, tmax = int_range(ty.storage)
+    c, other = _uniform_int(b), _uniform_int(a)
+    if c is not None and other is not None:
+        return None             # both uniform: the scalar path's case
+    if c is None and other is not None:
+        c, a, cond = other, b, _SWAP.get(cond, cond)
+    if c is None:               # both vary: compare their difference with 0
+        for x in (a, b):
+            if _parts(x) is None:
+                return None
+            low, high = x.bounds(lo, hi)
+            if low < tmin or high > tmax:
+                return None
+        a, c = _linear(-1)(ty, a, b), 0
+        p = _parts(a)
+        if p is None:
+            return None
+        low, high = a.bounds(lo, hi)    # unwrapped ints: no range of their own
+    else:
+        p = _parts(a)
+        if p is None or not tmin <= c <= tmax:
+            return None
+        low, high = a.bounds(lo, hi)
+        if low < tmin or high > tmax:
+            return None
     cond = _BASE.get(cond, cond)
     decided = _decided(cond, low, high, c)
     if decided is not None:
@@ -394,7 +495,22 @@ def _split_rule(ins) -> Rule | None:
         got = split(name, ty, a, b, n)
         if got is None and name == "AND":       # and is commutative
             got = split(name, ty, b, a, n)
+            if got is None:
+                got = bit(name, ty, a, b, n) or bit(name, ty, b, a, n)
         return got
+    return rule
+
+
+def _bit_rule(ins) -> Rule | None:
+    name, ty = ins.spec.name, ins.ty
+    if not ty.is_int:
+        return None
+
+    def rule(values, lanes: LaneSet, n: int):
+        if n < COMPRESS_MIN_LANES:
+            return None
+        a, b = values
+        return bit(name, ty, a, b, n) or bit(name, ty, b, a, n)
     return rule
 
 
@@ -424,7 +540,7 @@ def _compare_rule(ins) -> Rule | None:
 RULES: dict[str, Callable[[Any], "Rule | None"]] = {
     "ADD": _binary_rule(_ARITH["ADD"]), "SUB": _binary_rule(_ARITH["SUB"]),
     "MUL": _binary_rule(_mul), "SHL": _binary_rule(_shl),
-    "SHR": _split_rule, "DIV": _split_rule, "AND": _split_rule,
+    "SHR": _split_rule, "DIV": _split_rule, "AND": _split_rule, "XOR": _bit_rule,
     "CVT": _convert_rule, "SETcc": _compare_rule,
 }
 

@@ -282,6 +282,46 @@ def shared_grid(offsets, lo: int, hi: int, period: int, limit: int,
     return strided(start, extents[::-1], steps[::-1], size)
 
 
+def shared_tiles(offsets, lanes, period: int, limit: int,
+                 size: int) -> "Run | Lattice | Strided | None":
+    """:func:`shared_grid` for the lanes of a :class:`~simt.machine.lanes.Tiles` set
+    (``b * P + t`` for rows ``b0 <= b < b1`` and ``t0 <= t < t1``), or None.
+
+    With digit boundaries at ``P`` and at the block (split in if needed), the
+    digits below ``P`` depend on ``t`` only and the others on ``b`` only, so the
+    positions are the sum of a grid over ``t`` and a grid over ``b``: one grid,
+    the rows' axes outside, when ``[t0, t1)`` covers whole periods of the top
+    digit below ``P`` and the rows cover whole periods of the top digit.  Bounds
+    are exact over that grid, and checked as :func:`shared_grid` does.
+    """
+    form = _digits_of(offsets)
+    P = lanes.period
+    if form is None or P < 2:
+        return None
+    base, coefs, radices = form
+    if not (_split_at(coefs, radices, period) and _split_at(coefs, radices, P)):
+        return None
+    units = [1]
+    for r in radices[:-1]:
+        units.append(units[-1] * r)
+    k = units.index(P)
+    low_top, top = units[k - 1], units[-1]
+    if lanes.t0 % low_top or lanes.t1 % low_top or (lanes.b0 * P) % top or (lanes.b1 * P) % top:
+        return None
+    t0, b0 = lanes.t0 // low_top, lanes.b0 * P // top
+    extents = radices[:k - 1] + [lanes.t1 // low_top - t0] + radices[k:-1] + \
+        [lanes.b1 * P // top - b0]
+    low = high = base + coefs[k - 1] * t0 + coefs[-1] * b0
+    for c, e in zip(coefs, extents):
+        low, high = low + min(0, c * (e - 1)), high + max(0, c * (e - 1))
+    tmin, tmax = int_range(offsets.dtype)
+    if low < max(0, tmin) or high > tmax or high + size > limit:
+        return None
+    steps = [c + limit * u // period if u >= period else c for c, u in zip(coefs, units)]
+    start = base + steps[k - 1] * t0 + steps[-1] * b0
+    return strided(start, extents[::-1], steps[::-1], size)
+
+
 class Segment(NamedTuple):
     """Lanes ``where`` (positions in the step's lane order) access ``mem`` at byte ``pos``."""
 

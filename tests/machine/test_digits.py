@@ -7,7 +7,10 @@ index arrays; ADD/SUB/MUL/SHL of two values (whenever the rules answer) and
 SHR/DIV/AND by a uniform (whenever they answer, with the answers the 2-D
 block and 2-D grid indices need asserted to exist); comparisons with a uniform
 (whenever they answer, and always for a value varying with one digit); bounds;
-the normal forms; the form protocol (``uniform``, ``parts``, ``retyped``).
+the normal forms; the form protocol (``uniform``, ``parts``, ``retyped``); XOR
+and AND by a uniform power of two (whenever they answer, and always for the lane
+index in a block, whose partner ``tid ^ j`` then compares and addresses shared
+memory compressed).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from simt.isa import DType
 from simt.isa.table import Condition
 from simt.machine import affine
 from simt.machine.lanes import LaneSet, Tiles
+from simt.machine.memory import shared_grid, shared_tiles
 from simt.machine.values import Affine, Const, Cut, Digits, Tiled, digits
 
 TYPES = [DType.U32, DType.U64, DType.I32, DType.I64, DType.U16, DType.I8]
@@ -278,7 +282,7 @@ def test_rules_are_bound_once_per_instruction():
     """The table names every instruction that may stay compressed; float types get none."""
     from simt.isa.program import make
 
-    assert set(affine.RULES) == {"ADD", "SUB", "MUL", "SHL", "SHR", "DIV", "AND", "CVT",
+    assert set(affine.RULES) == {"ADD", "SUB", "MUL", "SHL", "SHR", "DIV", "AND", "XOR", "CVT",
                                  "SETcc"}
     add = affine.bind(make("ADD", DType.U32, 1, 2, 3))
     u32 = np.dtype(np.uint32)
@@ -286,4 +290,140 @@ def test_rules_are_bound_once_per_instruction():
     assert isinstance(got, Tiled) and (got.base, got.inner) == (5, 1)
     assert add((Affine(0, 1, u32), Affine(5, 0, u32)), LaneSet.range(0, 8), 8) is None
     assert affine.bind(make("ADD", DType.F32, 1, 2, 3)) is None
-    assert affine.bind(make("XOR", DType.U32, 1, 2, 3)) is None
+    assert affine.bind(make("OR", DType.U32, 1, 2, 3)) is None
+
+
+
+@settings(max_examples=400)
+@given(values(), st.sampled_from(["XOR", "AND"]), st.integers(0, 40), st.integers(1, 700),
+       st.booleans())
+def test_bit_is_exact_whenever_it_answers(xt, name, m, n, swap):
+    a, ty = xt
+    m %= ty.bits
+    c = Affine(1 << m, 0, ty.storage)
+    got = affine.bit(name, ty, *((c, a) if swap else (a, c)), n)
+    if got is None:
+        return
+    vals = [wrap(ty, v) for v in model(a, range(n))]
+    k = wrap(ty, 1 << m)
+    want = [v ^ k if name == "XOR" else v & k for v in vals]
+    np.testing.assert_array_equal(got.at(LaneSet.range(0, n)), expect(ty, want))
+    for lanes in (LaneSet.range(n // 3, n), Tiles.make(8, 0, n // 8, 2, 6)):
+        if len(lanes):
+            np.testing.assert_array_equal(
+                got.at(lanes), expect(ty, [want[i] for i in lanes.indices().tolist()]))
+
+
+@given(st.sampled_from([DType.U32, DType.U64, DType.I32]), st.integers(0, 9),
+       st.sampled_from([256, 1024]), st.integers(1, 5))
+def test_lane_in_block_bits_stay_compressed(ty, m, block, blocks):
+    """``tid ^ 2^m`` and ``tid & 2^m`` for ``tid = lane % block``: always compressed."""
+    m %= block.bit_length() - 1
+    n = block * blocks
+    tid = Tiled(0, 1, 0, block, ty.storage)
+    lanes = np.arange(n)
+    for name, want in (("XOR", (lanes % block) ^ (1 << m)), ("AND", (lanes % block) & (1 << m))):
+        got = affine.bit(name, ty, tid, Affine(1 << m, 0, ty.storage), n)
+        assert isinstance(got, (Affine, Tiled, Digits))
+        np.testing.assert_array_equal(got.at(LaneSet.range(0, n)), want.astype(ty.storage))
+
+
+def test_uniform_bits_and_non_powers():
+    u32 = DType.U32
+    a = Affine(8, 16, u32.storage)          # bit 2 is 0 on every lane, bit 3 is 1
+    assert affine.bit("XOR", u32, a, Affine(4, 0, u32.storage), 100).parts() == (12, (16,),
+                                                                                    (None,))
+    assert affine.bit("AND", u32, a, Affine(8, 0, u32.storage), 100).uniform() == 8
+    assert affine.bit("XOR", u32, a, Affine(0, 0, u32.storage), 100) is a
+    assert affine.bit("XOR", u32, a, Affine(12, 0, u32.storage), 100) is None
+    assert affine.bit("XOR", u32, Affine(0, 3, u32.storage), Affine(4, 0, u32.storage),
+                      100) is None          # bit 2 of 3 * lane is no digit of the lane
+
+
+def test_partner_compares_and_addresses_shared_memory():
+    """The exchange step of a bitonic sort: ``partner = tid ^ j``, ``partner <= tid`` is
+    a periodic Cut, and ``partner << 2`` is a strided grid with a negative step."""
+    u32 = DType.U32
+    block, n = 256, 4096
+    tid = Tiled(0, 1, 0, block, u32.storage)
+    lanes = np.arange(n)
+    for m in range(8):
+        j = 1 << m
+        partner = affine.bit("XOR", u32, tid, Affine(j, 0, u32.storage), n)
+        for cond, fn in ((Condition.LE, np.less_equal), (Condition.GTU, np.greater),
+                         (Condition.EQ, np.equal), (Condition.NE, np.not_equal)):
+            got = affine.compare(u32, cond, partner, tid, LaneSet.range(0, n))
+            assert isinstance(got, (Cut, Const))
+            np.testing.assert_array_equal(np.broadcast_to(got.at(LaneSet.range(0, n)), (n,)),
+                                          fn((lanes % block) ^ j, lanes % block))
+        offsets = affine.arith("SHL", u32, partner, Affine(2, 0, u32.storage))
+        pos = shared_grid(offsets, 0, n, block, 4 * block, 4)
+        assert pos is not None
+        want = (lanes // block) * 4 * block + 4 * ((lanes % block) ^ j)
+        np.testing.assert_array_equal(pos.indices(4), want)
+
+
+@settings(max_examples=400)
+@given(st.data(), st.sampled_from(CONDS), st.sampled_from([DType.I32, DType.U32, DType.U16]))
+def test_compare_of_two_varying_values_is_exact_whenever_it_answers(data, cond, ty):
+    """Two digits values (one often the other with a bit flipped), on ranges and tiles."""
+    x, _ = data.draw(values(ty))
+    if data.draw(st.booleans()):
+        y = affine.bit("XOR", ty, x, Affine(1 << data.draw(st.integers(0, 9)), 0, ty.storage),
+                       2048) or x
+    else:
+        y, _ = data.draw(values(ty))
+    lo = data.draw(st.integers(0, 500))
+    if data.draw(st.booleans()):
+        lanes = LaneSet.range(lo, lo + data.draw(st.integers(1, 400)))
+    else:
+        lanes = Tiles.make(16, 1, 5, 2, 11)
+    got = affine.compare(ty, cond, x, y, lanes)
+    if got is None:
+        return
+    idx = [int(i) for i in lanes.domain.indices()]
+    want = [holds(cond, u, v) for u, v in zip(*(
+        [wrap(ty, w) for w in model(z, idx)] for z in (x, y)))]
+    assert predicate(got, lanes) == want, (x, y, cond, lanes, got)
+
+
+@settings(max_examples=300)
+@given(st.data(), st.sampled_from([2, 4, 8, 16, 32]), st.sampled_from([16, 64]))
+def test_shared_tiles_positions_match_the_model(data, period, block):
+    """Shared positions ``(lane // block) * limit + offset`` over a Tiles lane set."""
+    x, ty = data.draw(values(DType.U32, radices=data.draw(st.sampled_from(
+        [(2, None), (4, 2, None), (8, None), (2, 2, 4, None), (16, 4, None)]))))
+    b0 = data.draw(st.integers(0, 6))
+    b1 = data.draw(st.integers(b0 + 1, 12))
+    t0 = data.draw(st.integers(0, period - 1))
+    t1 = data.draw(st.integers(t0 + 1, period))
+    lanes = Tiles(period, b0, b1, t0, t1)
+    limit = data.draw(st.sampled_from([256, 1 << 12, 1 << 20]))
+    pos = shared_tiles(x, lanes, block, limit, 4)
+    idx = lanes.indices().tolist()
+    offs = model(x, idx)
+    if pos is None:
+        return
+    assert all(0 <= o <= limit - 4 for o in offs)
+    want = [(i // block) * limit + o for i, o in zip(idx, offs)]
+    got = np.asarray(pos.indices(4))
+    assert got.tolist() == want, (x, lanes, pos)
+
+
+def test_partner_addresses_on_tiles():
+    """The exchanging half of each pair (``tid & j == 0``) addresses its partner's slot
+    as a grid: the lanes are Tiles of period ``2 j``."""
+    u32 = DType.U32
+    block, n = 256, 4096
+    tid = Tiled(0, 1, 0, block, u32.storage)
+    for m in range(8):
+        j = 1 << m
+        offsets = affine.arith("SHL", u32, affine.bit("XOR", u32, tid, Affine(j, 0, u32.storage),
+                                                      n), Affine(2, 0, u32.storage))
+        lanes = Tiles(2 * j, 0, n // (2 * j), 0, j)
+        pos = shared_tiles(offsets, lanes, block, 4 * block, 4)
+        assert pos is not None
+        idx = lanes.indices()
+        want = (idx // block) * 4 * block + 4 * ((idx % block) ^ j)
+        got = np.asarray(pos.indices(4))
+        np.testing.assert_array_equal(got, want)

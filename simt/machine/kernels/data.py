@@ -309,7 +309,7 @@ DECODERS = {
     "DIV": _lanewise(inside.div, compressed=affine.bind, check=_nonzero_divisor),
     "MIN": _lanewise(inside.minimum), "MAX": _lanewise(inside.maximum),
     "AND": _lanewise(inside.and_, compressed=affine.bind), "OR": _lanewise(inside.or_),
-    "XOR": _lanewise(inside.xor),
+    "XOR": _lanewise(inside.xor, compressed=affine.bind),
     "SHL": _lanewise(inside.shl, ("src", "amount"), affine.bind, types=(None, DType.U32)),
     "SHR": _lanewise(inside.shr, ("src", "amount"), affine.bind, types=(None, DType.U32)),
     "ABS": _lanewise(inside.abs_, ("src",)), "NEG": _lanewise(inside.neg, ("src",)),

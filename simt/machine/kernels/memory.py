@@ -11,9 +11,9 @@ from ...isa.program import (BufferOffset, PhiCoordinate, RegisterIndirect,
                             RegisterIndirectComputed, Shared, SharedIndirect)
 from ...isa.types import DType
 from ..events import Access
-from ..lanes import LaneSet, Masked, blend
+from ..lanes import LaneSet, Masked, Tiles, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
-                      gather, scatter, shared_grid)
+                      gather, scatter, shared_grid, shared_tiles)
 from .. import affine
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
@@ -152,9 +152,10 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     if isinstance(offsets, (Affine, Tiled, Digits)):
         run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
         lanes = step.lanes.domain
-        if run is None and lanes.is_range:
-            pos = shared_grid(offsets, lanes.lo, lanes.hi, piece.geometry.lanes_per_block,
-                              limit, size)
+        if run is None and (lanes.is_range or type(lanes) is Tiles):
+            per = piece.geometry.lanes_per_block
+            pos = shared_grid(offsets, lanes.lo, lanes.hi, per, limit, size) \
+                if lanes.is_range else shared_tiles(offsets, lanes, per, limit, size)
             run = None if pos is None else Segment(piece.shared, pos, slice(None))
         if run is None and isinstance(offsets, Digits):
             run = _shared_digits(step, offsets, size)
