@@ -38,6 +38,7 @@ are piece-local.
 
 from __future__ import annotations
 
+from math import gcd
 from typing import Protocol
 
 import numpy as np
@@ -539,14 +540,33 @@ class Cut:
         outside = part(b, end) if a == first else part(first, a)
         return (outside, inside) if self.negate else (inside, outside)
 
-    def at(self, lanes: LaneSet) -> np.ndarray:
-        key = lanes.domain.indices()
-        if self.period is not None:
-            key = key % self.period
+    def _holds(self, key: np.ndarray) -> np.ndarray:
         inside = key >= self.lo
         if self.hi is not None:
             inside &= key < self.hi
         return ~inside if self.negate else inside
+
+    def at(self, lanes: LaneSet) -> np.ndarray:
+        """The predicate of ``lanes``; with a period, over a range or Tiles, one pattern
+        repeated (``lane % P`` repeats every ``P`` lanes, and over rows of ``Q`` lanes
+        every ``P / gcd(P, Q)`` rows) instead of a key per lane."""
+        lanes, p = lanes.domain, self.period
+        n = len(lanes)
+        if p is not None and n >= 4 * p:
+            if lanes.is_range:
+                start = lanes.lo % p
+                pattern = self._holds(np.arange(p))
+                return np.tile(pattern, -(-(start + n) // p))[start:start + n]
+            if type(lanes) is Tiles:
+                q, rows = lanes.period, lanes.b1 - lanes.b0
+                r = min(rows, p // gcd(p, q))
+                key = (np.arange(lanes.b0, lanes.b0 + r)[:, None] * q
+                       + np.arange(lanes.t0, lanes.t1)[None, :]) % p
+                return np.tile(self._holds(key), (-(-rows // r), 1))[:rows].reshape(-1)
+        key = lanes.indices()
+        if p is not None:
+            key = key % p
+        return self._holds(key)
 
     def __repr__(self) -> str:
         key = "lane" if self.period is None else f"lane%{self.period}"

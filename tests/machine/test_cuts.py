@@ -303,9 +303,12 @@ def test_compare_returns_cuts_for_exact_inputs(ty, cond) -> None:
 def test_compare_declines_what_it_cannot_state() -> None:
     u32 = np.dtype(np.uint32)
     lanes = LaneSet.range(0, 64)
-    # both sides vary
-    assert affine.compare(DType.U32, Condition.LT, Affine(0, 1, u32), Affine(5, 2, u32),
+    # both sides vary, and one wraps over the lanes
+    assert affine.compare(DType.U32, Condition.LT, Affine(0, 1, u32), Affine(2**32 - 9, 1, u32),
                           lanes) is None
+    # (without wrapping their difference compares: lane < 5 + 2 lane everywhere)
+    assert affine.compare(DType.U32, Condition.LT, Affine(0, 1, u32), Affine(5, 2, u32),
+                          lanes).value
     # floats
     f32 = np.dtype(np.float32)
     assert affine.compare(DType.F32, Condition.LT, Affine(0, 1, f32), Affine(5, 0, f32),

@@ -427,3 +427,22 @@ def test_partner_addresses_on_tiles():
         want = (idx // block) * 4 * block + 4 * ((idx % block) ^ j)
         got = np.asarray(pos.indices(4))
         np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=200)
+@given(st.sampled_from([2, 4, 6, 16, 64]), st.integers(0, 70), st.integers(0, 70),
+       st.booleans(), st.integers(0, 300), st.integers(0, 2000),
+       st.sampled_from([4, 16, 24, 128]), st.integers(0, 9), st.integers(1, 40))
+def test_periodic_cut_at_matches_its_key(p, lo, width, negate, start, n, q, b0, rows):
+    """A periodic Cut on long ranges and Tiles (a repeated pattern) against ``lane % P``."""
+    cut = Cut(lo, lo + width if width % 3 else None, negate, p)
+
+    def want(idx):
+        key = idx % p
+        inside = (key >= lo) & ((key < lo + width) if width % 3 else True)
+        return (~inside if negate else inside).tolist()
+
+    lanes = LaneSet.range(start, start + n)
+    assert cut.at(lanes).tolist() == want(np.arange(start, start + n))
+    tiles = Tiles(q, b0, b0 + rows, q // 4, q)
+    assert cut.at(tiles).tolist() == want(tiles.indices())
