@@ -4,7 +4,8 @@ The differential suite only covers a value form if the generated programs make
 register rows take that form.  A fixed, derandomized sample of generated cases
 (no example database, generation only: the same programs on every run) is run
 on the executor while counting the form of every value written to a register
-or predicate row, and the comparisons made on digits values; each form of
+or predicate row, and the comparisons made on digits values and on two varying
+values (a partner ``lane.x ^ 2^j`` against ``lane.x``); each form of
 :mod:`simt.machine.values` must appear.  Tile programs (2-D and 3-D launches
 computing tile coordinates) then run on both engines, which must agree.
 """
@@ -48,6 +49,8 @@ def forms(monkeypatch) -> Counter:
         got = compare(ty, cond, a, b, lanes)
         if Digits in (type(a), type(b)):
             seen[f"Digits to {type(got).__name__}"] += 1
+        if all(getattr(x, "parts", None) and x.parts() and any(x.parts()[1]) for x in (a, b)):
+            seen[f"two varying to {type(got).__name__}"] += 1
         return got
 
     monkeypatch.setattr(state.Row, "write", counting_write)
@@ -65,7 +68,8 @@ def test_generated_programs_hold_every_value_form(forms) -> None:
         run(Vectorized(), case)
 
     sample()
-    for name in ("Affine", "Tiled", "Digits", "Const", "Cut", "Digits to Cut", "Digits to Const"):
+    for name in ("Affine", "Tiled", "Digits", "Const", "Cut", "Digits to Cut", "Digits to Const",
+                 "two varying to Cut"):
         assert forms[name] > 0, (name, dict(forms))
 
 

@@ -30,6 +30,8 @@ What the generated programs contain:
   the global lane id by AND, SHR, DIV, MUL and SUB, and ``r253``), scaled and
   summed into row indices, used as load addresses and in comparisons that
   branch: the values the executor holds as nested tiles of the lane (digits);
+* a bitonic sort's partner ``lane.x ^ 2^j`` (a digit of the lane flipped),
+  compared with ``lane.x`` and used as a shared slot;
 * barriers at uniform points of the main code, and deliberately divergent
   ones inside branches (released by exiting lanes, or deadlocking);
 * ResAccum;
@@ -720,7 +722,12 @@ class _Gen:
     def condition(self, scope: _Scope) -> int:
         """Emit a data-dependent comparison into a predicate; return the predicate."""
         p = self.draw(st.integers(8, 15))
-        kind = self.pick(["lane", "gid", "data", "any", "tile", "periodic"])
+        kind = self.pick(["lane", "gid", "data", "any", "tile", "periodic", "partner"])
+        if kind == "partner":       # lane.x ^ 2^j against lane.x: two varying values
+            x, lane = self.partner(scope, self._temp(scope))
+            self.emit("SETcc", T.U32, self.pick(list(Condition)[:10]), p, x, lane)
+            self.preds.add(p)
+            return p
         if kind == "periodic":      # (lane & 2^j) == 0 or != 0: a window repeating with a period
             k = self.dst(scope, T.U32)
             self.emit("MOV_IMM", T.U32, k, 1 << self.draw(st.integers(0, 5)))
@@ -1051,7 +1058,9 @@ class _Gen:
         coefficient) or ``(lane.x & 3) << 3`` (a pattern of period four, shorter than a
         block), both inside the lanes' own slots."""
         reg = scope.temps[0]
-        if self.chance(500):
+        if self.chance(300):    # the partner lane.x ^ 2^j (a digit of the lane flipped)
+            self.emit("SHL", T.U32, reg, self.partner(scope, reg)[0], 13)
+        elif self.chance(500):
             two = scope.temps[1]
             self.emit("MOV_IMM", T.U32, two, 2)
             self.emit("SHR", T.U32, reg, 5, two)
@@ -1059,6 +1068,17 @@ class _Gen:
         else:
             self.emit("SHL", T.U32, reg, 15, 13)
         return SharedIndirect(reg)
+
+    def partner(self, scope: _Scope, reg: int) -> tuple[int, int]:
+        """Emit ``reg = x ^ 2^j`` for the lane's ``x = lane.x`` (blocks whose x extent is
+        a power of two) or ``lane.x & 3``, below that extent: a bitonic sort's partner,
+        inside the lanes' own slots; return ``reg`` and the register of ``x``."""
+        bx = self.block_shape[0]
+        src, bits = (5, bx.bit_length() - 1) if bx > 1 and bx & (bx - 1) == 0 else (15, 2)
+        k = scope.temps[1] if reg != scope.temps[1] else scope.temps[2]
+        self.emit("MOV_IMM", T.U32, k, 1 << self.draw(st.integers(0, bits - 1)))
+        self.emit("XOR", T.U32, reg, src, k)
+        return reg, src
 
     def s_shared(self, scope: _Scope) -> None:
         ty = self.pick([T.U8, T.I16, T.F16, T.U32, T.F32, T.I64, T.F64])
