@@ -295,6 +295,15 @@ class LaneSet:
         self.facts[key] = value
         return value
 
+    def recall(self, key):
+        """What a caller remembered about these lanes under ``key`` (None: nothing)."""
+        return None if self.facts is None else self.facts.get(key)
+
+    def remember(self, key, value) -> None:
+        """Keep ``value``, a pure function of these lanes and of what ``key`` names, for
+        as long as the set lives (it must hold no per-lane array: sets may wait long)."""
+        self._keep(key, value)
+
     def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
         """How many of these lanes each block ``0 .. nblocks - 1`` holds (cached)."""
         key = ("blocks", bpl, nblocks)

@@ -158,6 +158,16 @@ class MinPC:
             if self.exited is not None:
                 self.exited_per_block = per_block(self.exited, self.bpl)
         lanes = lanes.compact
+        bpl = self.bpl
+        if not self.sites and not self._watchers and lanes.is_range and lanes.hi > lanes.lo \
+                and lanes.lo % bpl == 0 and lanes.hi % bpl == 0:
+            # whole blocks arrive while nobody waits: they release at once (see below),
+            # known from the bounds alone when none of their lanes has exited
+            b0, b1 = lanes.lo // bpl, lanes.hi // bpl
+            if not self.exited_per_block[b0:b1].any():
+                self.released = np.arange(b0, b1)
+                self._add(pc + 1, lanes)
+                return b1 - b0
         blocks = self._count_blocks(lanes)
         if self._watchers:
             self._ask(pc, "park", lanes, blocks)
