@@ -150,6 +150,8 @@ class MinPC:
         if blocks is None:          # no lane has waited at a barrier yet: count exits then
             return 0
         self.exited_per_block += blocks
+        if not self.sites:          # nobody waits: no block can release
+            return 0
         return self._release(np.flatnonzero(blocks))
 
     def _park(self, pc: int, lanes: LaneSet, barrier: int) -> int:
