@@ -265,3 +265,43 @@ def test_the_depth_aware_policy_is_chosen_only_for_programs_with_call() -> None:
     plain = scheduler_for(simt.assemble("mov_imm.u32 r1, 0\nexit"), 4, 4, regs)
     assert type(plain) is MinPC
     assert type(scheduler_for(simt.assemble(DIVERGENT_CALL), 4, 4, regs)) is DeepestMinPC
+
+
+# --------------------------------------------------------------------------- barrier releases
+
+EXIT_THEN_BARRIERS = """
+    cvt.u32.u64 r3, r255          ; 0
+    mov_imm.u32 r4, 6             ; 1
+    setlt.u32 p0, r3, r4          ; 2
+    bra.p0 @go                    ; 3
+    exit                          ; 4   lanes 6..: half of block 1, all of block 2
+go:
+    bar.sync 0                    ; 5   lanes 0..5 fill blocks 0 and 1 with the exited ones
+    mov_imm.u32 r5, 1             ; 6
+    and.u32 r6, r3, r5            ; 7
+    setne.u32 p1, r6, r5          ; 8   even lanes skip the add
+    bra.p1 @wait                  ; 9
+    add.u32 r3, r3, r4            ; 10
+    bar.sync 0                    ; 11  the odd lanes park
+    bra @after                    ; 12
+wait:
+    bar.sync 0                    ; 13  the even lanes complete the blocks
+after:
+    mov_imm.u32 r8, 2             ; 14
+    shl.u64 r9, r255, r8          ; 15
+    stg.u32 [r1 + r9], r3         ; 16
+    exit                          ; 17
+"""
+
+
+def test_barriers_released_at_once_and_after_parking_agree_with_the_reference() -> None:
+    # the first barrier is reached in one step by every lane that has not exited (a
+    # release without parking); the second in two steps at two pcs (the odd lanes park)
+    case = text_case(EXIT_THEN_BARRIERS, grid=3, block=4)
+    out = agree(case)
+    assert out.stats["barriers"] == 4
+    assert out_u32(out, 6) == [0, 7, 2, 9, 4, 11]
+    steps = both_traces(case)
+    assert steps[5:8] == [(5, 0, 6), (6, 0, 6), (7, 0, 6)]
+    assert steps[10:] == [(10, 1, 3), (11, 1, 3), (13, 0, 3), (12, 1, 3), (14, 0, 6),
+                          (15, 0, 6), (16, 0, 6), (17, 0, 6)]

@@ -295,6 +295,15 @@ class LaneSet:
         self.facts[key] = value
         return value
 
+    def recall(self, key):
+        """What a caller remembered about these lanes under ``key`` (None: nothing)."""
+        return None if self.facts is None else self.facts.get(key)
+
+    def remember(self, key, value) -> None:
+        """Keep ``value``, a pure function of these lanes and of what ``key`` names, for
+        as long as the set lives (it must hold no per-lane array: sets may wait long)."""
+        self._keep(key, value)
+
     def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
         """How many of these lanes each block ``0 .. nblocks - 1`` holds (cached)."""
         key = ("blocks", bpl, nblocks)
@@ -610,9 +619,11 @@ class Masked(LaneSet):
 
     Exactness: the mask is the set, position for position, so every answer is
     computed from it in span order.  When the span is warp-aligned each warp is
-    ``warp`` consecutive mask bytes, so a warp holds a lane iff the OR of its
-    bytes (read as 64-bit words) is non-zero, and a warp of a range split into
-    two masks mixes iff its bytes are neither all clear nor all set.
+    ``warp`` consecutive mask bytes (each 0 or 1): the sum of its four 64-bit
+    words counts, in each byte, the set flags among four bytes (0 to 4, so no
+    byte carries into the next), hence a warp holds a lane iff that sum is
+    non-zero, and a warp of a range split into two masks mixes iff the sum is
+    neither zero nor 4 in every byte.
     """
 
     __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "parted")
@@ -697,10 +708,18 @@ class Masked(LaneSet):
         """Whether the span is whole warps of 32 lanes (each warp: four 64-bit words)."""
         return warp == 32 and bpl % warp == 0 and self.lo % warp == 0 and self.hi % warp == 0
 
+    def _sums(self) -> np.ndarray:
+        """Per warp of an aligned span: the sum of its four words, whose every byte
+        counts the set flags among the four bytes at that place (0 to 4: no carry)."""
+        w = self.mask.view(np.uint64).reshape(-1, 4)
+        sums = w[:, 0] + w[:, 1]
+        sums += w[:, 2]
+        sums += w[:, 3]
+        return sums
+
     def _some(self) -> np.ndarray:
         """Per warp of an aligned span: whether any flag is set."""
-        w = self.mask.view(np.uint64).reshape(-1, 4)
-        return (w[:, 0] | w[:, 1] | w[:, 2] | w[:, 3]) != 0
+        return self._sums() != 0
 
     def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
         b0, b1 = self.lo // bpl, -(-self.hi // bpl)
@@ -713,7 +732,7 @@ class Masked(LaneSet):
     def _warp_count(self, bpl: int, warp: int) -> int:
         if not self._aligned(bpl, warp):
             return super()._warp_count(bpl, warp)
-        return int(np.count_nonzero(self._some()))
+        return int(np.count_nonzero(self._sums()))
 
     def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
         if not self._aligned(bpl, warp):
@@ -730,14 +749,14 @@ class Masked(LaneSet):
                 self._aligned(bpl, warp)):
             return None
         # the two masks are complements over one span: one pass answers the mixed warps
-        # and each side's warp count (kept by each side)
-        w = self.mask.view(np.uint64).reshape(-1, 4)
-        w0, w1, w2, w3 = w[:, 0], w[:, 1], w[:, 2], w[:, 3]
-        some = (w0 | w1 | w2 | w3) != 0
-        every = (w0 & w1 & w2 & w3) == _ALL_SET
-        self._keep((bpl, warp), int(np.count_nonzero(some)))
-        other._keep((bpl, warp), some.size - int(np.count_nonzero(every)))
-        return int(np.count_nonzero(some & ~every))
+        # and each side's warp count (kept by each side); a warp's flags are all set
+        # exactly when every byte of its sum is 4
+        sums = self._sums()
+        some = int(np.count_nonzero(sums))
+        every = int(np.count_nonzero(sums == _ALL_FOUR))
+        self._keep((bpl, warp), some)
+        other._keep((bpl, warp), sums.size - every)
+        return some - every
 
     def covers(self, other: LaneSet) -> bool:
         if other is self:
@@ -798,7 +817,7 @@ def _periodic(lo: int, cond: np.ndarray, count: int) -> "Tiles | None":
     return Tiles(p, a // p, a // p + rows, t0, t0 + w)
 
 
-_ALL_SET = np.uint64(0x0101010101010101)      # eight True flag bytes
+_ALL_FOUR = np.uint64(0x0404040404040404)     # four words of True flag bytes, summed
 _ONES = {k: t.type(0x0101010101010101 & ((1 << 8 * k) - 1)) for k, t in _UNSIGNED.items()}
 
 

@@ -54,7 +54,8 @@ class MinPC:
         self.end = program_len
         self.groups: dict[int, LaneSet] = {}
         self.live = n
-        self.park_id: np.ndarray | None = None
+        self.waited = False     # a lane has reached a barrier (exits are counted per block)
+        self.park_id: np.ndarray | None = None     # allocated when a lane first stays parked
         self.park_pc: np.ndarray | None = None
         self.exited: np.ndarray | None = None
         self.sites: set[tuple[int, int]] = set()    # (barrier id, pc) where lanes wait
@@ -139,7 +140,7 @@ class MinPC:
         return 0
 
     def _exit(self, lanes: LaneSet, pc: int = -1) -> int:
-        blocks = None if self.park_id is None else self._count_blocks(lanes)
+        blocks = None if not self.waited else self._count_blocks(lanes)
         if self._watchers and blocks is not None:
             self._ask(pc, "exit", lanes, blocks)
         if self.exited is None:
@@ -149,23 +150,49 @@ class MinPC:
         if blocks is None:          # no lane has waited at a barrier yet: count exits then
             return 0
         self.exited_per_block += blocks
+        if not self.sites:          # nobody waits: no block can release
+            return 0
         return self._release(np.flatnonzero(blocks))
 
     def _park(self, pc: int, lanes: LaneSet, barrier: int) -> int:
-        if self.park_id is None:
-            self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
-            self.park_pc = np.zeros(self.n, np.int64)
+        if not self.waited:
+            self.waited = True
             if self.exited is not None:
                 self.exited_per_block = per_block(self.exited, self.bpl)
         lanes = lanes.compact
+        bpl = self.bpl
+        if not self.sites and not self._watchers and lanes.is_range and lanes.hi > lanes.lo \
+                and lanes.lo % bpl == 0 and lanes.hi % bpl == 0:
+            # whole blocks arrive while nobody waits: they release at once (see below),
+            # known from the bounds alone when none of their lanes has exited
+            b0, b1 = lanes.lo // bpl, lanes.hi // bpl
+            if not self.exited_per_block[b0:b1].any():
+                self.released = np.arange(b0, b1)
+                self._add(pc + 1, lanes)
+                return b1 - b0
         blocks = self._count_blocks(lanes)
         if self._watchers:
             self._ask(pc, "park", lanes, blocks)
+        if not self.sites:
+            # nobody waits yet: if these lanes (with the exited ones) fill every block they
+            # touch, those blocks release at once, and the released lanes are exactly these,
+            # so they move on without being written to the parking arrays and read back
+            touched = np.flatnonzero(blocks)
+            if (blocks[touched] + self.exited_per_block[touched] == self.bpl).all():
+                self.released = touched
+                self._add(pc + 1, lanes)
+                return int(touched.size)
+        self._parking_arrays()
         lanes.write(self.park_id, barrier)
         lanes.write(self.park_pc, pc)
         self.sites.add((barrier, pc))
         self.parked_per_block += blocks
         return self._release(np.flatnonzero(blocks))
+
+    def _parking_arrays(self) -> None:
+        if self.park_id is None:
+            self.park_id = np.full(self.n, _NOT_PARKED, np.int16)
+            self.park_pc = np.zeros(self.n, np.int64)
 
     def _ask(self, pc: int, kind: str, lanes: LaneSet, arriving: np.ndarray) -> None:
         """Let the watchers see the releases ``lanes`` would complete, before any change."""
@@ -176,6 +203,7 @@ class MinPC:
         blocks = touched[(waiting > 0) & (done == self.bpl)]
         if blocks.size == 0:
             return
+        self._parking_arrays()      # the watchers read them
         hazard = first_hazard(w(Release(pc, kind, lanes, blocks, self._piece, self))
                               for w in self._watchers)
         if hazard is not None:

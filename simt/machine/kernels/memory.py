@@ -150,6 +150,11 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
     piece = step.piece
     limit = piece.shared_bytes
     if isinstance(offsets, (Affine, Tiled, Digits)):
+        # the same compressed offsets over the same lanes (a load then a store through
+        # one address): the positions found before, which no lane faulted on
+        known = step.lanes.recall(("shared", size))
+        if known is not None and known[0] is offsets and known[1] is piece.shared:
+            return [known[2]]
         run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
         lanes = step.lanes.domain
         if run is None and (lanes.is_range or type(lanes) is Tiles):
@@ -160,6 +165,8 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
         if run is None and isinstance(offsets, Digits):
             run = _shared_digits(step, offsets, size)
         if run is not None:
+            if not isinstance(run.pos, np.ndarray):     # a grid: no per-lane array kept
+                step.lanes.remember(("shared", size), (offsets, piece.shared, run))
             return [run]
         offsets = offsets.at(step.lanes)
     off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
