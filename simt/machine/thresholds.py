@@ -64,7 +64,7 @@ NAN_COUNT_MAX = 2048
 #: screen finds a flagged lane (midpoint, tiny result, NaN) settles it at once.  Set with
 #: ``python benchmarks/float_cliffs.py`` (10^6 lanes, 2 loaded cores): fma.f32 4.0-4.6x
 #: mad.f32; chunks of 2^14 and 2^18 lanes were no faster.
-FMA_CHUNK = 1 << 16
+FMA_CHUNK = 1 << 17
 #: When more than one lane in this many is flagged, fma recomputes every lane and
 #: selects instead of patching the flagged lanes.  Set with ``benchmarks/float_cliffs.py``
 #: (random data against the ``midpoints`` stress data, where most lanes are flagged).

@@ -221,8 +221,15 @@ def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
     bits = s.view(np.int64)
     bits <<= _I35                                      # a midpoint's becomes the int64 minimum
     np.abs(y, out=magnitude)
-    if _min(bits) != _INT64_MIN and _min(magnitude) > _F32_TINY:   # NaN: not greater
-        return
+    normal = _min(magnitude) > _F32_TINY               # NaN: not greater
+    if _min(bits) != _INT64_MIN:
+        if normal:
+            return
+    elif normal:                                       # midpoints only: usually a few lanes
+        idx = np.flatnonzero(np.equal(bits, _INT64_MIN))
+        if idx.size * _DENSE < k:
+            y[idx] = _fma32_exact(a[idx], b[idx], c[idx])
+            return
     flagged = np.equal(bits, _INT64_MIN)               # on a midpoint,
     flagged |= magnitude != magnitude                  # NaN,
     low = magnitude.view(np.uint32) - _U1              # or 0 < |y| <= 2**-126 (0 wraps around)
