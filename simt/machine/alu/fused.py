@@ -3,7 +3,8 @@
 Every lane first takes a fast path of plain NumPy passes over the whole array (f32: chunk
 by chunk, so that its float64 temporaries stay in the cache).  The lanes where the fast
 path's argument does not hold are flagged by a cheap test (f32: a shift and a minimum per
-chunk of 65,536 lanes; a mask is built only inside the chunks that hold a flagged lane)
+chunk of 131,072 lanes; a mask is built only inside the chunks that hold a flagged lane,
+and a chunk whose only flagged lanes are midpoints gathers them from one comparison)
 and recomputed with the general algorithms below: gathered when they are few, else
 computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane
 costs its own work and never sends the whole array down a slower path.
