@@ -4,7 +4,7 @@ Every lane first takes a fast path of plain NumPy passes over the whole array (f
 by chunk, so that its float64 temporaries stay in the cache).  The lanes where the fast
 path's argument does not hold are flagged by a cheap test (f32: a shift and a minimum per
 chunk of 131,072 lanes; a mask is built only inside the chunks that hold a flagged lane,
-and a chunk whose only flagged lanes are midpoints gathers them from one comparison)
+and a chunk with no tiny or NaN result flags its midpoints by one comparison)
 and recomputed with the general algorithms below: gathered when they are few, else
 computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane
 costs its own work and never sends the whole array down a slower path.
@@ -223,18 +223,13 @@ def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
     bits <<= _I35                                      # a midpoint's becomes the int64 minimum
     np.abs(y, out=magnitude)
     normal = _min(magnitude) > _F32_TINY               # NaN: not greater
-    if _min(bits) != _INT64_MIN:
-        if normal:
-            return
-    elif normal:                                       # midpoints only: usually a few lanes
-        idx = np.flatnonzero(np.equal(bits, _INT64_MIN))
-        if idx.size * _DENSE < k:
-            y[idx] = _fma32_exact(a[idx], b[idx], c[idx])
-            return
+    if normal and _min(bits) != _INT64_MIN:
+        return
     flagged = np.equal(bits, _INT64_MIN)               # on a midpoint,
-    flagged |= magnitude != magnitude                  # NaN,
-    low = magnitude.view(np.uint32) - _U1              # or 0 < |y| <= 2**-126 (0 wraps around)
-    flagged |= low < _F32_NORMAL_BITS
+    if not normal:                                     # (else no lane is NaN or tiny)
+        flagged |= magnitude != magnitude              # NaN,
+        low = magnitude.view(np.uint32) - _U1          # or 0 < |y| <= 2**-126 (0 wraps)
+        flagged |= low < _F32_NORMAL_BITS
     count = np.count_nonzero(flagged)
     if count * _DENSE >= k:                            # many: keep those with s inexact
         p = a.astype(np.float64)
