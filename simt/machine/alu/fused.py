@@ -205,7 +205,7 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return y
 
 
-from ..thresholds import FMA_CHUNK as _CHUNK  # noqa: E402  (two float64 temporaries of 512 KiB)
+from ..thresholds import FMA_CHUNK as _CHUNK  # noqa: E402  (two float64 temporaries of 1 MiB)
 
 
 def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
