@@ -559,7 +559,7 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     usable = mem.size - mem.size % size
     idx = _element_index(pos, size)
     if idx is not None:
-        return mem[:usable].view(dtype)[idx]
+        return np.take(mem[:usable].view(dtype), idx)
     return mem[_byte_positions(pos, size)].view(dtype)
 
 
@@ -568,7 +568,7 @@ def _element_index(pos: np.ndarray, size: int) -> np.ndarray | None:
     a mask and a shift, several times cheaper than integer division), else None."""
     if not pos.size or size & (size - 1):
         return None
-    if np.bitwise_and(pos, size - 1).any():
+    if int(np.bitwise_or.reduce(pos)) & (size - 1):    # one reduction, no temporary
         return None
     return pos >> (size.bit_length() - 1)
 

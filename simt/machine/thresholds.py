@@ -60,11 +60,12 @@ NAN_COUNT_MAX = 2048
 
 # ---------------------------------------------------------------- fma (alu/fused.py)
 #: fma.f32 computes its float64 route chunk by chunk, this many lanes at a time, with
-#: its float64 temporaries (512 KiB each) allocated once and reused; a chunk whose cheap
+#: its float64 temporaries (1 MiB each) allocated once and reused; a chunk whose cheap
 #: screen finds a flagged lane (midpoint, tiny result, NaN) settles it at once.  Set with
-#: ``python benchmarks/float_cliffs.py`` (10^6 lanes, 2 loaded cores): fma.f32 4.0-4.6x
-#: mad.f32; chunks of 2^14 and 2^18 lanes were no faster.
-FMA_CHUNK = 1 << 16
+#: ``python benchmarks/float_cliffs.py`` (10^6 lanes, 2 loaded cores): fma.f32 3.6-4.0x
+#: mad.f32, 1.52 ms against 1.67 ms with chunks of 2^16 lanes (each chunk has a fixed
+#: cost of ~6 us); chunks of 2^14, 2^15 and 2^18 lanes were slower.
+FMA_CHUNK = 1 << 17
 #: When more than one lane in this many is flagged, fma recomputes every lane and
 #: selects instead of patching the flagged lanes.  Set with ``benchmarks/float_cliffs.py``
 #: (random data against the ``midpoints`` stress data, where most lanes are flagged).

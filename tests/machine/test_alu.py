@@ -585,6 +585,40 @@ def test_fma32_many_chunks():
         assert same_float(float(got[i]), fma_oracle(x, y, z, F32_FMT)), (i, x, y, z)
 
 
+def test_fma32_midpoint_only_chunks():
+    """Chunks whose only flagged lanes are float64 sums on a float32 midpoint (a few, or
+    most lanes of a chunk) are patched alone; both signs, many binades, the binade where
+    float32 overflows, ties to even, and chunks of zeros of both signs beside them."""
+    from simt.machine.thresholds import FMA_CHUNK
+    two = lambda e: math.ldexp(1.0, e)                        # noqa: E731
+    rng = np.random.default_rng(11)
+    n = 3 * FMA_CHUNK + 77
+    a, b, c = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    lanes = rng.choice(FMA_CHUNK, 60, replace=False)          # the first chunk: a few
+    for k, lane in enumerate(lanes.tolist()):
+        e, sign = int(rng.integers(-90, 100)), (-1.0) ** k
+        a[lane], b[lane] = sign * (1 + two(-11)) * two(e), 1 + two(-13)
+        c[lane] = (-1.0) ** (k // 2) * two(e - 80)            # s on a midpoint, exact off it
+    a[lanes[0]], b[lanes[0]], c[lanes[0]] = 3.4028234663852886e38, 1.0, two(103)
+    a[lanes[1]], b[lanes[1]], c[lanes[1]] = -3.4028234663852886e38, 1.0, -two(102)
+    dense = slice(FMA_CHUNK, 2 * FMA_CHUNK)                   # the second: mostly ties
+    m = FMA_CHUNK
+    a[dense] = rng.integers(1 << 12, 1 << 13, m) * rng.choice([-1, 1], m)
+    b[dense] = rng.integers(1 << 12, 1 << 13, m)
+    c[dense] = (rng.integers(1 << 22, 1 << 23, m) * 2 + 1) * rng.choice([-1, 1], m)
+    zeros = slice(2 * FMA_CHUNK, 2 * FMA_CHUNK + 4)           # the third: signed zeros
+    a[zeros], b[zeros], c[zeros] = [-0.0, 0.0, -0.0, 2.0], [1.0, -1.0, 1.0, -0.5], \
+        [0.0, -0.0, -0.0, 1.0]
+    got = alu.fma(T.F32, a, b, c)
+    check = np.union1d(np.union1d(lanes, rng.choice(n, 200, replace=False)),
+                       np.r_[np.arange(FMA_CHUNK, 2 * FMA_CHUNK, 97), 2 * FMA_CHUNK + np.arange(4)])
+    for i in check.tolist():
+        x, y, z = float(a[i]), float(b[i]), float(c[i])
+        assert same_float(float(got[i]), fma_oracle(x, y, z, F32_FMT)), (i, x, y, z)
+    assert np.isposinf(got[lanes[0]]) and got[lanes[1]] == np.float32(-3.4028234663852886e38)
+    assert np.signbit(got[2 * FMA_CHUNK + 2]) and not np.signbit(got[2 * FMA_CHUNK])
+
+
 @pytest.mark.parametrize("ty,e", [(T.F32, 12), (T.F64, 27)])
 def test_mad_rounds_twice_fma_once(ty, e):
     f = ty.storage.type

@@ -180,3 +180,27 @@ def test_shared_grid_is_block_times_limit_plus_the_offset(case, size):
     assert ((raw >= 0) & (raw + size <= limit)).all()   # a grid only when no lane faults
     want = lanes // period * limit + raw
     assert np.array_equal(np.asarray(got.indices(size), np.int64), want)
+
+
+@pytest.mark.parametrize("dtype", ["u1", "u2", "f4", "f8"])
+def test_gather_at_lane_positions(dtype):
+    """Per-lane loads, element-aligned (indexed as the element type) or not (byte by
+    byte), unordered, repeated, and up to the last element of memory, read the bytes a
+    lane-by-lane model reads."""
+    dt = np.dtype(dtype)
+    rng = np.random.default_rng(3)
+    mem = rng.integers(0, 256, 4099, dtype=np.uint8)       # not a multiple of any size
+    last = (mem.size - dt.itemsize) // dt.itemsize * dt.itemsize
+    aligned = rng.integers(0, mem.size // dt.itemsize, 300) * dt.itemsize
+    aligned[[0, 5]] = [last, 0]
+    aligned[7] = aligned[3]
+    cases = [aligned, np.sort(aligned), aligned[:1], aligned[:0]]
+    if dt.itemsize > 1:
+        odd = aligned.copy()
+        odd[11] = mem.size - dt.itemsize                   # one lane off the element grid
+        cases.append(odd)
+    for pos in cases:
+        pos = pos.astype(np.int64)
+        want = np.array([mem[p: p + dt.itemsize].view(dt)[0] for p in pos.tolist()], dt)
+        got = memory_mod.gather(mem, pos, dt)
+        assert got.dtype == dt and np.array_equal(got.view(np.uint8), want.view(np.uint8))

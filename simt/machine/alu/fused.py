@@ -3,7 +3,8 @@
 Every lane first takes a fast path of plain NumPy passes over the whole array (f32: chunk
 by chunk, so that its float64 temporaries stay in the cache).  The lanes where the fast
 path's argument does not hold are flagged by a cheap test (f32: a shift and a minimum per
-chunk of 65,536 lanes; a mask is built only inside the chunks that hold a flagged lane)
+chunk of 131,072 lanes; a mask is built only inside the chunks that hold a flagged lane,
+and a chunk with no tiny or NaN result flags its midpoints by one comparison)
 and recomputed with the general algorithms below: gathered when they are few, else
 computed with every lane and selected by bit operations (:func:`_patch`).  An odd lane
 costs its own work and never sends the whole array down a slower path.
@@ -204,7 +205,7 @@ def _fma32_lanes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return y
 
 
-from ..thresholds import FMA_CHUNK as _CHUNK  # noqa: E402  (two float64 temporaries of 512 KiB)
+from ..thresholds import FMA_CHUNK as _CHUNK  # noqa: E402  (two float64 temporaries of 1 MiB)
 
 
 def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
@@ -221,12 +222,14 @@ def _fma32_chunk(a, b, c, y, s, w, magnitude) -> None:
     bits = s.view(np.int64)
     bits <<= _I35                                      # a midpoint's becomes the int64 minimum
     np.abs(y, out=magnitude)
-    if _min(bits) != _INT64_MIN and _min(magnitude) > _F32_TINY:   # NaN: not greater
+    normal = _min(magnitude) > _F32_TINY               # NaN: not greater
+    if normal and _min(bits) != _INT64_MIN:
         return
     flagged = np.equal(bits, _INT64_MIN)               # on a midpoint,
-    flagged |= magnitude != magnitude                  # NaN,
-    low = magnitude.view(np.uint32) - _U1              # or 0 < |y| <= 2**-126 (0 wraps around)
-    flagged |= low < _F32_NORMAL_BITS
+    if not normal:                                     # (else no lane is NaN or tiny)
+        flagged |= magnitude != magnitude              # NaN,
+        low = magnitude.view(np.uint32) - _U1          # or 0 < |y| <= 2**-126 (0 wraps)
+        flagged |= low < _F32_NORMAL_BITS
     count = np.count_nonzero(flagged)
     if count * _DENSE >= k:                            # many: keep those with s inexact
         p = a.astype(np.float64)

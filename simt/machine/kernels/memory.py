@@ -34,9 +34,9 @@ def _uniform(values) -> bool:
     return np.ndim(values) == 0 or values.size == 0 or bool((values == values[0]).all())
 
 
-def _positions(off: np.ndarray, bad: np.ndarray, base) -> np.ndarray:
-    """Byte positions ``base + off`` (int64); faulting lanes get ``base``."""
-    if bad.any():
+def _positions(off: np.ndarray, bad: np.ndarray | None, base) -> np.ndarray:
+    """Byte positions ``base + off`` (int64); faulting lanes (``bad``, None: none) get ``base``."""
+    if bad is not None and bad.any():
         off = np.where(bad, np.uint64(0), off)
     pos = np.asarray(off, np.uint64).view(np.int64)   # in bounds, so below 2**63
     return pos + base if np.any(base) else pos
@@ -133,6 +133,10 @@ def segments_for(step: Step, handles, offsets, size: int,
                        f"invalid buffer handle: {handle}")
             continue
         off = offsets[local]
+        if not region.per_class and size <= region.limit and off.size \
+                and int(np.maximum.reduce(off)) <= region.limit - size:   # every lane inside
+            out.append(Segment(region.mem, _positions(off, None, region.base), where))
+            continue
         bad = check_range(off, size, region.limit)
         if region.per_class:
             bad |= crosses_class(off, size)
