@@ -133,9 +133,11 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     dst, code, dtype = ins.dst, ty.code, ty.storage
     on_arrays = alu.array_kernel(fn, ty)
     on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
-    integer_arrays = on_arrays is not None and ty.is_int and ta is tb
+    # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
+    # take a u32 amount beside values of the instruction's type)
+    integer_arrays = on_arrays is not None and ty.is_int
     on_arrays, on_scalars, call = debug.alu(on_arrays), debug.alu(on_scalars), debug.alu(fn)
-    scalar = ty.scalar
+    scalar, scalar_b = ty.scalar, tb.scalar
     ndarray = np.ndarray
 
     def op(step: Step) -> None:
@@ -160,13 +162,13 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                 if result is None:
                     result = call(ty, _array(step, a), _array(step, b))
             elif type(xa) is scalar:
-                if type(xb) is scalar and on_scalars is not None:
+                if type(xb) is scalar_b and on_scalars is not None:
                     result = on_scalars(xa, xb)
                 elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
                     result = on_arrays(xa, xb)
                 else:
                     result = call(ty, xa, xb)
-            elif ka is ndarray and type(xb) is scalar and integer_arrays:
+            elif ka is ndarray and type(xb) is scalar_b and integer_arrays:
                 result = on_arrays(xa, xb)
             else:
                 result = call(ty, xa, xb)
