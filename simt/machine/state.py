@@ -187,24 +187,31 @@ class Row:
         return np.zeros(lanes.frame, dtype)  # another type throughout: every lane mismatches
 
     def fast(self, code: int, dtype: np.dtype, lanes: LaneSet):
-        """The value of ``lanes`` (range or Masked) when one tag ``code`` covers them, else None.
+        """The value of ``lanes`` when one tag ``code`` covers them, else None.
 
         The common case of :meth:`simt.machine.step.Step.read_lin`, with no fault to
-        register: a compressed value, the row's own array (every lane; read-only for
-        kernels) or a slice of it.
+        register: the region is a range holding the lanes' span, or the lane set
+        ``lanes`` itself (a divergent run writes and reads over one set object).  The
+        value is a compressed value, the row's own array (every lane; read-only for
+        kernels), a slice of it, or for lanes that are not sliced a fresh gather.
         """
-        if self.tags is None and self.tag == code and self.region is None \
-                and self.lo <= lanes.lo and lanes.hi <= self.hi and lanes.sliced:
+        if self.tags is None and self.tag == code:
+            region = self.region
+            if region is None:
+                if lanes.lo < self.lo or self.hi < lanes.hi:
+                    return None
+            elif region is not lanes:
+                return None
             lin = self.lin
             if lin is not None:
-                if lin.dtype is dtype:
-                    return lin
-            else:
-                data = self.data
-                if data.dtype is dtype:
+                return lin if lin.dtype is dtype else None
+            data = self.data
+            if data.dtype is dtype:
+                if lanes.sliced:
                     if lanes.lo == 0 and lanes.hi == self.n:
                         return data
                     return data[lanes.lo:lanes.hi]
+                return lanes.read(data)
         return None
 
     def write_all(self, tag: int, dtype: np.dtype, values) -> bool:

@@ -160,7 +160,16 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
             if xa is None or xb is None:
                 result = None if rule is None else rule((a, b), step.lanes, step.width)
                 if result is None:
-                    result = call(ty, _array(step, a), _array(step, b))
+                    xa = _array(step, a) if xa is None else xa
+                    xb = _array(step, b) if xb is None else xb
+                    ka, kb = type(xa), type(xb)
+                    if on_arrays is not None and ka is ndarray and kb is ndarray:
+                        result = on_arrays(xa, xb)
+                    elif integer_arrays and (ka is ndarray or ka is scalar) \
+                            and (kb is ndarray or kb is scalar_b):   # a scalar broadcasts
+                        result = on_arrays(xa, xb)
+                    else:
+                        result = call(ty, _array(step, a), _array(step, b))
             elif type(xa) is scalar:
                 if type(xb) is scalar_b and on_scalars is not None:
                     result = on_scalars(xa, xb)
