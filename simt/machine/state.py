@@ -251,21 +251,25 @@ class Row:
                 and self.write_all(tag, dtype, values):
             return
         kind = type(values)
-        if kind is np.ndarray and values.ndim == 0:
-            values = values[()]
-            kind = type(values)
-        if kind is not np.ndarray and isinstance(values, np.generic):
-            values = _uniform(values, dtype)
-            kind = type(values)
-        compressed = kind in _COMPRESSED
+        if kind is np.ndarray:
+            compressed = False
+            if values.ndim == 0:
+                values = values[()]
+                kind = type(values)
+        if kind is not np.ndarray:
+            if isinstance(values, np.generic):
+                values = _uniform(values, dtype)
+                kind = type(values)
+            compressed = kind in _COMPRESSED
         if not (waiting >> self.bit) & 1 or (self.tags is None and (
                 self.tag == UNSET or self._covered_by(lanes))):
             # every lane holding a value that can still be read is overwritten:
-            # restart the row on these lanes
-            self._set_region(lanes, tag)
+            # restart the row on these lanes (_set_region, written out)
+            self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
+            self.region = None if lanes.is_range else lanes
             if compressed:
                 self.lin, self.data = values, None
-            elif lanes.frame == n and lanes.sliced and owned(values, dtype) \
+            elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
                     and values.shape[0] == n:
                 self.data, self.lin = values, None   # a fresh result: keep it, don't copy
             else:
