@@ -9,7 +9,9 @@ Integer add, sub, mul, and, or, xor are their ufunc (integer loops wrap and neve
 float add, sub, mul are their ufunc plus the check for lanes with two NaN operands
 (:func:`~simt.machine.alu.arith.first_nan`); integer min and max their ufunc, float min
 and max the exact ufunc form of :func:`~simt.machine.alu.minimum` for arrays of one
-shape (``_ordinary``).
+shape (``_ordinary``); unsigned shl and every shr the ufunc with the count reduced
+once (``_shift``).  Integer kernels also take one NumPy scalar operand (it broadcasts;
+the ufuncs wrap alike on scalars and arrays).
 """
 
 from __future__ import annotations
