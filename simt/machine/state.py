@@ -187,24 +187,31 @@ class Row:
         return np.zeros(lanes.frame, dtype)  # another type throughout: every lane mismatches
 
     def fast(self, code: int, dtype: np.dtype, lanes: LaneSet):
-        """The value of ``lanes`` (range or Masked) when one tag ``code`` covers them, else None.
+        """The value of ``lanes`` when one tag ``code`` covers them, else None.
 
         The common case of :meth:`simt.machine.step.Step.read_lin`, with no fault to
-        register: a compressed value, the row's own array (every lane; read-only for
-        kernels) or a slice of it.
+        register: the region is a range holding the lanes' span, or the lane set
+        ``lanes`` itself (a divergent run writes and reads over one set object).  The
+        value is a compressed value, the row's own array (every lane; read-only for
+        kernels), a slice of it, or for lanes that are not sliced a fresh gather.
         """
-        if self.tags is None and self.tag == code and self.region is None \
-                and self.lo <= lanes.lo and lanes.hi <= self.hi and lanes.sliced:
+        if self.tags is None and self.tag == code:
+            region = self.region
+            if region is None:
+                if lanes.lo < self.lo or self.hi < lanes.hi:
+                    return None
+            elif region is not lanes:
+                return None
             lin = self.lin
             if lin is not None:
-                if lin.dtype is dtype:
-                    return lin
-            else:
-                data = self.data
-                if data.dtype is dtype:
+                return lin if lin.dtype is dtype else None
+            data = self.data
+            if data.dtype is dtype:
+                if lanes.sliced:
                     if lanes.lo == 0 and lanes.hi == self.n:
                         return data
                     return data[lanes.lo:lanes.hi]
+                return lanes.read(data)
         return None
 
     def write_all(self, tag: int, dtype: np.dtype, values) -> bool:
@@ -244,21 +251,25 @@ class Row:
                 and self.write_all(tag, dtype, values):
             return
         kind = type(values)
-        if kind is np.ndarray and values.ndim == 0:
-            values = values[()]
-            kind = type(values)
-        if kind is not np.ndarray and isinstance(values, np.generic):
-            values = _uniform(values, dtype)
-            kind = type(values)
-        compressed = kind in _COMPRESSED
+        if kind is np.ndarray:
+            compressed = False
+            if values.ndim == 0:
+                values = values[()]
+                kind = type(values)
+        if kind is not np.ndarray:
+            if isinstance(values, np.generic):
+                values = _uniform(values, dtype)
+                kind = type(values)
+            compressed = kind in _COMPRESSED
         if not (waiting >> self.bit) & 1 or (self.tags is None and (
                 self.tag == UNSET or self._covered_by(lanes))):
             # every lane holding a value that can still be read is overwritten:
-            # restart the row on these lanes
-            self._set_region(lanes, tag)
+            # restart the row on these lanes (_set_region, written out)
+            self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
+            self.region = None if lanes.is_range else lanes
             if compressed:
                 self.lin, self.data = values, None
-            elif lanes.frame == n and lanes.sliced and owned(values, dtype) \
+            elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
                     and values.shape[0] == n:
                 self.data, self.lin = values, None   # a fresh result: keep it, don't copy
             else:

@@ -1213,6 +1213,46 @@ def test_array_kernels_give_the_general_functions_bits(ty, seed):
     assert found == (8 if ty.is_int else 5)
 
 
+@pytest.mark.parametrize("ty", INTS)
+@FAST
+@given(seed=st.integers(0, 2**32))
+def test_shift_kernels_give_the_general_functions_bits(ty, seed):
+    """The shift array kernels match shl/shr for array or scalar values and amounts."""
+    a = np.concatenate([sample(ty), random_ints(ty, 57, seed)])
+    amounts = random_ints(DType.U32, a.size, seed + 1)
+    amounts[:8] = [0, 1, ty.bits - 1, ty.bits, ty.bits + 1, 2 * ty.bits - 1, 63, 2**32 - 1]
+    found = 0
+    for fn in (alu.shl, alu.shr):
+        kernel = alu.array_kernel(fn, ty)
+        if kernel is None:
+            assert fn is alu.shl and ty.is_signed_int
+            continue
+        found += 1
+        for x, n in ((a, amounts), (a, amounts[2]), (a, amounts[5]), (a[3], amounts)):
+            with alu.silenced():
+                got = kernel(x, n)
+            want = fn(ty, x, n)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), fn.__name__
+    assert found == (1 if ty.is_signed_int else 2)
+
+
+@pytest.mark.parametrize("ty", FLS)
+def test_long_array_kernels_give_the_general_functions_bits(ty):
+    """Past the short-array threshold (other NaN and zero tests) the kernels still match."""
+    base = sample(ty)
+    a = np.resize(base, 5000)
+    b = np.resize(np.roll(base, 3), 5000)
+    clean_a = np.resize(np.array([1.5, -2.0, 3.0], ty.storage), 5000)
+    clean_b = np.resize(np.array([0.5, 4.0, -1.0], ty.storage), 5000)
+    for x, y in ((a, b), (clean_a, clean_b), (clean_a, np.zeros(5000, ty.storage))):
+        for fn in (alu.add, alu.sub, alu.mul, alu.minimum, alu.maximum):
+            kernel = alu.array_kernel(fn, ty)
+            with alu.silenced():
+                got = kernel(x, y)
+            want = fn(ty, x, y)
+            assert got.tobytes() == want.tobytes(), fn.__name__
+
+
 # ---------------------------------------------------------------------------------------------
 # The NaN test without BLAS, and FMA's fast paths with their flagged lanes mixed in
 

@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
+from ..thresholds import NAN_COUNT_MAX as _SHORT
 from ._common import apply, count_nonzero, has_nan, result, scalars, storage, unsigned_of
 
 __all__ = ["add", "sub", "mul", "div", "mad", "minimum", "maximum", "abs_", "neg"]
@@ -202,7 +203,8 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
             out = np.where(np.isnan(a), b, out)
         if has_nan(b):
             out = np.where(np.isnan(b), a, out)
-    if count_nonzero(out) != out.size:
+    if (count_nonzero(out) != out.size if out.size <= _SHORT
+            else count_nonzero(np.equal(out, 0))):  # NumPy counts long float arrays slowly
         equal = np.equal(a, b)
         if equal.any():
             bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64

@@ -9,7 +9,9 @@ Integer add, sub, mul, and, or, xor are their ufunc (integer loops wrap and neve
 float add, sub, mul are their ufunc plus the check for lanes with two NaN operands
 (:func:`~simt.machine.alu.arith.first_nan`); integer min and max their ufunc, float min
 and max the exact ufunc form of :func:`~simt.machine.alu.minimum` for arrays of one
-shape (``_ordinary``).
+shape (``_ordinary``); unsigned shl and every shr the ufunc with the count reduced
+once (``_shift``).  Integer kernels also take one NumPy scalar operand (it broadcasts;
+the ufuncs wrap alike on scalars and arrays).
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import numpy as np
 
 from ...isa.types import DType
 from . import arith, bits
-from ._common import has_nan
+from ..thresholds import NAN_COUNT_MAX as _SHORT
+from ._common import count_nonzero as _count_nonzero
+
+_isnan, _min = np.isnan, np.minimum.reduce
 
 __all__ = ["array_kernel", "scalar_kernel"]
 
@@ -40,6 +45,8 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
     fn = getattr(fn, "__wrapped__", fn)
     if fn is arith.minimum or fn is arith.maximum:
         return _min_max(fn, ty)
+    if fn is bits.shl or fn is bits.shr:
+        return _shift(fn, ty)
     ufunc = _UFUNCS.get(fn)
     if ufunc is None or ty.size < 4 and ty.is_float:
         return None
@@ -51,9 +58,42 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
 
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = ufunc(a, b)
-        if has_nan(out):        # a NaN somewhere: which operand it came from
-            return first_nan(ty, a, b, out)
-        return out
+        # has_nan(out) written out (a call costs ~0.1 us an instruction)
+        if out.shape[0] <= _SHORT:
+            if not _count_nonzero(_isnan(out)):
+                return out
+        else:
+            low = _min(out)
+            if low == low:
+                return out
+        return first_nan(ty, a, b, out)     # a NaN somewhere: which operand it came from
+    return kernel
+
+
+def _shift(fn: Callable, ty: DType) -> Callable | None:
+    """The kernel of SHL or SHR for ``ty`` (operands: values, then u32 amounts), or None.
+
+    Either operand may be an array, the other one NumPy scalar; the result is that of
+    :func:`~simt.machine.alu.bits.shl` / :func:`~simt.machine.alu.bits.shr`: the count
+    ``amount mod bits`` in the values' dtype (a scalar count once for a uniform amount),
+    then the ufunc.  Unsigned left shifts and every right shift (arithmetic on the signed
+    dtype, as ``shr``); a signed left shift takes the general function.
+    """
+    left = fn is bits.shl
+    if left and not ty.is_unsigned:
+        return None
+    ufunc = np.left_shift if left else np.right_shift
+    dtype, mask = ty.storage, ty.bits - 1
+    make = dtype.type
+    u32, mask32 = np.uint32, np.uint32(mask)
+    same = dtype == np.dtype(np.uint32)
+    band = np.bitwise_and
+
+    def kernel(x, amount):
+        if type(amount) is u32:
+            return ufunc(x, make(int(amount) & mask))
+        count = band(amount, mask32)
+        return ufunc(x, count if same else count.astype(dtype))
     return kernel
 
 

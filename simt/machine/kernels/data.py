@@ -133,15 +133,35 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     dst, code, dtype = ins.dst, ty.code, ty.storage
     on_arrays = alu.array_kernel(fn, ty)
     on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
-    integer_arrays = on_arrays is not None and ty.is_int and ta is tb
+    # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
+    # take a u32 amount beside values of the instruction's type)
+    integer_arrays = on_arrays is not None and ty.is_int
     on_arrays, on_scalars, call = debug.alu(on_arrays), debug.alu(on_scalars), debug.alu(fn)
-    scalar = ty.scalar
+    scalar, scalar_b = ty.scalar, tb.scalar
     ndarray = np.ndarray
 
     def op(step: Step) -> None:
         rows, lanes = step.rows, step.lanes
-        a = rows[ra].fast(code_a, dtype_a, lanes)
-        b = rows[rb].fast(code_b, dtype_b, lanes)
+        row = rows[ra]
+        if step.full and row.tags is None and row.tag == code_a and row.region is None \
+                and row.lo == 0 and row.hi == row.n:
+            # Row.fast's converged case written out (a call costs ~0.1 us an operand)
+            a = row.lin
+            a = row.data if a is None else a
+            if a.dtype is not dtype_a:
+                a = None
+            row = rows[rb]
+            if row.tags is None and row.tag == code_b and row.region is None \
+                    and row.lo == 0 and row.hi == row.n:
+                b = row.lin
+                b = row.data if b is None else b
+                if b.dtype is not dtype_b:
+                    b = None
+            else:
+                b = row.fast(code_b, dtype_b, lanes)
+        else:
+            a = row.fast(code_a, dtype_a, lanes)
+            b = rows[rb].fast(code_b, dtype_b, lanes)
         if a is None or b is None:      # a check to make: the general read
             a = step.read_lin(ra, ta) if a is None else a
             b = step.read_lin(rb, tb) if b is None else b
@@ -158,15 +178,24 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
             if xa is None or xb is None:
                 result = None if rule is None else rule((a, b), step.lanes, step.width)
                 if result is None:
-                    result = call(ty, _array(step, a), _array(step, b))
+                    xa = _array(step, a) if xa is None else xa
+                    xb = _array(step, b) if xb is None else xb
+                    ka, kb = type(xa), type(xb)
+                    if on_arrays is not None and ka is ndarray and kb is ndarray:
+                        result = on_arrays(xa, xb)
+                    elif integer_arrays and (ka is ndarray or ka is scalar) \
+                            and (kb is ndarray or kb is scalar_b):   # a scalar broadcasts
+                        result = on_arrays(xa, xb)
+                    else:
+                        result = call(ty, _array(step, a), _array(step, b))
             elif type(xa) is scalar:
-                if type(xb) is scalar and on_scalars is not None:
+                if type(xb) is scalar_b and on_scalars is not None:
                     result = on_scalars(xa, xb)
                 elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
                     result = on_arrays(xa, xb)
                 else:
                     result = call(ty, xa, xb)
-            elif ka is ndarray and type(xb) is scalar and integer_arrays:
+            elif ka is ndarray and type(xb) is scalar_b and integer_arrays:
                 result = on_arrays(xa, xb)
             else:
                 result = call(ty, xa, xb)
