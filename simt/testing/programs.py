@@ -76,7 +76,7 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
 from ..isa.program import (BufferOffset, Instruction, PhiCoordinate, Program, RegisterIndirect,
                            RegisterIndirectComputed, Shared, SharedIndirect, make)
@@ -447,6 +447,9 @@ class _Gen:
         """A working register that may receive a ``ty`` value (not one of ``exclude``)."""
         regs = [r for r in scope.work if r not in exclude
                 and (not scope.no_retype or r not in self.env or self.env[r] is ty)]
+        # a loop body that may not retype can hold every working register with other
+        # types (tile coordinates take the temporaries): this draw is then given up
+        assume(regs)
         return self.pick(regs)
 
     def define(self, reg: int, ty: DType) -> None:
