@@ -496,9 +496,14 @@ def _split_rule(ins) -> Rule | None:
         if got is None and name == "AND":       # and is commutative
             got = split(name, ty, b, a, n)
             if got is None:
-                got = bit(name, ty, a, b, n) or bit(name, ty, b, a, n)
+                got = _either_bit(name, ty, a, b, n)
         return got
     return rule
+
+
+def _either_bit(name: str, ty: DType, a, b, n: int) -> "Affine | Tiled | Digits | None":
+    """:func:`bit` with the uniform power of two on either side (AND and XOR commute)."""
+    return bit(name, ty, a, b, n) or bit(name, ty, b, a, n)
 
 
 def _bit_rule(ins) -> Rule | None:
@@ -507,10 +512,7 @@ def _bit_rule(ins) -> Rule | None:
         return None
 
     def rule(values, lanes: LaneSet, n: int):
-        if n < COMPRESS_MIN_LANES:
-            return None
-        a, b = values
-        return bit(name, ty, a, b, n) or bit(name, ty, b, a, n)
+        return None if n < COMPRESS_MIN_LANES else _either_bit(name, ty, *values, n)
     return rule
 
 

@@ -263,23 +263,14 @@ def shared_grid(offsets, lo: int, hi: int, period: int, limit: int,
     base, coefs, radices = form
     if not _split_at(coefs, radices, period):
         return None
-    units = [1]
-    for r in radices[:-1]:
-        units.append(units[-1] * r)
+    units = _units(radices)
     top = units[-1]
     if lo % top or hi % top:
         return None
     q0, q1 = lo // top, hi // top
     extents = radices[:-1] + [q1 - q0]
-    low = high = base + coefs[-1] * q0
-    for c, e in zip(coefs, extents):
-        low, high = low + min(0, c * (e - 1)), high + max(0, c * (e - 1))
-    tmin, tmax = int_range(offsets.dtype)
-    if low < max(0, tmin) or high > tmax or high + size > limit:
-        return None
-    steps = [c + limit * u // period if u >= period else c for c, u in zip(coefs, units)]
-    start = base + steps[-1] * q0
-    return strided(start, extents[::-1], steps[::-1], size)
+    return _bounded_grid(base, coefs, units, extents, {len(coefs) - 1: q0}, offsets.dtype,
+                         period, limit, size)
 
 
 def shared_tiles(offsets, lanes, period: int, limit: int,
@@ -301,9 +292,7 @@ def shared_tiles(offsets, lanes, period: int, limit: int,
     base, coefs, radices = form
     if not (_split_at(coefs, radices, period) and _split_at(coefs, radices, P)):
         return None
-    units = [1]
-    for r in radices[:-1]:
-        units.append(units[-1] * r)
+    units = _units(radices)
     k = units.index(P)
     low_top, top = units[k - 1], units[-1]
     if lanes.t0 % low_top or lanes.t1 % low_top or (lanes.b0 * P) % top or (lanes.b1 * P) % top:
@@ -311,14 +300,36 @@ def shared_tiles(offsets, lanes, period: int, limit: int,
     t0, b0 = lanes.t0 // low_top, lanes.b0 * P // top
     extents = radices[:k - 1] + [lanes.t1 // low_top - t0] + radices[k:-1] + \
         [lanes.b1 * P // top - b0]
-    low = high = base + coefs[k - 1] * t0 + coefs[-1] * b0
+    return _bounded_grid(base, coefs, units, extents, {k - 1: t0, len(coefs) - 1: b0},
+                         offsets.dtype, period, limit, size)
+
+
+def _units(radices: list[int | None]) -> list[int]:
+    """The lane unit of each digit: ``1, r0, r0 * r1, ...``."""
+    units = [1]
+    for r in radices[:-1]:
+        units.append(units[-1] * r)
+    return units
+
+
+def _bounded_grid(base: int, coefs: list[int], units: list[int], extents: list[int],
+                  firsts: dict[int, int], dtype: np.dtype, period: int, limit: int,
+                  size: int) -> "Run | Lattice | Strided | None":
+    """The shared positions of the digit cells ``firsts.get(d, 0) + i`` (``i <
+    extents[d]``) as one strided grid, or None when an offset may leave ``[0, limit -
+    size]`` or the type's range.
+
+    The offsets' bounds over the grid are exact (each digit moves on its own axis), and
+    the block term adds ``limit * unit / period`` to every digit at or above the block.
+    """
+    low = high = base + sum(coefs[d] * first for d, first in firsts.items())
     for c, e in zip(coefs, extents):
         low, high = low + min(0, c * (e - 1)), high + max(0, c * (e - 1))
-    tmin, tmax = int_range(offsets.dtype)
+    tmin, tmax = int_range(dtype)
     if low < max(0, tmin) or high > tmax or high + size > limit:
         return None
     steps = [c + limit * u // period if u >= period else c for c, u in zip(coefs, units)]
-    start = base + steps[k - 1] * t0 + steps[-1] * b0
+    start = base + sum(steps[d] * first for d, first in firsts.items())
     return strided(start, extents[::-1], steps[::-1], size)
 
 

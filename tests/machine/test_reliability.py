@@ -249,6 +249,20 @@ _ROUND_TRIP = simt.assemble("""
 """)
 
 
+def _contend(workers: list) -> None:
+    """Run each worker on its own thread, switching threads as often as possible."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        pool = [threading.Thread(target=work) for work in workers]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+
 def test_threads_sharing_a_device_never_share_pools():
     dev = simt.Device()
     lanes, rounds, threads = 64, 200, 4
@@ -269,16 +283,7 @@ def test_threads_sharing_a_device_never_share_pools():
                 failures.append(f"thread {tag} read another thread's pool")
             handles.append(dev.download(got, np.uint64))
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)             # switch threads as often as possible
-    try:
-        pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    _contend([lambda t=t: work(t) for t in range(threads)])
     assert failures == []
     every = np.concatenate(handles)
     assert every.size == lanes * rounds * threads == np.unique(every).size
@@ -298,16 +303,7 @@ def test_threads_sharing_a_device_allocate_and_free_consistently():
         except BaseException as exc:     # reported below, in the test's thread
             errors.append(exc)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        pool = [threading.Thread(target=work) for _ in range(4)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    _contend([work] * 4)
     assert errors == []
     assert dev.memory_used == 1_179_648
 

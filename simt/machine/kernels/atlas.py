@@ -33,14 +33,21 @@ def cls_get(ins, program) -> Op:
     return op
 
 
-def mirror(ins, program) -> Op:
-    src, dst = ins.src, ins.dst
+def _per_class(field: str, table: np.ndarray, ty: DType):
+    """A decoder of ``dst = table[class]``, the class read (and checked) from ``field``."""
+    def decode(ins, program) -> Op:
+        src, dst = getattr(ins, field), ins.dst
 
-    def op(step: Step) -> None:
-        c = _check_class(step, step.read(src, DType.U8))
-        step.commit()
-        step.write(dst, DType.U8, atlas.MIRROR[c])
-    return op
+        def op(step: Step) -> None:
+            c = _check_class(step, step.read(src, DType.U8))
+            step.commit()
+            step.write(dst, ty, table[c])
+        return op
+    return decode
+
+
+mirror = _per_class("src", atlas.MIRROR, DType.U8)
+nbr_count = _per_class("class_", atlas.DEGREE, DType.U32)
 
 
 def unity_test(ins, program) -> Op:
@@ -49,16 +56,6 @@ def unity_test(ins, program) -> Op:
     def op(step: Step) -> None:
         c = _classes(step)
         step.write_pred(dst, (c == 1) | (c == 4))
-    return op
-
-
-def nbr_count(ins, program) -> Op:
-    src, dst = ins.class_, ins.dst
-
-    def op(step: Step) -> None:
-        c = _check_class(step, step.read(src, DType.U8))
-        step.commit()
-        step.write(dst, DType.U32, atlas.DEGREE[c])
     return op
 
 
