@@ -524,8 +524,10 @@ class Tiles(LaneSet):
     def read(self, arr: np.ndarray) -> np.ndarray:
         rows = self.windows(arr)
         if rows is None:
-            return self.view(arr).ravel()
-        return rows.copy().view(arr.dtype)
+            return self.view(arr).flatten()
+        out = np.empty(len(self), arr.dtype)    # a fresh array owning its memory
+        out.view(rows.dtype)[...] = rows
+        return out
 
     def write(self, arr: np.ndarray, values) -> None:
         if np.ndim(values):

@@ -558,8 +558,10 @@ def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return mem[pos.start: pos.start + pos.count * size].view(dtype).copy()
     if isinstance(pos, Lattice):
         rows = pos.windows(mem, size)
-        if rows is not None:
-            return rows.copy().view(dtype)
+        if rows is not None:    # into an array of dtype: the result owns its memory
+            out = np.empty(pos.rows * pos.cols, dtype)
+            out.view(rows.dtype)[...] = rows
+            return out
     if isinstance(pos, (Lattice, Strided)):
         return _flat_copy(pos.view(mem, dtype))
     if _contiguous(pos, size):

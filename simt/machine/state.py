@@ -107,10 +107,22 @@ class Row:
     None, else the lane set ``region`` (whose span is ``[lo, hi)``).  A fresh
     row is ``UNSET`` on all lanes.  Otherwise ``tags`` holds one tag per lane.
     Values: ``lin`` (a compressed :mod:`~simt.machine.values` value, O(1)) or
-    ``data`` (one entry per lane).
+    ``data`` (one entry per lane) -- or, while ``packed``, one entry per lane of the
+    region only, in its compact frame.
+
+    Packed rows: a write that restarts the row on a lane set that is not a slice of
+    the piece (:class:`~simt.machine.lanes.Tiles`, an index array) with a fresh
+    compact array keeps that array as the row's storage instead of scattering it
+    into a per-lane array.  Exactness: the region's lanes are then the only lanes
+    whose tag is set, so the array holds every value the row has; a read by the very
+    set object that wrote it (the rest of a fused run, the usual case) is the array
+    itself, and anything else first unpacks it (:meth:`_unpack`: the scatter the
+    write skipped, into an array that is zero outside the region).  A tree
+    reduction's levels load, add and store the same rows over the same tiles, so
+    each level skips a scatter per write and a gather per read.
     """
 
-    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin",
+    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin", "packed",
                  "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
@@ -122,6 +134,7 @@ class Row:
         self.tags: np.ndarray | None = None
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
+        self.packed = False         # data holds the region's lanes only (compact frame)
 
     def _set_region(self, lanes: LaneSet, tag: int) -> None:
         self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
@@ -165,6 +178,8 @@ class Row:
 
     def _tag_array(self) -> None:
         """Switch to per-lane tags (exact for any lane set, one pass per check)."""
+        if self.packed:             # the values are read through the region: unpack first
+            self._unpack()
         tags = np.full(self.n, UNSET, np.int8)
         if self.tag != UNSET:
             self._region_set().write(tags, np.int8(self.tag))
@@ -176,6 +191,10 @@ class Row:
             if self.lin.dtype == dtype:
                 return self.lin.at(lanes)
             return np.zeros(lanes.frame, dtype)
+        if self.packed:
+            if lanes is self.region and self.data.dtype == dtype:
+                return self.data
+            self._unpack()
         data = self.data
         if data is None:
             return np.zeros(lanes.frame, dtype)
@@ -207,6 +226,8 @@ class Row:
                 return lin if lin.dtype is dtype else None
             data = self.data
             if data.dtype is dtype:
+                if self.packed:         # region is lanes: the compact array is the value
+                    return data
                 if lanes.sliced:
                     if lanes.lo == 0 and lanes.hi == self.n:
                         return data
@@ -229,10 +250,12 @@ class Row:
                     and values.shape[0] == n:
                 self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
                 self.tags = self.region = None
+                self.packed = False
                 return True
         elif kind is dtype.type:
             self.lin, self.data = _uniform(values, dtype), None
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
+            self.packed = False
             return True
         return False
 
@@ -267,14 +290,17 @@ class Row:
             # restart the row on these lanes (_set_region, written out)
             self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
             self.region = None if lanes.is_range else lanes
+            packed, self.packed = self.packed, False
             if compressed:
                 self.lin, self.data = values, None
             elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
                     and values.shape[0] == n:
                 self.data, self.lin = values, None   # a fresh result: keep it, don't copy
+            elif not lanes.sliced and owned(values, dtype) and values.shape[0] == len(lanes):
+                self.data, self.lin, self.packed = values, None, True   # see the class
             else:
                 data = self.data
-                if data is None or data.dtype != dtype or not data.flags.writeable:
+                if data is None or packed or data.dtype != dtype or not data.flags.writeable:
                     data = np.empty(n, dtype)
                 if lanes.sliced:            # unwritten lanes of a mask's span are unset
                     data[lanes.lo:lanes.hi] = values
@@ -285,6 +311,8 @@ class Row:
         if self.lin is not None:                     # partial overwrite: materialize
             data = self.lin.at(LaneSet.range(0, n))
             self.data, self.lin = (data if data.flags.writeable else data.copy()), None
+        elif self.packed:
+            self._unpack()
         if compressed:
             values = values.at(lanes)
         self._write_dense(lanes, tag, dtype, values, n, live)
@@ -315,13 +343,24 @@ class Row:
             self._tag_array()
         lanes.write(self.tags, np.int8(tag))
 
+    def _spread(self) -> np.ndarray:
+        """A packed row's values as a per-lane array (zero outside the region)."""
+        full = np.zeros(self.n, self.data.dtype)
+        self.region.write(full, self.data)
+        return full
+
+    def _unpack(self) -> None:
+        """Hold the values one per lane of the piece again (see the class)."""
+        self.data, self.packed = self._spread(), False
+
     def readout(self) -> tuple[np.ndarray, np.ndarray]:
         """Every lane's value bits (uint64, zero-extended) and tag (int8; ``UNSET``: never
         written), as new arrays: what an inspector shows of the row."""
         tags = self.tags.copy() if self.tags is not None else np.full(self.n, UNSET, np.int8)
         if self.tags is None and self.tag != UNSET:
             self._region_set().write(tags, np.int8(self.tag))
-        values = self.lin.at(LaneSet.range(0, self.n)) if self.lin is not None else self.data
+        values = self.lin.at(LaneSet.range(0, self.n)) if self.lin is not None else \
+            self._spread() if self.packed else self.data
         if values is None:
             return np.zeros(self.n, _RAW), tags
         values = np.asarray(values)
