@@ -17,11 +17,13 @@ from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, 
 from .. import affine
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
+from .. import debug
 
 __all__ = ["DECODERS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store",
            "positions", "address_reader"]
 
 _PAGES = 48
+_EVERY = slice(None)
 _U64 = np.dtype(np.uint64)
 
 
@@ -149,8 +151,43 @@ def segments_for(step: Step, handles, offsets, size: int,
     return out
 
 
-def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
-    """Resolve shared-memory byte offsets of every lane inside its block's scratch."""
+#: Shared grids found before, by what determines them (see :func:`_grid_key`); pieces of
+#: one launch, and the launches of one program, meet the same lanes and offsets again.
+_GRIDS: dict[tuple, "Run | Lattice | Strided"] = {}
+_GRIDS_MAX = 512
+
+
+def _grid_key(offsets, lanes: LaneSet, size: int, per: int, limit: int) -> tuple | None:
+    """Everything the shared grid of compressed ``offsets`` over ``lanes`` depends on, or
+    None for lane sets other than ranges and tiles.
+
+    The grid (:func:`_shared_run`, :func:`~simt.machine.memory.shared_grid`,
+    :func:`~simt.machine.memory.shared_tiles`) is a pure function of the offsets'
+    parameters, the lanes' bounds (and tiles), the block's lanes and shared bytes and the
+    access size, so a grid found for an equal key is the grid of these lanes.
+    """
+    kind = type(offsets)
+    if kind is Affine:
+        value = (offsets.base, offsets.stride)
+    elif kind is Tiled:
+        value = (offsets.base, offsets.inner, offsets.outer, offsets.period)
+    else:
+        return None
+    if lanes.is_range:
+        where = (lanes.lo, lanes.hi)
+    elif type(lanes) is Tiles:
+        where = (lanes.period, lanes.b0, lanes.b1, lanes.t0, lanes.t1)
+    else:
+        return None
+    return kind, value, offsets.dtype.char, where, size, per, limit
+
+
+def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> list[Segment]:
+    """Resolve shared-memory byte offsets of every lane inside its block's scratch.
+
+    ``verify`` (debug mode, chosen when a program is decoded): a grid taken from
+    :data:`_GRIDS` is asserted equal to the one computed afresh.
+    """
     piece = step.piece
     limit = piece.shared_bytes
     if isinstance(offsets, (Affine, Tiled, Digits)):
@@ -159,18 +196,25 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
         known = step.lanes.recall(("shared", size))
         if known is not None and known[0] is offsets and known[1] is piece.shared:
             return [known[2]]
-        run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
         lanes = step.lanes.domain
-        if run is None and (lanes.is_range or type(lanes) is Tiles):
-            per = piece.geometry.lanes_per_block
-            pos = shared_grid(offsets, lanes.lo, lanes.hi, per, limit, size) \
-                if lanes.is_range else shared_tiles(offsets, lanes, per, limit, size)
-            run = None if pos is None else Segment(piece.shared, pos, slice(None))
-        if run is None and isinstance(offsets, Digits):
-            run = _shared_digits(step, offsets, size)
+        per = piece.geometry.lanes_per_block
+        key = _grid_key(offsets, lanes, size, per, limit)
+        pos = None if key is None else _GRIDS.get(key)
+        if pos is not None:
+            run = Segment(piece.shared, pos, slice(None))
+            if verify:
+                fresh = _shared_grid(step, offsets, size, lanes, per, limit)
+                assert fresh is not None and repr(fresh.pos) == repr(pos), \
+                    f"shared grid memo: {pos!r} kept for {key}, computed {fresh!r}"
+        else:
+            run = _shared_grid(step, offsets, size, lanes, per, limit)
         if run is not None:
             if not isinstance(run.pos, np.ndarray):     # a grid: no per-lane array kept
                 step.lanes.remember(("shared", size), (offsets, piece.shared, run))
+                if key is not None and pos is None:
+                    if len(_GRIDS) >= _GRIDS_MAX:
+                        _GRIDS.clear()
+                    _GRIDS[key] = run.pos
             return [run]
         offsets = offsets.at(step.lanes)
     off = np.broadcast_to(np.asarray(offsets, np.uint64), (step.n,))
@@ -182,6 +226,19 @@ def shared_segments(step: Step, offsets, size: int) -> list[Segment]:
                    f"(shared_bytes={limit})")
     pos = _positions(off, bad, piece.block_of(step.lanes.domain.indices()) * limit)
     return [Segment(piece.shared, pos, slice(None))]
+
+
+def _shared_grid(step: Step, offsets, size: int, lanes: LaneSet, per: int,
+                 limit: int) -> Segment | None:
+    """The segment of compressed shared offsets when no lane faults, else None."""
+    run = None if isinstance(offsets, Digits) else _shared_run(step, offsets, size)
+    if run is None and (lanes.is_range or type(lanes) is Tiles):
+        pos = shared_grid(offsets, lanes.lo, lanes.hi, per, limit, size) \
+            if lanes.is_range else shared_tiles(offsets, lanes, per, limit, size)
+        run = None if pos is None else Segment(step.piece.shared, pos, slice(None))
+    if run is None and isinstance(offsets, Digits):
+        run = _shared_digits(step, offsets, size)
+    return run
 
 
 def _shared_run(step: Step, offsets, size: int) -> Segment | None:
@@ -266,9 +323,17 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     In a Masked step's span frame only active lanes store: a strided run of
     every lane of the span is blended, other positions are filtered.
     """
+    lanes = step.lanes
+    if len(segs) == 1 and step.listen is None and type(lanes) is not Masked \
+            and type(values) is np.ndarray and values.shape == (step.n,) \
+            and values.flags.c_contiguous \
+            and type(segs[0].where) is slice and segs[0].where == _EVERY:
+        # one segment of every lane, in lane order: the scatter itself (written out)
+        step.bytes_stored += len(lanes) * values.dtype.itemsize
+        scatter(segs[0].mem, segs[0].pos, values)
+        return
     values = np.broadcast_to(values, (step.n,))
     size = values.dtype.itemsize
-    lanes = step.lanes
     if step.listen is not None:
         step.observe(Access(True, step.pc, lanes, step.piece, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
@@ -322,7 +387,10 @@ def address_reader(addr) -> Callable[[Step], tuple]:
         return lambda step: (step.read_lin(handle, DType.U64),
                              step.read_lin(offset_reg, DType.U64))
     if kind is Shared:
-        fixed = (None, addr.offset)
+        # one offset for every lane: a uniform compressed value, so that the lanes'
+        # positions are a grid (one per block) rather than an array per lane
+        fixed = (None, Affine(addr.offset, 0, _U64) if 0 <= addr.offset < 1 << 63
+                 else addr.offset)
         return lambda step: fixed
     if kind is SharedIndirect:
         reg = addr.offset_reg
@@ -348,7 +416,8 @@ def _locator(addr, size: int) -> Callable[[Step, tuple], list[Segment]]:
             return []
         return invalid
     if type(addr) in (Shared, SharedIndirect):
-        return lambda step, operands: shared_segments(step, operands[1], size)
+        verify = debug.enabled
+        return lambda step, operands: shared_segments(step, operands[1], size, verify)
     return lambda step, operands: segments_for(step, operands[0], operands[1], size)
 
 
