@@ -166,7 +166,7 @@ class MinPC:
             # whole blocks arrive while nobody waits: they release at once (see below),
             # known from the bounds alone when none of their lanes has exited
             b0, b1 = lanes.lo // bpl, lanes.hi // bpl
-            if not self.exited_per_block[b0:b1].any():
+            if self.exited is None or not self.exited_per_block[b0:b1].any():
                 self.released = np.arange(b0, b1)
                 self._add(pc + 1, lanes)
                 return b1 - b0

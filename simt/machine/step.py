@@ -254,8 +254,11 @@ class Step:
         row = self.rows[reg]
         read = self.read_lin if compressed else self.read
         if row.tags is None and row._covers(self.lanes):     # one tag for every lane
-            ty = next((t for t in allowed if t.code == row.tag), allowed[0])
-            return ty, read(reg, ty)
+            tag = row.tag
+            for ty in allowed:
+                if ty.code == tag:
+                    return ty, read(reg, ty)
+            return allowed[0], read(reg, allowed[0])
         first = self.lanes.first - self.lanes.lo if type(self.lanes) is Masked else 0
         for ty in allowed:
             found = row.check(self.lanes, ty.code)
