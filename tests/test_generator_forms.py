@@ -6,7 +6,8 @@ register rows take that form.  A fixed, derandomized sample of generated cases
 on the executor while counting the form of every value written to a register
 or predicate row, and the comparisons made on digits values and on two varying
 values (a partner ``lane.x ^ 2^j`` against ``lane.x``); each form of
-:mod:`simt.machine.values` must appear.  Tile programs (2-D and 3-D launches
+:mod:`simt.machine.values` must appear, and rows kept packed (``Row.packed``) over
+tiles and over index arrays.  Tile programs (2-D and 3-D launches
 computing tile coordinates) then run on both engines, which must agree.
 """
 
@@ -39,7 +40,9 @@ def forms(monkeypatch) -> Counter:
 
     def counting_write(self, lanes, tag, dtype, values, *args, **kwargs):
         seen[type(values).__name__] += 1
-        return write(self, lanes, tag, dtype, values, *args, **kwargs)
+        write(self, lanes, tag, dtype, values, *args, **kwargs)
+        if self.packed:
+            seen[f"packed over {type(lanes).__name__}"] += 1
 
     def counting_write_all(self, tag, dtype, values):
         seen[type(values).__name__] += 1
@@ -69,7 +72,7 @@ def test_generated_programs_hold_every_value_form(forms) -> None:
 
     sample()
     for name in ("Affine", "Tiled", "Digits", "Const", "Cut", "Digits to Cut", "Digits to Const",
-                 "two varying to Cut"):
+                 "two varying to Cut", "packed over Tiles", "packed over LaneSet"):
         assert forms[name] > 0, (name, dict(forms))
 
 

@@ -16,6 +16,9 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
 * **array ownership** (:mod:`simt.machine.state`): an array a row adopts as its
   storage is :func:`~simt.machine.state.owned` and shares memory with no other
   row of its register file.
+* **packed rows** (:class:`~simt.machine.state.Row`): a row holding a compact
+  array holds one value per lane of its region (a set that is not a slice), with
+  one tag and no compressed value.
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
@@ -156,6 +159,10 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
             f"liveness: a write to {_name(self)} dropped the value of lane "
             f"{int(np.argmax(lost))}, which waits where {_name(self)} may still be read")
     _assert_adopted(self, values, dtype)
+    if self.packed:     # a packed row holds one value per lane of its region, nothing else
+        assert self.region is not None and not self.region.sliced and self.tags is None \
+            and self.lin is None and self.data.shape == (len(self.region),), \
+            f"{_name(self)} is packed over {self.region!r} with {self.data.shape} values"
 
 
 def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:

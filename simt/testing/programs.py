@@ -522,7 +522,7 @@ class _Gen:
             kinds += ["exit"]
         top = not scope.in_function and scope.if_depth == 0 and scope.loop_depth == 0
         if top:
-            kinds += ["barrier"] + (["exchange"] * 2 if self.use_shared else [])
+            kinds += ["barrier"] + (["exchange"] * 2 + ["tree"] if self.use_shared else [])
         elif scope.loop_depth == 0 and (not scope.in_function or self.chance(300)):
             kinds += ["divergent_barrier"]
         if self.use_shared:
@@ -1100,6 +1100,40 @@ class _Gen:
         d = self.dst(scope, ty)
         self.emit("LDS", ty, d, self.shared_slot(scope, True, read=True))
         self.define(d, ty)
+
+    def s_tree(self, scope: _Scope) -> None:
+        """A tree reduction's level, ``if (lane.x < s) slot[x] += slot[x + s]``, then a
+        barrier (top level only): the adding lanes are a window at the start of every row
+        of lane.x (tiles), whose registers are kept packed and whose shared accesses are
+        strided grids, remembered across pieces."""
+        bx = self.block_shape[0]
+        if bx < 2:
+            return
+        s = 1 << self.draw(st.integers(0, bx.bit_length() - 2))    # x + s < 2s <= bx
+        ty = self.pick([T.U32, T.F32, T.F64, T.I64])
+        k = scope.temps[1]
+        self.emit("MOV_IMM", T.U32, k, s)
+        p = self.draw(st.integers(8, 15))
+        self.emit("SETcc", T.U32, Condition.GE, p, 5, k)
+        self.preds.add(p)
+        skip = self.new_label("skip")
+        self.emit("BRA", skip, p)
+
+        def level() -> None:
+            far = SharedIndirect(self.temp_u64(scope, 6, 8 * s))
+            a = self.dst(scope, ty)
+            self.emit("LDS", ty, a, far)
+            b = self.dst(scope, ty, (a,))
+            self.emit("LDS", ty, b, SharedIndirect(6))
+            self.emit("ADD", ty, b, b, a)
+            self.emit("STS", ty, b, SharedIndirect(6))
+            self.define(a, ty)
+            self.define(b, ty)
+        before = (dict(self.env), set(self.preds), set(self.pools))
+        after = self._branch(scope, level)
+        self.place(skip)
+        self._merge(before, after)
+        self.emit("BarSync", 0)
 
     def s_pool(self, scope: _Scope) -> None:
         what = self.pick(["alloc", "load", "store", "store", "load", "free", "zero"])
