@@ -394,7 +394,20 @@ def address_reader(addr) -> Callable[[Step], tuple]:
         return lambda step: fixed
     if kind is SharedIndirect:
         reg = addr.offset_reg
-        return lambda step: (None, step.read_any(reg, (DType.U32, DType.U64), compressed=True)[1])
+        u32, u64 = DType.U32, DType.U64
+        c32, s32, c64, s64 = u32.code, u32.storage, u64.code, u64.storage
+
+        def shared_offsets(step: Step) -> tuple:
+            # Row.fast answers exactly when one tag covers the lanes: then it is what
+            # read_any would read (the type whose code is that tag), with nothing to check
+            row = step.rows[reg]
+            value = row.fast(c32, s32, step.lanes)
+            if value is None:
+                value = row.fast(c64, s64, step.lanes)
+                if value is None:
+                    value = step.read_any(reg, (u32, u64), compressed=True)[1]
+            return None, value
+        return shared_offsets
     raise AssertionError(addr)  # Program.validate() admits no other address
 
 
@@ -437,10 +450,13 @@ def store_decoder(ins, program) -> Op:
     ty: DType = ins.ty
     read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
     src = ins.src
+    code, storage = ty.code, ty.storage
 
     def op(step: Step) -> None:
         operands = read(step)           # REF order: address, source, then bounds
-        values = step.read(src, ty)
+        values = step.rows[src].fast(code, storage, step.lanes)
+        if type(values) is not np.ndarray:  # a check to make, or a compressed value
+            values = step.read(src, ty)
         segs = locate(step, operands)
         step.commit()
         store(step, segs, values)
