@@ -21,7 +21,9 @@ Two invariants govern writes:
   :meth:`Row.values`) and never write into it or keep it.  A write *adopts*
   the array it is given -- keeps it as the row's storage, no copy -- exactly
   when :func:`owned` holds for it (a one-dimensional array of the row's dtype
-  that owns its memory: ``base is None``) and it spans the piece.  Adopting is
+  that owns its memory: ``base is None``) and it spans the piece, or holds one
+  value per lane of a set that is not a slice and restarts the row (a *packed*
+  row, see :class:`Row`).  Adopting is
   safe only because nobody else holds such an array: ALU results are fresh
   (the ALU never returns an operand array: :mod:`simt.machine.alu`), gathers
   from memory are fresh, a kernel that forwards an array it read (MOV, SEL)
