@@ -17,7 +17,8 @@ primitives (``python benchmarks/thresholds.py mask nan marks compress``).
 from __future__ import annotations
 
 __all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "PERIODIC_MIN_SPAN", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
-           "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "MMAP_THRESHOLD",
+           "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "SHARED_GRID_MEMO",
+           "MMAP_THRESHOLD",
            "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK",
            "OPS_REDUCE_CHUNK", "OPS_GEMM_CHUNK"]
 
@@ -84,6 +85,13 @@ MARK_SPAN = 32
 #: ``0, 1, ..., n - 1`` arrays up to this length are cached per dtype.  A memory bound,
 #: not a measured crossover: the cached ramp of a 64-bit dtype stays within 8 MiB.
 RAMP_CACHE_LIMIT = 1 << 20
+
+# ---------------------------------------------------------------- shared grids (kernels/memory.py)
+#: Shared-memory position grids remembered by value (across pieces and launches) before
+#: the memo starts over.  A bound, not a measured crossover: a grid is a few integers,
+#: and a launch meets a few dozen (the 1e6-lane tree reduction: 18 per piece, the same
+#: in each of its first three pieces, 36 in all).
+SHARED_GRID_MEMO = 512
 
 # ---------------------------------------------------------------- allocator (allocator.py)
 #: glibc's mmap and trim thresholds, raised once per process so that a piece's working

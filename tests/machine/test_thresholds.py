@@ -22,6 +22,7 @@ USERS = {
     "FMA_DENSE": ("simt.machine.alu.fused", "_DENSE"),
     "MARK_SPAN": ("simt.machine.memory", "_MARK_SPAN"),
     "RAMP_CACHE_LIMIT": ("simt.machine.values", "_RAMP_CACHE_LIMIT"),
+    "SHARED_GRID_MEMO": ("simt.machine.kernels.memory", "_GRIDS_MAX"),
     "MMAP_THRESHOLD": ("simt.machine.allocator", "MMAP_THRESHOLD"),
     "TRIM_THRESHOLD": ("simt.machine.allocator", "TRIM_THRESHOLD"),
     "MIN_PIECE_SECONDS": ("simt.parallel.runner", "MIN_PIECE_SECONDS"),

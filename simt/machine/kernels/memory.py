@@ -154,7 +154,7 @@ def segments_for(step: Step, handles, offsets, size: int,
 #: Shared grids found before, by what determines them (see :func:`_grid_key`); pieces of
 #: one launch, and the launches of one program, meet the same lanes and offsets again.
 _GRIDS: dict[tuple, "Run | Lattice | Strided"] = {}
-_GRIDS_MAX = 512
+from ..thresholds import SHARED_GRID_MEMO as _GRIDS_MAX  # noqa: E402
 
 
 def _grid_key(offsets, lanes: LaneSet, size: int, per: int, limit: int) -> tuple | None:
