@@ -140,6 +140,11 @@ class MinPC:
         return 0
 
     def _exit(self, lanes: LaneSet, pc: int = -1) -> int:
+        if len(lanes) == self.live and not self.sites and not self._watchers:
+            # the last lanes of the piece leave (none runs or waits): nothing reads which
+            # lanes exited any more, so they are not marked
+            self.live = 0
+            return 0
         blocks = None if not self.waited else self._count_blocks(lanes)
         if self._watchers and blocks is not None:
             self._ask(pc, "exit", lanes, blocks)
