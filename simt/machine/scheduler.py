@@ -57,7 +57,7 @@ class MinPC:
         self.waited = False     # a lane has reached a barrier (exits are counted per block)
         self.park_id: np.ndarray | None = None     # allocated when a lane first stays parked
         self.park_pc: np.ndarray | None = None
-        self.exited: np.ndarray | None = None
+        self.exited: np.ndarray | None = None     # per lane; see _exit for when it is kept
         self.sites: set[tuple[int, int]] = set()    # (barrier id, pc) where lanes wait
         blocks = n // lanes_per_block
         self.parked_per_block = np.zeros(blocks, np.int64)
@@ -148,9 +148,13 @@ class MinPC:
         blocks = None if not self.waited else self._count_blocks(lanes)
         if self._watchers and blocks is not None:
             self._ask(pc, "exit", lanes, blocks)
-        if self.exited is None:
-            self.exited = np.zeros(self.n, bool)
-        lanes.fill(self.exited, True)
+        if blocks is None or self._watchers:
+            # the per-lane marks are read at the first barrier (to count exits per block)
+            # and by watchers; from the first barrier on, without watchers, the counts
+            # per block are all that is read
+            if self.exited is None:
+                self.exited = np.zeros(self.n, bool)
+            lanes.fill(self.exited, True)
         self.live -= len(lanes)
         if blocks is None:          # no lane has waited at a barrier yet: count exits then
             return 0
@@ -171,7 +175,7 @@ class MinPC:
             # whole blocks arrive while nobody waits: they release at once (see below),
             # known from the bounds alone when none of their lanes has exited
             b0, b1 = lanes.lo // bpl, lanes.hi // bpl
-            if self.exited is None or not self.exited_per_block[b0:b1].any():
+            if self.live == self.n or not self.exited_per_block[b0:b1].any():
                 self.released = np.arange(b0, b1)
                 self._add(pc + 1, lanes)
                 return b1 - b0
