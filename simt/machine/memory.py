@@ -11,6 +11,7 @@ a store whose lanes collide on a byte keeps the highest lane's byte
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -20,12 +21,16 @@ from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
 from .lanes import opaque
 from .values import Affine, Digits, Tiled, int_range
 
-__all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
+__all__ = ["BOUNDARY_BYTES", "BUFFER_SLACK", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
            "Run", "Lattice", "Strided", "strided", "gather", "scatter", "default_memory_limit"]
 
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
 CLASS_HANDLE_BASE = (1 << 64) - 96
+#: Zero bytes allocated (uncounted) past the end of every buffer, so that a lent view
+#: (:meth:`DeviceMemory.lend`) of the last elements still spans a piece's lanes: the
+#: unset lanes past a guarded launch's end, up to a block of 1,024 lanes of 8 bytes.
+BUFFER_SLACK = 8192
 _U64_MAX = np.uint64((1 << 64) - 1)
 
 
@@ -349,12 +354,59 @@ class DeviceMemory:
         self.used = 0
         self.boundary = np.zeros(BOUNDARY_BYTES, np.uint8)
         self.buffers: dict[int, np.ndarray] = {}
+        self._padded: dict[int, np.ndarray] = {}     # id -> buffer made by alloc
         self._regions: dict[int, Region] = {}
         self.next_buffer = 1
         self.pools: list[PoolBlock] = []      # live blocks, ascending handles
         self.next_pool = 1
         self._index_pools()
         self.reserve(BOUNDARY_BYTES)
+        #: register rows lent a view of this memory: (register file, register, view,
+        #: the loaded lanes of the view, their values when debug mode is on), weakly
+        self.lent: list[tuple] = []
+
+    # ------------------------------------------------------------------ lent views
+    def lend(self, regs, reg: int, view: np.ndarray, part: slice,
+             check: bool = False) -> None:
+        """Record that row ``reg`` of ``regs`` holds ``view``, a read-only view of this
+        memory whose entries ``part`` are the values a load gave its lanes
+        (:meth:`simt.machine.state.Row.lend`).
+
+        Exactness: those lanes read the view instead of a copy made at the load, so
+        the viewed bytes must keep their loaded values while the row holds it.
+        Every write to device memory calls :meth:`settle` first -- stores
+        (:func:`simt.machine.kernels.memory.store`), host copies (:meth:`host_view`),
+        :meth:`adopt`, :meth:`free`, and the start of every launch (a parallel
+        launch commits bytes straight into the buffers) -- and settling copies each
+        overlapping view into its row's own storage.  Nothing else writes device
+        memory.  With ``check`` (debug mode) the loaded values are kept and every
+        :meth:`settle` asserts the view still shows them.
+        """
+        self.lent = [e for e in self.lent if e[2]() is not None and e[0]() is not None]
+        self.lent.append((weakref.ref(regs), reg, weakref.ref(view), part,
+                          view[part].copy() if check else None))
+
+    def settle(self, dest: np.ndarray | None = None) -> None:
+        """Copy every lent view that may overlap ``dest`` (a view of memory about to be
+        written; None: all of them) into its row's own storage."""
+        keep = []
+        for entry in self.lent:
+            ref, reg, view_ref, part, loaded = entry
+            view, regs = view_ref(), ref()
+            if view is None or regs is None:
+                continue                        # the row, or its file, moved on
+            row = regs.regs[reg]
+            if row.data is not view:
+                continue
+            if loaded is not None:
+                assert np.array_equal(view[part].view(np.uint8), loaded.view(np.uint8)), (
+                    f"lent view of r{reg}: device memory changed under a register that "
+                    "still holds it")
+            if dest is None or np.may_share_memory(view[part], dest):
+                row.data = view.copy()
+                continue
+            keep.append(entry)
+        self.lent = keep
 
     # ------------------------------------------------------------------ budget
     def reserve(self, nbytes: int, what: str = "allocation") -> None:
@@ -369,11 +421,15 @@ class DeviceMemory:
         self.used -= nbytes
 
     # ------------------------------------------------------------------ buffers
-    def _zeros(self, nbytes: int, what: str) -> np.ndarray:
-        """A zero-filled byte array, reserved first; nothing is kept counted if it fails."""
+    def _zeros(self, nbytes: int, what: str, slack: int = 0) -> np.ndarray:
+        """A zero-filled byte array, reserved first; nothing is kept counted if it fails.
+
+        With ``slack`` the array is the first ``nbytes`` of a larger one (uncounted).
+        """
         self.reserve(nbytes, what)
         try:
-            return np.zeros(nbytes, np.uint8)
+            return np.zeros(nbytes + slack, np.uint8)[:nbytes] if slack else \
+                np.zeros(nbytes, np.uint8)
         except MemoryError:
             self.release(nbytes)
             raise DeviceMemoryError(
@@ -381,11 +437,24 @@ class DeviceMemory:
                 f"({self.used} of {self.limit} bytes in use on the device)") from None
 
     def alloc(self, nbytes: int) -> int:
-        data = self._zeros(nbytes, "buffer allocation")
+        data = self._zeros(nbytes, "buffer allocation", BUFFER_SLACK)
         handle = self.next_buffer
         self.next_buffer += 1
         self.buffers[handle] = data
+        self._padded[id(data)] = data
         return handle
+
+    def padded(self, mem: np.ndarray) -> np.ndarray:
+        """``mem`` with the bytes allocated past its end (:data:`BUFFER_SLACK` for a
+        buffer made by :meth:`alloc`, none for other memory).
+
+        Nothing writes or reads those bytes as device memory (every access is
+        checked against the buffer's size), so they are always zero; a lent view
+        (:meth:`lend`) may reach into them at lanes it leaves unset.
+        """
+        if self._padded.get(id(mem)) is mem and mem.base is not None:
+            return mem.base
+        return mem
 
     def free(self, handle: int) -> None:
         if handle == 0 or handle >= CLASS_HANDLE_BASE:
@@ -395,6 +464,9 @@ class DeviceMemory:
             data = self.buffers.pop(handle)
         except KeyError:
             raise InvalidHandleError(f"invalid buffer handle: {handle} (unknown or freed)") from None
+        self._padded.pop(id(data), None)
+        if self.lent:
+            self.settle(data)
         self.release(data.size)
 
     def adopt(self, handle: int, data: np.ndarray) -> None:
@@ -403,10 +475,15 @@ class DeviceMemory:
         ``data`` is a ``uint8`` array of the same size that the caller filled with
         the current contents (a parallel launch moves memory where workers map it).
         """
+        if self.lent:
+            self.settle()
         if handle == 0:
             self.boundary = data
             self._regions.clear()
         else:
+            old = self.buffers.get(handle)
+            if old is not None:
+                self._padded.pop(id(old), None)
             self.buffers[handle] = data
             self._regions.pop(handle, None)
 
@@ -440,7 +517,10 @@ class DeviceMemory:
             raise OutOfBoundsError(
                 f"host copy of {nbytes} bytes at offset {offset} is outside buffer {handle} "
                 f"({region.limit} bytes)")
-        return region.mem[region.base + offset: region.base + offset + nbytes]
+        view = region.mem[region.base + offset: region.base + offset + nbytes]
+        if self.lent:       # the host may write these bytes (a session paused mid-launch)
+            self.settle(view)
+        return view
 
     # ------------------------------------------------------------------ pools
     def pool_alloc(self, count: int, size: int) -> int:

@@ -14,7 +14,7 @@ from ..events import Access
 from ..lanes import LaneSet, Masked, Tiles, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
                       gather, scatter, shared_grid, shared_tiles)
-from .. import affine
+from .. import affine, debug
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
 
@@ -249,9 +249,52 @@ def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     In a Masked step's span frame inactive lanes read in-bounds garbage: their
     positions are valid (faulting ones were replaced) and their values unused.
     """
+    _loading(step, segs, dtype)
+    return _gather(step, segs, dtype)
+
+
+def _loading(step: Step, segs: list[Segment], dtype: np.dtype) -> None:
+    """Show a load to the observers and count its bytes."""
     if step.listen is not None:
         step.observe(Access(False, step.pc, step.lanes, step.piece, segs, dtype.itemsize, None))
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
+
+
+def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | None:
+    """A read-only view of global memory holding a range step's loaded values at its
+    lanes' positions of a per-lane row (one entry per lane of the piece), or None.
+
+    The lanes ``[lo, hi)`` load the consecutive elements of a Run, so the entries
+    ``lo * size`` bytes before the run up to ``width`` elements on are such a row
+    when they lie inside the memory array or its allocation
+    (:meth:`~simt.machine.memory.DeviceMemory.padded`): the loaded lanes see
+    exactly the loaded elements, the others (unset in the row) bytes nobody reads.  Aligned views
+    only (NumPy computes on unaligned ones slowly), never shared memory (its
+    stores and loads alternate: every store would copy the view anyway).
+    """
+    lanes = step.lanes
+    if len(segs) != 1 or lanes.__class__ is not LaneSet or lanes.idx is not None:
+        return None
+    seg = segs[0]
+    pos = seg.pos
+    if type(pos) is not Run or seg.mem is step.piece.shared:
+        return None
+    size = dtype.itemsize
+    start = pos.start - lanes.lo * size
+    stop = start + step.width * size
+    mem = seg.mem
+    if stop > mem.shape[0]:
+        mem = step.piece.memory.padded(mem)
+    if start < 0 or stop > mem.shape[0]:
+        return None
+    view = mem[start:stop].view(dtype)
+    if not view.flags.aligned:
+        return None
+    view.flags.writeable = False
+    return view
+
+
+def _gather(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
     out = np.empty(step.n, dtype)
@@ -266,6 +309,10 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     In a Masked step's span frame only active lanes store: a strided run of
     every lane of the span is blended, other positions are filtered.
     """
+    memory = step.piece.memory
+    if memory.lent and type(values) is np.ndarray and not values.flags.writeable and any(
+            np.may_share_memory(values, seg.mem) for seg in segs):
+        values = values.copy()      # a lent view of the memory this store writes
     values = np.broadcast_to(values, (step.n,))
     size = values.dtype.itemsize
     lanes = step.lanes
@@ -277,6 +324,10 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     for seg in segs:
         by_mem.setdefault(id(seg.mem), []).append(seg)
     for group in by_mem.values():
+        if memory.lent:     # registers viewing bytes about to change get their own copy
+            pos = group[0].pos
+            memory.settle(group[0].mem[pos.start: pos.start + pos.count * size]
+                          if len(group) == 1 and type(pos) is Run else group[0].mem)
         if len(group) == 1 and active is None:
             seg = group[0]
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
@@ -357,10 +408,19 @@ def load_decoder(ins, program) -> Op:
     read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
     dst, dtype = ins.dst, ty.storage
 
+    code = ty.code
+
     def op(step: Step) -> None:
         segs = locate(step, read(step))
         step.commit()
-        step.write(dst, ty, load(step, segs, dtype))
+        _loading(step, segs, dtype)
+        view = _window(step, segs, dtype)
+        lanes = step.lanes
+        if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
+            step.piece.memory.lend(step.regs, dst, view, slice(lanes.lo, lanes.hi),
+                                   debug.enabled)
+            return
+        step.write(dst, ty, _gather(step, segs, dtype))
     return op
 
 
