@@ -19,6 +19,7 @@ import pytest
 from hypothesis import Phase, given, settings
 
 from simt.machine import affine, state
+from simt.machine.kernels import memory as memory_kernels
 from simt.machine.values import Digits
 from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import cases
@@ -61,6 +62,7 @@ def forms(monkeypatch) -> Counter:
         return done
 
     monkeypatch.setattr(state.Row, "lend", counting_lend)
+    monkeypatch.setattr(memory_kernels, "LEND_MIN_BYTES", 0)   # small launches lend too
     monkeypatch.setattr(state.Row, "write", counting_write)
     monkeypatch.setattr(state.Row, "write_all", counting_write_all)
     monkeypatch.setattr(affine, "compare", counting_compare)

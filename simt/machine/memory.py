@@ -361,48 +361,50 @@ class DeviceMemory:
         self.next_pool = 1
         self._index_pools()
         self.reserve(BOUNDARY_BYTES)
-        #: register rows lent a view of this memory: (register file, register, view,
-        #: the loaded lanes of the view, their values when debug mode is on), weakly
+        #: rows lent a view of this memory: (register file and view, both weakly; the
+        #: register; the memory array and byte range loaded; the loaded values in debug mode)
         self.lent: list[tuple] = []
 
     # ------------------------------------------------------------------ lent views
-    def lend(self, regs, reg: int, view: np.ndarray, part: slice,
+    def lend(self, regs, reg: int, view: np.ndarray, mem: np.ndarray, lo: int, hi: int,
              check: bool = False) -> None:
-        """Record that row ``reg`` of ``regs`` holds ``view``, a read-only view of this
-        memory whose entries ``part`` are the values a load gave its lanes
-        (:meth:`simt.machine.state.Row.lend`).
+        """Record that row ``reg`` of ``regs`` holds ``view``, a read-only view in which
+        the lanes of a load see bytes ``[lo, hi)`` of ``mem`` (the values it loaded;
+        :meth:`simt.machine.state.Row.lend`).
 
         Exactness: those lanes read the view instead of a copy made at the load, so
-        the viewed bytes must keep their loaded values while the row holds it.
-        Every write to device memory calls :meth:`settle` first -- stores
+        the bytes must keep their loaded values while the row holds it.  Every write
+        to device memory calls :meth:`settle` first -- stores
         (:func:`simt.machine.kernels.memory.store`), host copies (:meth:`host_view`),
         :meth:`adopt`, :meth:`free`, and the start of every launch (a parallel
         launch commits bytes straight into the buffers) -- and settling copies each
-        overlapping view into its row's own storage.  Nothing else writes device
-        memory.  With ``check`` (debug mode) the loaded values are kept and every
-        :meth:`settle` asserts the view still shows them.
+        view of bytes about to be written into its row's own storage.  Nothing else
+        writes device memory.  With ``check`` (debug mode) the loaded bytes are kept
+        and every :meth:`settle` asserts that each view still shows them.
         """
-        self.lent = [e for e in self.lent if e[2]() is not None and e[0]() is not None]
-        self.lent.append((weakref.ref(regs), reg, weakref.ref(view), part,
-                          view[part].copy() if check else None))
+        if len(self.lent) >= 8:
+            self.lent = [e for e in self.lent if e[1]() is not None and e[0]() is not None]
+        self.lent.append((weakref.ref(regs), weakref.ref(view), reg, mem, lo, hi,
+                          mem[lo:hi].copy() if check else None))
 
-    def settle(self, dest: np.ndarray | None = None) -> None:
-        """Copy every lent view that may overlap ``dest`` (a view of memory about to be
-        written; None: all of them) into its row's own storage."""
+    def settle(self, mem: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> None:
+        """Copy every lent view of bytes ``[lo, hi)`` of ``mem`` (None: every view; ``hi``
+        None: to the end) into its row's own storage, before they are written."""
         keep = []
         for entry in self.lent:
-            ref, reg, view_ref, part, loaded = entry
-            view, regs = view_ref(), ref()
+            regs, view = entry[0](), entry[1]()
             if view is None or regs is None:
                 continue                        # the row, or its file, moved on
+            _, _, reg, at, start, stop, loaded = entry
             row = regs.regs[reg]
             if row.data is not view:
                 continue
             if loaded is not None:
-                assert np.array_equal(view[part].view(np.uint8), loaded.view(np.uint8)), (
+                assert np.array_equal(at[start:stop], loaded), (
                     f"lent view of r{reg}: device memory changed under a register that "
                     "still holds it")
-            if dest is None or np.may_share_memory(view[part], dest):
+            if mem is None or (at is mem and start < (stop if hi is None else hi)
+                               and lo < stop):
                 row.data = view.copy()
                 continue
             keep.append(entry)
@@ -517,10 +519,10 @@ class DeviceMemory:
             raise OutOfBoundsError(
                 f"host copy of {nbytes} bytes at offset {offset} is outside buffer {handle} "
                 f"({region.limit} bytes)")
-        view = region.mem[region.base + offset: region.base + offset + nbytes]
+        start = region.base + offset
         if self.lent:       # the host may write these bytes (a session paused mid-launch)
-            self.settle(view)
-        return view
+            self.settle(region.mem, start, start + nbytes)
+        return region.mem[start: start + nbytes]
 
     # ------------------------------------------------------------------ pools
     def pool_alloc(self, count: int, size: int) -> int:

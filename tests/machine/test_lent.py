@@ -9,15 +9,25 @@ still holds the values loaded, against NumPy and the scalar reference.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import simt
 from simt.machine import debug, memory as device_memory
+from simt.machine.kernels import memory as memory_kernels
 from simt.machine.memory import BUFFER_SLACK
 from simt.testing.engines import assert_agree
-from simt.testing.programs import ArgSpec, Case
+from simt.testing.programs import ArgSpec, Case, cases
 from simt.isa import DType
+
+@pytest.fixture(autouse=True)
+def lend_small_rows(monkeypatch):
+    """Lend views at any size (by default only rows of 64 KiB and more are lent)."""
+    monkeypatch.setattr(memory_kernels, "LEND_MIN_BYTES", 0)
+
 
 # a[i] is loaded, then overwritten (by the same lanes, then by a neighbour), then the
 # loaded register is stored to c: c must hold the old a
@@ -99,9 +109,9 @@ def test_a_guarded_tail_is_lent_and_exact(monkeypatch):
     lent = []
     original = device_memory.DeviceMemory.lend
 
-    def spy(self, regs, reg, view, part, check=False):
-        lent.append((view.size, part))
-        return original(self, regs, reg, view, part, check)
+    def spy(self, regs, reg, view, mem, lo, hi, check=False):
+        lent.append((view.size, lo, hi))
+        return original(self, regs, reg, view, mem, lo, hi, check)
 
     monkeypatch.setattr(device_memory.DeviceMemory, "lend", spy)
     n = 1000                                # 4 blocks of 256: the last 24 lanes skip
@@ -110,7 +120,7 @@ def test_a_guarded_tail_is_lent_and_exact(monkeypatch):
     buf_a, buf_c = dev.upload(data), dev.alloc(4 * n)
     dev.launch(simt.assemble(GUARDED_TAIL), grid=4, block=256,
                args=(buf_a, buf_c, np.uint64(n)))
-    assert lent == [(1024, slice(0, n))]    # a row of 1,024 lanes, 24 of them in the slack
+    assert lent == [(1024, 0, 4 * n)]       # a row of 1,024 lanes, 24 of them in the slack
     assert 24 * 4 <= BUFFER_SLACK
     np.testing.assert_array_equal(dev.download(buf_c, np.uint32), data)
     np.testing.assert_array_equal(dev.download(buf_a, np.uint32), np.arange(n, dtype=np.uint32))
@@ -163,7 +173,10 @@ def test_a_launch_while_a_session_holds_a_view_settles_it():
 
 
 def test_debug_mode_catches_a_write_that_skips_settling(monkeypatch):
-    monkeypatch.setattr(device_memory.np, "may_share_memory", lambda a, b: False)
+    settle = device_memory.DeviceMemory.settle
+    nothing = np.zeros(0, np.uint8)
+    monkeypatch.setattr(device_memory.DeviceMemory, "settle",     # checks, but copies no view
+                        lambda self, mem=None, lo=0, hi=None: settle(self, nothing))
     dev = simt.Device()
     n = 128
     a, buf_a, buf_c = _buffers(dev, n)
@@ -173,3 +186,13 @@ def test_debug_mode_catches_a_write_that_skips_settling(monkeypatch):
     a, buf_a, buf_c = _buffers(dev, n)
     with debug.enabled_mode(), pytest.raises(AssertionError, match="changed under a register"):
         dev.launch(program, grid=1, block=n, args=(buf_a, buf_c))
+
+
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough"
+
+
+@settings(max_examples=600 if THOROUGH else 60,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases(max_lanes=256, max_statements=20))
+def test_random_programs_with_lent_rows_agree_with_the_reference(case):
+    assert_agree(case)

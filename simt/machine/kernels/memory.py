@@ -17,6 +17,7 @@ from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, 
 from .. import affine, debug
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
+from ..thresholds import LEND_MIN_BYTES
 
 __all__ = ["DECODERS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store",
            "positions", "address_reader"]
@@ -268,18 +269,21 @@ def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | No
     ``lo * size`` bytes before the run up to ``width`` elements on are such a row
     when they lie inside the memory array or its allocation
     (:meth:`~simt.machine.memory.DeviceMemory.padded`): the loaded lanes see
-    exactly the loaded elements, the others (unset in the row) bytes nobody reads.  Aligned views
-    only (NumPy computes on unaligned ones slowly), never shared memory (its
-    stores and loads alternate: every store would copy the view anyway).
+    exactly the loaded elements, the others (unset in the row) bytes nobody reads.
+    Only rows of at least :data:`LEND_MIN_BYTES` (below, copying costs less than
+    keeping track of the view), aligned ones (device arrays start aligned; NumPy
+    computes on unaligned views slowly), never shared memory (its stores and loads
+    alternate: every store would copy the view anyway).
     """
     lanes = step.lanes
-    if len(segs) != 1 or lanes.__class__ is not LaneSet or lanes.idx is not None:
+    size = dtype.itemsize
+    if len(segs) != 1 or lanes.__class__ is not LaneSet or lanes.idx is not None \
+            or step.width * size < LEND_MIN_BYTES:
         return None
     seg = segs[0]
     pos = seg.pos
-    if type(pos) is not Run or seg.mem is step.piece.shared:
+    if type(pos) is not Run or seg.mem is step.piece.shared or pos.start % size:
         return None
-    size = dtype.itemsize
     start = pos.start - lanes.lo * size
     stop = start + step.width * size
     mem = seg.mem
@@ -288,8 +292,6 @@ def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | No
     if start < 0 or stop > mem.shape[0]:
         return None
     view = mem[start:stop].view(dtype)
-    if not view.flags.aligned:
-        return None
     view.flags.writeable = False
     return view
 
@@ -310,10 +312,11 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     every lane of the span is blended, other positions are filtered.
     """
     memory = step.piece.memory
-    if memory.lent and type(values) is np.ndarray and not values.flags.writeable and any(
+    if type(values) is not np.ndarray or values.shape != (step.n,):
+        values = np.broadcast_to(values, (step.n,))
+    elif memory.lent and not values.flags.writeable and any(
             np.may_share_memory(values, seg.mem) for seg in segs):
         values = values.copy()      # a lent view of the memory this store writes
-    values = np.broadcast_to(values, (step.n,))
     size = values.dtype.itemsize
     lanes = step.lanes
     if step.listen is not None:
@@ -326,8 +329,10 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     for group in by_mem.values():
         if memory.lent:     # registers viewing bytes about to change get their own copy
             pos = group[0].pos
-            memory.settle(group[0].mem[pos.start: pos.start + pos.count * size]
-                          if len(group) == 1 and type(pos) is Run else group[0].mem)
+            if len(group) == 1 and type(pos) is Run:
+                memory.settle(group[0].mem, pos.start, pos.start + pos.count * size)
+            else:
+                memory.settle(group[0].mem)
         if len(group) == 1 and active is None:
             seg = group[0]
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
@@ -408,7 +413,7 @@ def load_decoder(ins, program) -> Op:
     read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
     dst, dtype = ins.dst, ty.storage
 
-    code = ty.code
+    code, size = ty.code, ty.storage.itemsize
 
     def op(step: Step) -> None:
         segs = locate(step, read(step))
@@ -417,8 +422,9 @@ def load_decoder(ins, program) -> Op:
         view = _window(step, segs, dtype)
         lanes = step.lanes
         if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
-            step.piece.memory.lend(step.regs, dst, view, slice(lanes.lo, lanes.hi),
-                                   debug.enabled)
+            run = segs[0].pos
+            step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
+                                   run.start + run.count * size, debug.enabled)
             return
         step.write(dst, ty, _gather(step, segs, dtype))
     return op
