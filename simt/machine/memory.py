@@ -27,9 +27,10 @@ __all__ = ["BOUNDARY_BYTES", "BUFFER_SLACK", "CLASS_BYTES", "CLASS_HANDLE_BASE",
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
 CLASS_HANDLE_BASE = (1 << 64) - 96
-#: Zero bytes allocated (uncounted) past the end of every buffer, so that a lent view
-#: (:meth:`DeviceMemory.lend`) of the last elements still spans a piece's lanes: the
-#: unset lanes past a guarded launch's end, up to a block of 1,024 lanes of 8 bytes.
+#: Zero bytes allocated (uncounted) past the end of every buffer (an eighth of its size
+#: at most), so that a lent view (:meth:`DeviceMemory.lend`) of the last elements still
+#: spans a piece's lanes: the unset lanes past a guarded launch's end, up to a block of
+#: 1,024 lanes of 8 bytes.
 BUFFER_SLACK = 8192
 _U64_MAX = np.uint64((1 << 64) - 1)
 
@@ -439,7 +440,7 @@ class DeviceMemory:
                 f"({self.used} of {self.limit} bytes in use on the device)") from None
 
     def alloc(self, nbytes: int) -> int:
-        data = self._zeros(nbytes, "buffer allocation", BUFFER_SLACK)
+        data = self._zeros(nbytes, "buffer allocation", min(BUFFER_SLACK, nbytes // 8))
         handle = self.next_buffer
         self.next_buffer += 1
         self.buffers[handle] = data
@@ -447,8 +448,8 @@ class DeviceMemory:
         return handle
 
     def padded(self, mem: np.ndarray) -> np.ndarray:
-        """``mem`` with the bytes allocated past its end (:data:`BUFFER_SLACK` for a
-        buffer made by :meth:`alloc`, none for other memory).
+        """``mem`` with the bytes allocated past its end (up to :data:`BUFFER_SLACK` for
+        a buffer made by :meth:`alloc`, none for other memory).
 
         Nothing writes or reads those bytes as device memory (every access is
         checked against the buffer's size), so they are always zero; a lent view
