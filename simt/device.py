@@ -483,6 +483,8 @@ class Device:
             tools.append(Progress())
         launch = Launch(program, geometry, converted, shared_bytes, max_steps, self.piece_lanes)
         launch_begins(self._memory, "init" in checks)
+        if self._memory.lent:   # registers of a paused session viewing memory this may write
+            self._memory.settle()
         return launch, tools
 
     def kernel_argument(self, value: Any, index: int = 0) -> tuple[DType, np.generic]:

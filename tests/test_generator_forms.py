@@ -4,8 +4,9 @@ The differential suite only covers a value form if the generated programs make
 register rows take that form.  A fixed, derandomized sample of generated cases
 (no example database, generation only: the same programs on every run) is run
 on the executor while counting the form of every value written to a register
-or predicate row, and the comparisons made on digits values and on two varying
-values (a partner ``lane.x ^ 2^j`` against ``lane.x``); each form of
+or predicate row (and the loads that leave a row viewing device memory), and the
+comparisons made on digits values and on two varying values (a partner
+``lane.x ^ 2^j`` against ``lane.x``); each form of
 :mod:`simt.machine.values` must appear, and rows kept packed (``Row.packed``) over
 tiles and over index arrays.  Tile programs (2-D and 3-D launches
 computing tile coordinates) then run on both engines, which must agree.
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import Phase, given, settings
 
 from simt.machine import affine, state
+from simt.machine.kernels import memory as memory_kernels
 from simt.machine.values import Digits
 from simt.testing.engines import Vectorized, assert_agree, run
 from simt.testing.programs import cases
@@ -56,6 +58,15 @@ def forms(monkeypatch) -> Counter:
             seen[f"two varying to {type(got).__name__}"] += 1
         return got
 
+    lend = state.Row.lend
+
+    def counting_lend(self, lanes, tag, view, waiting):
+        done = lend(self, lanes, tag, view, waiting)
+        seen["lent view"] += done
+        return done
+
+    monkeypatch.setattr(state.Row, "lend", counting_lend)
+    monkeypatch.setattr(memory_kernels, "LEND_MIN_BYTES", 0)   # small launches lend too
     monkeypatch.setattr(state.Row, "write", counting_write)
     monkeypatch.setattr(state.Row, "write_all", counting_write_all)
     monkeypatch.setattr(affine, "compare", counting_compare)
@@ -72,7 +83,8 @@ def test_generated_programs_hold_every_value_form(forms) -> None:
 
     sample()
     for name in ("Affine", "Tiled", "Digits", "Const", "Cut", "Digits to Cut", "Digits to Const",
-                 "two varying to Cut", "packed over Tiles", "packed over LaneSet"):
+                 "two varying to Cut", "packed over Tiles", "packed over LaneSet",
+                 "lent view"):
         assert forms[name] > 0, (name, dict(forms))
 
 

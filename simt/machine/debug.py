@@ -19,6 +19,11 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
 * **packed rows** (:class:`~simt.machine.state.Row`): a row holding a compact
   array holds one value per lane of its region (a set that is not a slice), with
   one tag and no compressed value.
+* **lent views** (:meth:`Row.lend <simt.machine.state.Row.lend>`): a row lent a
+  view of device memory keeps the liveness rule, the view is read-only, and
+  the device memory keeps each view's loaded values and asserts, whenever it
+  settles views before a write, that the memory under them never changed
+  (:meth:`simt.machine.memory.DeviceMemory.settle`).
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
@@ -49,7 +54,8 @@ enabled = False
 DECODED = "machine.decoded"
 
 _files: "weakref.WeakSet[RegisterFile]" = weakref.WeakSet()    # created while on
-_plain = {"write": Row.write, "write_all": Row.write_all, "init": RegisterFile.__init__}
+_plain = {"write": Row.write, "write_all": Row.write_all, "lend": Row.lend,
+          "init": RegisterFile.__init__}
 
 
 def enable(on: bool = True) -> None:
@@ -59,6 +65,7 @@ def enable(on: bool = True) -> None:
     DECODED = "machine.decoded.debug" if enabled else "machine.decoded"
     Row.write = _checked_write if enabled else _plain["write"]
     Row.write_all = _checked_write_all if enabled else _plain["write_all"]
+    Row.lend = _checked_lend if enabled else _plain["lend"]
     RegisterFile.__init__ = _registering_init if enabled else _plain["init"]
 
 
@@ -153,16 +160,33 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
         bits, tags = self.readout()
     _plain["write"](self, lanes, tag, dtype, values, n, live, waiting)
     if keep is not None:
-        new_bits, new_tags = self.readout()
-        lost = keep & ((new_tags != tags) | ((tags != UNSET) & (new_bits != bits)))
-        assert not lost.any(), (
-            f"liveness: a write to {_name(self)} dropped the value of lane "
-            f"{int(np.argmax(lost))}, which waits where {_name(self)} may still be read")
+        _assert_kept(self, keep, bits, tags)
     _assert_adopted(self, values, dtype)
     if self.packed:     # a packed row holds one value per lane of its region, nothing else
         assert self.region is not None and not self.region.sliced and self.tags is None \
             and self.lin is None and self.data.shape == (len(self.region),), \
             f"{_name(self)} is packed over {self.region!r} with {self.data.shape} values"
+
+
+def _checked_lend(self: Row, lanes, tag: int, view: np.ndarray, waiting: int) -> bool:
+    keep = _must_keep(self, lanes, waiting)
+    if keep is not None:
+        bits, tags = self.readout()
+    done = _plain["lend"](self, lanes, tag, view, waiting)
+    if done:
+        if keep is not None:
+            _assert_kept(self, keep, bits, tags)
+        assert not view.flags.writeable and view.base is not None, \
+            f"{_name(self)} was lent an array that is not a read-only view"
+    return done
+
+
+def _assert_kept(row: Row, keep: np.ndarray, bits: np.ndarray, tags: np.ndarray) -> None:
+    new_bits, new_tags = row.readout()
+    lost = keep & ((new_tags != tags) | ((tags != UNSET) & (new_bits != bits)))
+    assert not lost.any(), (
+        f"liveness: a write to {_name(row)} dropped the value of lane "
+        f"{int(np.argmax(lost))}, which waits where {_name(row)} may still be read")
 
 
 def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:

@@ -11,6 +11,7 @@ a store whose lanes collide on a byte keeps the highest lane's byte
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -20,12 +21,17 @@ from ..errors import DeviceMemoryError, InvalidHandleError, OutOfBoundsError
 from .lanes import opaque
 from .values import Affine, Digits, Tiled, int_range
 
-__all__ = ["BOUNDARY_BYTES", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
+__all__ = ["BOUNDARY_BYTES", "BUFFER_SLACK", "CLASS_BYTES", "CLASS_HANDLE_BASE", "DeviceMemory", "Segment",
            "Run", "Lattice", "Strided", "strided", "gather", "scatter", "default_memory_limit"]
 
 CLASS_BYTES = 12_288
 BOUNDARY_BYTES = 96 * CLASS_BYTES
 CLASS_HANDLE_BASE = (1 << 64) - 96
+#: Zero bytes allocated (uncounted) past the end of every buffer (an eighth of its size
+#: at most), so that a lent view (:meth:`DeviceMemory.lend`) of the last elements still
+#: spans a piece's lanes: the unset lanes past a guarded launch's end, up to a block of
+#: 1,024 lanes of 8 bytes.
+BUFFER_SLACK = 8192
 _U64_MAX = np.uint64((1 << 64) - 1)
 
 
@@ -349,12 +355,61 @@ class DeviceMemory:
         self.used = 0
         self.boundary = np.zeros(BOUNDARY_BYTES, np.uint8)
         self.buffers: dict[int, np.ndarray] = {}
+        self._padded: dict[int, np.ndarray] = {}     # id -> buffer made by alloc
         self._regions: dict[int, Region] = {}
         self.next_buffer = 1
         self.pools: list[PoolBlock] = []      # live blocks, ascending handles
         self.next_pool = 1
         self._index_pools()
         self.reserve(BOUNDARY_BYTES)
+        #: rows lent a view of this memory: (register file and view, both weakly; the
+        #: register; the memory array and byte range loaded; the loaded values in debug mode)
+        self.lent: list[tuple] = []
+
+    # ------------------------------------------------------------------ lent views
+    def lend(self, regs, reg: int, view: np.ndarray, mem: np.ndarray, lo: int, hi: int,
+             check: bool = False) -> None:
+        """Record that row ``reg`` of ``regs`` holds ``view``, a read-only view in which
+        the lanes of a load see bytes ``[lo, hi)`` of ``mem`` (the values it loaded;
+        :meth:`simt.machine.state.Row.lend`).
+
+        Exactness: those lanes read the view instead of a copy made at the load, so
+        the bytes must keep their loaded values while the row holds it.  Every write
+        to device memory calls :meth:`settle` first -- stores
+        (:func:`simt.machine.kernels.memory.store`), host copies (:meth:`host_view`),
+        :meth:`adopt`, :meth:`free`, and the start of every launch (a parallel
+        launch commits bytes straight into the buffers) -- and settling copies each
+        view of bytes about to be written into its row's own storage.  Nothing else
+        writes device memory.  With ``check`` (debug mode) the loaded bytes are kept
+        and every :meth:`settle` asserts that each view still shows them.
+        """
+        if len(self.lent) >= 8:
+            self.lent = [e for e in self.lent if e[1]() is not None and e[0]() is not None]
+        self.lent.append((weakref.ref(regs), weakref.ref(view), reg, mem, lo, hi,
+                          mem[lo:hi].copy() if check else None))
+
+    def settle(self, mem: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> None:
+        """Copy every lent view of bytes ``[lo, hi)`` of ``mem`` (None: every view; ``hi``
+        None: to the end) into its row's own storage, before they are written."""
+        keep = []
+        for entry in self.lent:
+            regs, view = entry[0](), entry[1]()
+            if view is None or regs is None:
+                continue                        # the row, or its file, moved on
+            _, _, reg, at, start, stop, loaded = entry
+            row = regs.regs[reg]
+            if row.data is not view:
+                continue
+            if loaded is not None:
+                assert np.array_equal(at[start:stop], loaded), (
+                    f"lent view of r{reg}: device memory changed under a register that "
+                    "still holds it")
+            if mem is None or (at is mem and start < (stop if hi is None else hi)
+                               and lo < stop):
+                row.data = view.copy()
+                continue
+            keep.append(entry)
+        self.lent = keep
 
     # ------------------------------------------------------------------ budget
     def reserve(self, nbytes: int, what: str = "allocation") -> None:
@@ -369,11 +424,15 @@ class DeviceMemory:
         self.used -= nbytes
 
     # ------------------------------------------------------------------ buffers
-    def _zeros(self, nbytes: int, what: str) -> np.ndarray:
-        """A zero-filled byte array, reserved first; nothing is kept counted if it fails."""
+    def _zeros(self, nbytes: int, what: str, slack: int = 0) -> np.ndarray:
+        """A zero-filled byte array, reserved first; nothing is kept counted if it fails.
+
+        With ``slack`` the array is the first ``nbytes`` of a larger one (uncounted).
+        """
         self.reserve(nbytes, what)
         try:
-            return np.zeros(nbytes, np.uint8)
+            return np.zeros(nbytes + slack, np.uint8)[:nbytes] if slack else \
+                np.zeros(nbytes, np.uint8)
         except MemoryError:
             self.release(nbytes)
             raise DeviceMemoryError(
@@ -381,11 +440,24 @@ class DeviceMemory:
                 f"({self.used} of {self.limit} bytes in use on the device)") from None
 
     def alloc(self, nbytes: int) -> int:
-        data = self._zeros(nbytes, "buffer allocation")
+        data = self._zeros(nbytes, "buffer allocation", min(BUFFER_SLACK, nbytes // 8))
         handle = self.next_buffer
         self.next_buffer += 1
         self.buffers[handle] = data
+        self._padded[id(data)] = data
         return handle
+
+    def padded(self, mem: np.ndarray) -> np.ndarray:
+        """``mem`` with the bytes allocated past its end (up to :data:`BUFFER_SLACK` for
+        a buffer made by :meth:`alloc`, none for other memory).
+
+        Nothing writes or reads those bytes as device memory (every access is
+        checked against the buffer's size), so they are always zero; a lent view
+        (:meth:`lend`) may reach into them at lanes it leaves unset.
+        """
+        if self._padded.get(id(mem)) is mem and mem.base is not None:
+            return mem.base
+        return mem
 
     def free(self, handle: int) -> None:
         if handle == 0 or handle >= CLASS_HANDLE_BASE:
@@ -395,6 +467,9 @@ class DeviceMemory:
             data = self.buffers.pop(handle)
         except KeyError:
             raise InvalidHandleError(f"invalid buffer handle: {handle} (unknown or freed)") from None
+        self._padded.pop(id(data), None)
+        if self.lent:
+            self.settle(data)
         self.release(data.size)
 
     def adopt(self, handle: int, data: np.ndarray) -> None:
@@ -403,10 +478,15 @@ class DeviceMemory:
         ``data`` is a ``uint8`` array of the same size that the caller filled with
         the current contents (a parallel launch moves memory where workers map it).
         """
+        if self.lent:
+            self.settle()
         if handle == 0:
             self.boundary = data
             self._regions.clear()
         else:
+            old = self.buffers.get(handle)
+            if old is not None:
+                self._padded.pop(id(old), None)
             self.buffers[handle] = data
             self._regions.pop(handle, None)
 
@@ -440,7 +520,10 @@ class DeviceMemory:
             raise OutOfBoundsError(
                 f"host copy of {nbytes} bytes at offset {offset} is outside buffer {handle} "
                 f"({region.limit} bytes)")
-        return region.mem[region.base + offset: region.base + offset + nbytes]
+        start = region.base + offset
+        if self.lent:       # the host may write these bytes (a session paused mid-launch)
+            self.settle(region.mem, start, start + nbytes)
+        return region.mem[start: start + nbytes]
 
     # ------------------------------------------------------------------ pools
     def pool_alloc(self, count: int, size: int) -> int:

@@ -30,8 +30,13 @@ Two invariants govern writes:
   copies it when :func:`owned` holds, since it may be another row's storage,
   and arrays shared on purpose (cached materializations of compressed values,
   broadcasts; read-only) are handed out as views.  Everything that is not
-  owned is copied into the row's own storage.  :mod:`simt.machine.debug`
-  asserts both invariants.
+  owned is copied into the row's own storage.  The one exception is a *lent*
+  row (:meth:`Row.lend`): a load of consecutive elements may leave the row
+  holding a read-only view of device memory instead of a copy; the device
+  memory copies it into the row's own storage before anything writes to those
+  bytes (:meth:`simt.machine.memory.DeviceMemory.settle`), and a write into
+  the row in place copies it first.  :mod:`simt.machine.debug` asserts these
+  invariants.
 """
 
 from __future__ import annotations
@@ -261,6 +266,26 @@ class Row:
             return True
         return False
 
+    def lend(self, lanes: LaneSet, tag: int, view: np.ndarray, waiting: int) -> bool:
+        """Hold ``view`` (read-only device memory, one entry per lane of the piece) as the
+        value of the range ``lanes``, every other lane unset; False (nothing done) when
+        a waiting lane may still read another lane's value (the liveness rule, as in
+        :meth:`write`).
+
+        Exact while the viewed bytes keep the values loaded: the caller registers the
+        view with the device memory, which settles it (copies it into the row's own
+        storage) before any write to them; a write into the row in place copies it
+        first (:meth:`_write_dense`), and writes that restart the row never reuse a
+        read-only array.
+        """
+        if (waiting >> self.bit) & 1 and not (self.tags is None and (
+                self.tag == UNSET or self._covered_by(lanes))):
+            return False
+        self.data, self.lin, self.tag, self.lo, self.hi = view, None, tag, lanes.lo, lanes.hi
+        self.tags = self.region = None
+        self.packed = False
+        return True
+
     def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int,
               waiting: int = 0) -> None:
         """Write ``values`` (frame order, a NumPy scalar or a compressed value) into ``lanes``.
@@ -328,6 +353,8 @@ class Row:
                 data = self.data = np.empty(n, dtype)
             else:  # lanes keep values of another storage type: fall back to raw bits
                 data = self.data = data.view(_UNSIGNED[data.dtype.itemsize]).astype(_RAW)
+        elif not data.flags.writeable:     # a lent view of device memory (see lend)
+            data = self.data = data.copy()
         if data.dtype == _RAW and dtype != _RAW:
             values = np.asarray(values, dtype).view(_UNSIGNED[dtype.itemsize]).astype(_RAW)
         lanes.write(data, values)

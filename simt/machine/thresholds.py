@@ -16,9 +16,9 @@ primitives (``python benchmarks/thresholds.py mask nan marks compress``).
 
 from __future__ import annotations
 
-__all__ = ["MASK_MIN_SPAN", "MASK_MIN_DENSITY", "PERIODIC_MIN_SPAN", "COMPRESS_MIN_LANES", "NAN_COUNT_MAX",
-           "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN", "RAMP_CACHE_LIMIT", "SHARED_GRID_MEMO",
-           "MMAP_THRESHOLD",
+__all__ = ["LEND_MIN_BYTES", "MASK_MIN_SPAN", "MASK_MIN_DENSITY", "PERIODIC_MIN_SPAN",
+           "COMPRESS_MIN_LANES", "NAN_COUNT_MAX", "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN",
+           "RAMP_CACHE_LIMIT", "SHARED_GRID_MEMO", "MMAP_THRESHOLD",
            "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK",
            "OPS_REDUCE_CHUNK", "OPS_GEMM_CHUNK"]
 
@@ -80,6 +80,14 @@ FMA_DENSE = 8
 #: a range ~16x their count) are marked: 8 ms -> 3 ms per 262,144 lanes
 #: (``benchmarks/transpose_scatter.py``); the scratch stays at 32 bytes per key.
 MARK_SPAN = 32
+
+# ---------------------------------------------------------------- loads (kernels/memory.py)
+#: A load of consecutive elements leaves its register viewing device memory (instead of
+#: a copy) when the register's row spans at least this many bytes; below, the copy costs
+#: less than tracking the view (about 1 us per load and 0.3 us per later store).
+#: ``benchmarks/report.py``'s vector add (the two loads' copies were 2 x 23-57 us per
+#: piece of 262,144 lanes) against the straight-line and small-launch rows.
+LEND_MIN_BYTES = 1 << 16
 
 # ---------------------------------------------------------------- ramps (values.py)
 #: ``0, 1, ..., n - 1`` arrays up to this length are cached per dtype.  A memory bound,

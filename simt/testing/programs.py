@@ -987,8 +987,8 @@ class _Gen:
         ty = self.pick(list(DType))
         size = ty.size
         store = self.chance(500)
-        where = self.pick(["data", "data", "out", "out", "uniform", "indirect", "phi", "boundary",
-                           "class"])
+        where = self.pick(["data", "data", "dense", "out", "out", "uniform", "indirect", "phi",
+                           "boundary", "class"])
         if self.race_free and store and where not in ("out", "boundary"):
             where = "out"
         if where == "data":      # own slot, or the next lane's (racy when stored)
@@ -996,6 +996,15 @@ class _Gen:
             if self.oops():
                 k += self.pick([8 * 1024, 1 << 40, (1 << 64) - 8])
             addr = RegisterIndirectComputed(0, self.temp_u64(scope, 4, k))
+        elif where == "dense":   # consecutive elements, gid * size (+ one element): a lane's
+            # load may leave the register viewing the data buffer (kernels/memory.py)
+            reg, one = self._temp(scope), self._temp(scope)
+            self.emit("MOV_IMM", T.U64, reg, size)
+            self.emit("MUL", T.U64, reg, 255, reg)
+            if self.chance(300):
+                self.emit("MOV_IMM", T.U64, one, size)
+                self.emit("ADD", T.U64, reg, reg, one)
+            addr = RegisterIndirectComputed(0, reg)
         elif where == "out":     # own slot
             k = self.draw(st.integers(0, OUT_FREE - size))
             if self.oops():

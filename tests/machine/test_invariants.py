@@ -195,8 +195,9 @@ def test_debug_mode_catches_an_alu_function_returning_its_operand(monkeypatch):
 
 def test_debug_mode_catches_a_row_adopting_another_rows_array(monkeypatch):
     monkeypatch.setattr(data_kernels, "owned", lambda values, dtype: False)   # MOV forwards
-    src = LOADED.format(body="mov.i32 r2, r1")
-    with debug.enabled_mode(), pytest.raises(AssertionError, match="r1 holds too"):
+    # r5 holds an ALU result (the row's own array; a loaded r1 may be a view of memory)
+    src = LOADED.format(body="add.i32 r5, r1, r1\n    mov.i32 r2, r5")
+    with debug.enabled_mode(), pytest.raises(AssertionError, match="r5 holds too"):
         _run(src)
 
 

@@ -13,6 +13,7 @@ from simt.machine import thresholds
 
 #: where each threshold is used, under the name it has there
 USERS = {
+    "LEND_MIN_BYTES": ("simt.machine.kernels.memory", "LEND_MIN_BYTES"),
     "MASK_MIN_SPAN": ("simt.machine.lanes", "MASK_MIN_SPAN"),
     "MASK_MIN_DENSITY": ("simt.machine.lanes", "MASK_MIN_DENSITY"),
     "PERIODIC_MIN_SPAN": ("simt.machine.lanes", "PERIODIC_MIN_SPAN"),
@@ -36,7 +37,8 @@ NOT_TUNED = {
     "executor.py": {"DEFAULT_MAX_STEPS", "_STACK_BYTES"},   # documented budget; a size
     "kernels/control.py": {"MAX_CALL_DEPTH"},                  # the ISA's call depth
     "kernels/memory.py": {"_PAGES"},                           # the ISA's Phi pages
-    "memory.py": {"CLASS_BYTES", "BOUNDARY_BYTES", "CLASS_HANDLE_BASE"},   # the ISA's pools
+    "memory.py": {"CLASS_BYTES", "BOUNDARY_BYTES", "CLASS_HANDLE_BASE",   # the ISA's pools
+                  "BUFFER_SLACK"},                          # room past a buffer: a size
     "allocator.py": {"_M_TRIM_THRESHOLD", "_M_MMAP_THRESHOLD"},   # glibc parameter numbers
     "values.py": {"_M64"},
     "state.py": {"UNSET", "PRED_TAG"},

@@ -14,10 +14,10 @@ from ..events import Access
 from ..lanes import LaneSet, Masked, Tiles, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
                       gather, scatter, shared_grid, shared_tiles)
-from .. import affine
+from .. import affine, debug
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
-from .. import debug
+from ..thresholds import LEND_MIN_BYTES, SHARED_GRID_MEMO as _GRIDS_MAX
 
 __all__ = ["DECODERS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store",
            "positions", "address_reader"]
@@ -154,7 +154,6 @@ def segments_for(step: Step, handles, offsets, size: int,
 #: Shared grids found before, by what determines them (see :func:`_grid_key`); pieces of
 #: one launch, and the launches of one program, meet the same lanes and offsets again.
 _GRIDS: dict[tuple, "Run | Lattice | Strided"] = {}
-from ..thresholds import SHARED_GRID_MEMO as _GRIDS_MAX  # noqa: E402
 
 
 def _grid_key(offsets, lanes: LaneSet, size: int, per: int, limit: int) -> tuple | None:
@@ -306,9 +305,53 @@ def load(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     In a Masked step's span frame inactive lanes read in-bounds garbage: their
     positions are valid (faulting ones were replaced) and their values unused.
     """
+    _loading(step, segs, dtype)
+    return _gather(step, segs, dtype)
+
+
+def _loading(step: Step, segs: list[Segment], dtype: np.dtype) -> None:
+    """Show a load to the observers and count its bytes."""
     if step.listen is not None:
         step.observe(Access(False, step.pc, step.lanes, step.piece, segs, dtype.itemsize, None))
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
+
+
+def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | None:
+    """A read-only view of global memory holding a range step's loaded values at its
+    lanes' positions of a per-lane row (one entry per lane of the piece), or None.
+
+    The lanes ``[lo, hi)`` load the consecutive elements of a Run, so the entries
+    ``lo * size`` bytes before the run up to ``width`` elements on are such a row
+    when they lie inside the memory array or its allocation
+    (:meth:`~simt.machine.memory.DeviceMemory.padded`): the loaded lanes see
+    exactly the loaded elements, the others (unset in the row) bytes nobody reads.
+    Only rows of at least :data:`LEND_MIN_BYTES` (below, copying costs less than
+    keeping track of the view), aligned ones (device arrays start aligned; NumPy
+    computes on unaligned views slowly), never shared memory (its stores and loads
+    alternate: every store would copy the view anyway).
+    """
+    lanes = step.lanes
+    size = dtype.itemsize
+    if len(segs) != 1 or lanes.__class__ is not LaneSet or lanes.idx is not None \
+            or step.width * size < LEND_MIN_BYTES:
+        return None
+    seg = segs[0]
+    pos = seg.pos
+    if type(pos) is not Run or seg.mem is step.piece.shared or pos.start % size:
+        return None
+    start = pos.start - lanes.lo * size
+    stop = start + step.width * size
+    mem = seg.mem
+    if stop > mem.shape[0]:
+        mem = step.piece.memory.padded(mem)
+    if start < 0 or stop > mem.shape[0]:
+        return None
+    view = mem[start:stop].view(dtype)
+    view.flags.writeable = False
+    return view
+
+
+def _gather(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
     out = np.empty(step.n, dtype)
@@ -324,16 +367,22 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     every lane of the span is blended, other positions are filtered.
     """
     lanes = step.lanes
+    memory = step.piece.memory
+    if type(values) is not np.ndarray or values.shape != (step.n,):
+        values = np.broadcast_to(values, (step.n,))
+    elif memory.lent and not values.flags.writeable and any(
+            np.may_share_memory(values, seg.mem) for seg in segs):
+        values = values.copy()      # a lent view of the memory this store writes
+    size = values.dtype.itemsize
     if len(segs) == 1 and step.listen is None and type(lanes) is not Masked \
-            and type(values) is np.ndarray and values.shape == (step.n,) \
             and values.flags.c_contiguous \
             and type(segs[0].where) is slice and segs[0].where == _EVERY:
         # one segment of every lane, in lane order: the scatter itself (written out)
-        step.bytes_stored += len(lanes) * values.dtype.itemsize
+        step.bytes_stored += len(lanes) * size
+        if memory.lent:
+            _settle(memory, segs, size)
         scatter(segs[0].mem, segs[0].pos, values)
         return
-    values = np.broadcast_to(values, (step.n,))
-    size = values.dtype.itemsize
     if step.listen is not None:
         step.observe(Access(True, step.pc, lanes, step.piece, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
@@ -342,6 +391,8 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
     for seg in segs:
         by_mem.setdefault(id(seg.mem), []).append(seg)
     for group in by_mem.values():
+        if memory.lent:
+            _settle(memory, group, size)
         if len(group) == 1 and active is None:
             seg = group[0]
             scatter(seg.mem, seg.pos, np.ascontiguousarray(values[seg.where]))
@@ -364,6 +415,16 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             ranked = np.argsort(order, kind="stable")
             order, pos = order[ranked], pos[ranked]
         scatter(group[0].mem, pos, np.ascontiguousarray(values[order]))
+
+
+def _settle(memory, group: list[Segment], size: int) -> None:
+    """Give the registers viewing bytes that ``group`` (segments of one array) is about
+    to write their own copy (:meth:`simt.machine.memory.DeviceMemory.settle`)."""
+    pos = group[0].pos
+    if len(group) == 1 and type(pos) is Run:
+        memory.settle(group[0].mem, pos.start, pos.start + pos.count * size)
+    else:
+        memory.settle(group[0].mem)
 
 
 def address_reader(addr) -> Callable[[Step], tuple]:
@@ -439,10 +500,20 @@ def load_decoder(ins, program) -> Op:
     read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
     dst, dtype = ins.dst, ty.storage
 
+    code, size = ty.code, ty.storage.itemsize
+
     def op(step: Step) -> None:
         segs = locate(step, read(step))
         step.commit()
-        step.write(dst, ty, load(step, segs, dtype))
+        _loading(step, segs, dtype)
+        view = _window(step, segs, dtype)
+        lanes = step.lanes
+        if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
+            run = segs[0].pos
+            step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
+                                   run.start + run.count * size, debug.enabled)
+            return
+        step.write(dst, ty, _gather(step, segs, dtype))
     return op
 
 
