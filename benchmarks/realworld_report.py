@@ -64,7 +64,7 @@ class Measured:
         return self.simt_s / self.numpy_s
 
 
-def numpy_time(fn, repeat: int, floor: float = 0.005) -> float:
+def _numpy_time(fn, repeat: int, floor: float = 0.005) -> float:
     """Best time of ``fn`` over ``repeat`` tries, each try long enough to time (>= ``floor``)."""
     start = time.perf_counter()
     fn()
@@ -80,7 +80,7 @@ def measure(name: str, size: int, repeat: int, dev: simt.Device) -> Measured:
         result = work.run()
         work.baseline()
         simt_s = w.best_of(work.run, repeat)
-        numpy_s = numpy_time(work.baseline, repeat)
+        numpy_s = _numpy_time(work.baseline, repeat)
         ok = work.check()
     finally:
         work.free()

@@ -60,20 +60,22 @@ def array_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], 
 
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = ufunc(a, b)
-        # has_nan(out) written out (a call costs ~0.1 us an instruction)
-        if out.shape[0] <= _SHORT:
-            if not _count_nonzero(_isnan(out)):
+        # arith.first_nan's rule: where a is NaN the result is a quieted, whatever b is;
+        # elsewhere a NaN result has one NaN source (b) or none, which the ufunc got
+        # right.  So only a NaN in a needs a look (has_nan(a) written out: a call costs
+        # ~0.1 us an instruction), and then the fix is made in place on the fresh
+        # result.  NaNs are common, not rare, in the inactive positions of a masked span
+        # (their values are dead and unspecified), so the fix is two passes.
+        if a.shape[0] <= _SHORT:
+            nan = _isnan(a)
+            if not _count_nonzero(nan):
                 return out
         else:
-            low = _min(out)
+            low = _min(a)
             if low == low:
                 return out
-        # A NaN somewhere: arith.first_nan's rule, in place on the fresh result.  Where
-        # a is NaN the result is a quieted (whatever b is); elsewhere a NaN result has
-        # one NaN source or none, which the ufunc got right.  NaNs are common, not
-        # rare, in the inactive positions of a masked span (their values are dead and
-        # unspecified), so this path is three passes.
-        _copyto(out, _or(a.view(raw), quiet).view(storage), where=_isnan(a))
+            nan = _isnan(a)
+        _copyto(out, _or(a.view(raw), quiet).view(storage), where=nan)
         return out
     return kernel
 
