@@ -21,7 +21,10 @@ reconverges after a return and issues far more steps; its sizes keep it within t
 generous step budget given to every launch here.
 
 Users: ``benchmarks/realworld_report.py`` (times simt against NumPy), the asv suite
-``benchmarks/bench_realworld.py`` and ``tests/test_realworld.py``.  Nothing here is named
+``benchmarks/bench_realworld.py``, ``tests/test_realworld.py`` and the Numba versions of
+``benchmarks/numba_gallery.py`` (run by ``benchmarks/compare_peers.py``), which take
+their data from this module's data functions (``mandelbrot_view``, ``normal_values``,
+``spmv_matrix``, ...), the ones the set-ups use.  Nothing here is named
 like an asv benchmark.
 
 Every program takes its buffers and sizes as arguments; the race-freedom of the shared
