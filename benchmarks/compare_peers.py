@@ -1,7 +1,8 @@
 """Time the same kernels on simt, NumPy, Numba's CUDA simulator and the Triton interpreter.
 
-Three kernels, written for each system from the same description, on the same float32
-data (:func:`benchmarks.workloads.inputs`, seed 0), 256 threads per block:
+Two groups of kernels, written for each system from the same description, on the same data
+(seed 0).  The ``micro`` group, float32 data from :func:`benchmarks.workloads.inputs`,
+256 threads per block:
 
 - ``vecadd``: guarded ``c[i] = a[i] + b[i]``;
 - ``reduce``: per-block partial sums, a shared-memory tree with barriers (simt, Numba);
@@ -9,29 +10,42 @@ data (:func:`benchmarks.workloads.inputs`, seed 0), 256 threads per block:
   the block, as in ``shared/reference/peers.md``;
 - ``branch``: ``c = 2a if a > 0 else -a`` on random-sign data (``tl.where`` in Triton).
 
+The ``gallery`` group: every kernel of the real-world gallery
+(:data:`benchmarks.realworld.KERNELS`), the Numba versions in
+:mod:`benchmarks.numba_gallery` (no Triton versions: their cells read "no version").  For a
+gallery kernel, a size of N lanes runs the problem at the gallery's small size times N /
+1000 (the small size is about 1e3 lanes; ``1e3`` is exactly it), and the lanes column
+shows what was launched.
+
 Method (as in ``peers.md`` §C.1): only the launch is timed, with the data already on the
 device; best of ``--repeat`` when a run takes under two seconds, else one run.  Every
 (system, kernel, size) runs in its own fresh subprocess under ``--timeout`` seconds.
 simt and NumPy are timed in the same subprocess on the same data (simt after one
 warm-up launch; NumPy computes the same result directly: ``np.add(a, b, out=c)``,
-``a.sum()``, ``np.where(a > 0, a + a, -a)``).  The peers' subprocesses get
+``a.sum()``, ``np.where(a > 0, a + a, -a)``; for the gallery, each entry's ``baseline``,
+several calls a try when they are fast).  The peers' subprocesses get
 ``NUMBA_ENABLE_CUDASIM=1`` or ``TRITON_INTERPRET=1`` before the import; the Triton
 interpreter gets one untimed warm-up launch, the Numba simulator (no compile step) a
-warm-up launch of one block.  Every result is checked against NumPy.
+warm-up launch of one block (micro group; a gallery launch's first run is timed with the
+others, best of).  Every result is checked against NumPy.
 
 The peers are optional and not part of simt's dependencies.  Install them with::
 
-    pip install numba triton torch
+    pip install -e '.[peers]'          # Numba (its CUDA simulator), from pyproject.toml
+    pip install triton torch           # the Triton interpreter, a CPU-only torch build
 
-(a CPU-only build of torch is enough; the Triton interpreter needs torch tensors).  A
-peer that is not installed is skipped with a printed line.  The defaults are small
+A peer that is not installed is skipped with a printed line.  The defaults are small
 (1e3 and 1e4 lanes) because the Numba simulator needs about 108 us per thread and about
 180 us more per thread and barrier; ``--sizes 1e3,1e4,1e5`` measures more.
 
 Usage::
 
-    python benchmarks/compare_peers.py [--sizes 1e3,1e4] [--kernels vecadd,reduce,branch]
+    python benchmarks/compare_peers.py [--sizes 1e3,1e4] [--kernels micro,gallery]
                                        [--peers numba,triton] [--repeat 3] [--timeout 120]
+                                       [--clock wall|cpu]
+
+``--kernels`` takes kernel names and the group names ``micro``, ``gallery`` and ``all``
+(the default).
 """
 
 from __future__ import annotations
@@ -50,7 +64,12 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-KERNELS = ("vecadd", "reduce", "branch")
+from benchmarks import realworld  # noqa: E402
+
+MICRO = ("vecadd", "reduce", "branch")
+GALLERY = tuple(realworld.names())
+KERNELS = MICRO + GALLERY
+GROUPS = {"micro": MICRO, "gallery": GALLERY, "all": KERNELS}
 BLOCK = 256
 
 #: peer -> (environment switch, modules it needs, column title).
@@ -61,17 +80,43 @@ PEERS = {
 
 SLOW_RUN = 2.0  # seconds: slower runs are not repeated
 
+#: ``--clock``: elapsed time, or the measuring process's CPU time (every thread of it:
+#: the simulator runs a block's threads as Python threads) -- steadier than elapsed time
+#: on a machine whose other processes compete for its cores.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+_CLOCK_ENV = "SIMT_COMPARE_CLOCK"
+
+
+def _clock():
+    return CLOCKS[os.environ.get(_CLOCK_ENV, "wall")]
+
 
 def _timed(launch, repeat: int) -> float:
     """Best time of ``launch()``; a first run slower than SLOW_RUN is not repeated."""
-    start = time.perf_counter()
+    clock = _clock()
+    start = clock()
     launch()
-    best = time.perf_counter() - start
+    best = clock() - start
     if best < SLOW_RUN:
         for _ in range(repeat - 1):
-            start = time.perf_counter()
+            start = clock()
             launch()
-            best = min(best, time.perf_counter() - start)
+            best = min(best, clock() - start)
+    return best
+
+
+def _baseline_time(fn, repeat: int, floor: float = 0.005) -> float:
+    """Best time of a NumPy baseline, several calls a try when one is under ``floor``."""
+    clock = _clock()
+    start = clock()
+    fn()
+    number = max(1, min(1000, int(floor / max(clock() - start, 1e-7))))
+    best = float("inf")
+    for _ in range(repeat):
+        start = clock()
+        for _ in range(number):
+            fn()
+        best = min(best, (clock() - start) / number)
     return best
 
 
@@ -186,17 +231,32 @@ def _triton(kernel: str, data: tuple, repeat: int) -> tuple[float, bool]:
     return seconds, _close(kernel, out.numpy(), data)
 
 
+def gallery_size(kernel: str, n: int) -> int:
+    """The problem size at which gallery ``kernel`` runs for a size class of ``n`` lanes:
+    its small size (about 1e3 lanes) times ``n / 1000``."""
+    return max(1, round(realworld.get(kernel).small * n / 1000))
+
+
 def _simt(kernel: str, n: int, repeat: int) -> dict:
     """Time simt (after one warm-up launch) and the NumPy baseline on the same data."""
     import simt
     from benchmarks import workloads as w
 
+    if kernel in GALLERY:
+        work = w.prepared(realworld.get(kernel).setup(simt.Device(), gallery_size(kernel, n)))
+        try:
+            seconds = _timed(work.run, repeat)
+            numpy_seconds = _baseline_time(work.baseline, max(repeat, 5))
+            return {"seconds": seconds, "numpy": numpy_seconds, "ok": work.check(),
+                    "lanes": work.lanes}
+        finally:
+            work.free()
     make = {"vecadd": w.vector_add, "reduce": w.tree_reduction,
             "branch": lambda dev, size: w.if_else(dev, size, "random")}[kernel]
     work = w.prepared(make(simt.Device(), n))
     seconds = _timed(work.run, repeat)
-    numpy_seconds = w.best_of(work.baseline, max(repeat, 5))
-    return {"seconds": seconds, "numpy": numpy_seconds, "ok": work.check()}
+    numpy_seconds = _baseline_time(work.baseline, max(repeat, 5))
+    return {"seconds": seconds, "numpy": numpy_seconds, "ok": work.check(), "lanes": n}
 
 
 def _child(system: str, kernel: str, n: int, repeat: int) -> None:
@@ -204,14 +264,28 @@ def _child(system: str, kernel: str, n: int, repeat: int) -> None:
     if system == "simt":
         print(json.dumps(_simt(kernel, n, repeat)))
         return
+    if kernel in GALLERY:       # Numba only: ``measure`` runs no Triton gallery child
+        from benchmarks import numba_gallery
+
+        result = numba_gallery.run(kernel, gallery_size(kernel, n),
+                                   lambda launch: _timed(launch, repeat))
+        print(json.dumps(result))
+        return
     from benchmarks.workloads import inputs
 
     seconds, ok = {"numba": _numba, "triton": _triton}[system](kernel, inputs(kernel, n), repeat)
     print(json.dumps({"seconds": seconds, "ok": ok}))
 
 
-def measure(system: str, kernel: str, n: int, repeat: int, timeout: float) -> dict:
-    """Measure ``kernel`` over ``n`` lanes on ``system`` in a fresh subprocess.
+def has_version(system: str, kernel: str) -> bool:
+    """Whether ``kernel`` is written for ``system`` (Triton has no gallery versions)."""
+    return not (system == "triton" and kernel in GALLERY)
+
+
+def measure(system: str, kernel: str, n: int, repeat: int, timeout: float,
+            clock: str = "wall") -> dict:
+    """Measure ``kernel`` over ``n`` lanes (a gallery kernel: see :func:`gallery_size`) on
+    ``system`` in a fresh subprocess.
 
     Every measurement gets a new process so that none inherits another's state (the
     allocator's, for one: a process that has run a large launch runs later small ones
@@ -220,14 +294,19 @@ def measure(system: str, kernel: str, n: int, repeat: int, timeout: float) -> di
     Parameters
     ----------
     system : {"simt", "numba", "triton"}
+    clock : {"wall", "cpu"}
+        What the times are (see :data:`CLOCKS`).
 
     Returns
     -------
     dict
         ``{"seconds": s, "ok": bool}`` (simt also ``"numpy"``: the NumPy baseline's
-        seconds), or ``{"error": text}`` (including timeouts).
+        seconds, and ``"lanes"``), or ``{"error": text}`` (including timeouts).
     """
     env = dict(os.environ, **PEERS.get(system, ({},))[0])
+    env[_CLOCK_ENV] = clock
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")      # GEMM's NumPy baseline on one thread, as in the gallery
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", system, kernel, str(n),
            str(repeat)]
     try:
@@ -250,28 +329,34 @@ def _time(seconds: float) -> str:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.0f} us"
+    return f"{seconds * 1e6:.0f} us" if seconds >= 1e-5 else f"{seconds * 1e6:.1f} us"
 
 
 def _cell(result: dict | None, simt_seconds: float) -> tuple[str, str]:
-    """Time and peer/simt ratio cells of a peer result."""
+    """Time and peer/simt ratio cells of a peer result (``{}``: no version written)."""
     if result is None:
         return "not installed", "—"
+    if not result:
+        return "no version", "—"
     if "error" in result:
         return result["error"], "—"
     mark = "" if result["ok"] else " (WRONG)"
-    return _time(result["seconds"]) + mark, f"{result['seconds'] / simt_seconds:,.0f}x"
+    ratio = result["seconds"] / simt_seconds
+    return _time(result["seconds"]) + mark, f"{ratio:,.1f}x" if ratio < 100 else f"{ratio:,.0f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1e3,1e4",
                         help="comma-separated lane counts (default 1e3,1e4)")
-    parser.add_argument("--kernels", default=",".join(KERNELS))
+    parser.add_argument("--kernels", default="all",
+                        help="comma-separated names or groups: micro, gallery, all (default)")
     parser.add_argument("--peers", default=",".join(PEERS))
     parser.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
     parser.add_argument("--timeout", type=float, default=120,
-                        help="seconds per peer measurement (default 120)")
+                        help="seconds per measurement (default 120)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="elapsed (default) or process CPU time")
     parser.add_argument("--child", nargs=4, metavar=("SYSTEM", "KERNEL", "N", "REPEAT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -281,11 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [int(float(s)) for s in args.sizes.split(",")]
-    kernels = [k for k in args.kernels.split(",") if k]
+    kernels = []
+    for name in (k for k in args.kernels.split(",") if k):
+        if name not in KERNELS and name not in GROUPS:
+            parser.error(f"unknown kernel {name!r}; choose from {', '.join(GROUPS)}, "
+                         f"{', '.join(KERNELS)}")
+        kernels += [k for k in GROUPS.get(name, (name,)) if k not in kernels]
     peers = [p for p in args.peers.split(",") if p]
-    for name in kernels:
-        if name not in KERNELS:
-            parser.error(f"unknown kernel {name!r}; choose from {', '.join(KERNELS)}")
     for peer in peers:
         if peer not in PEERS:
             parser.error(f"unknown peer {peer!r}; choose from {', '.join(PEERS)}")
@@ -295,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             available.append(peer)
         else:
             print(f"{PEERS[peer][2]}: skipped, not installed "
-                  f"(needs {', '.join(PEERS[peer][1])}; pip install numba triton torch)")
+                  f"(needs {', '.join(PEERS[peer][1])}; see the module docstring)")
 
     titles = ["kernel", "lanes", "NumPy", "simt", "simt / NumPy"]
     for peer in peers:
@@ -303,18 +390,26 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
     for kernel in kernels:
         for n in sizes:
-            mine = measure("simt", kernel, n, args.repeat, args.timeout)
+            mine = measure("simt", kernel, n, args.repeat, args.timeout, args.clock)
             if "error" in mine:
-                raise SystemExit(f"simt {kernel} at {n:,} lanes: {mine['error']}")
-            row = [kernel, f"{n:,}", _time(mine["numpy"]),
+                row = [kernel, f"{n:,}", "—", f"simt {mine['error']}", "—"]
+                row += ["—", "—"] * len(peers)
+                lines.append("| " + " | ".join(row) + " |")
+                continue
+            row = [kernel, f"{mine['lanes']:,}", _time(mine["numpy"]),
                    _time(mine["seconds"]) + ("" if mine["ok"] else " (WRONG)"),
                    f"{mine['seconds'] / mine['numpy']:,.0f}x"]
             for peer in peers:
-                result = measure(peer, kernel, n, args.repeat, args.timeout) \
-                    if peer in available else None
+                if peer not in available:
+                    result = None
+                elif not has_version(peer, kernel):
+                    result = {}
+                else:
+                    result = measure(peer, kernel, n, args.repeat, args.timeout, args.clock)
                 row += list(_cell(result, mine["seconds"]))
             lines.append("| " + " | ".join(row) + " |")
             print(f"measured {kernel} at {n:,} lanes", file=sys.stderr)
+    print(f"Times: best of {args.repeat}, {args.clock} clock.\n")
     print("\n".join(lines))
     return 0
 

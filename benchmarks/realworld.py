@@ -21,7 +21,10 @@ reconverges after a return and issues far more steps; its sizes keep it within t
 generous step budget given to every launch here.
 
 Users: ``benchmarks/realworld_report.py`` (times simt against NumPy), the asv suite
-``benchmarks/bench_realworld.py`` and ``tests/test_realworld.py``.  Nothing here is named
+``benchmarks/bench_realworld.py``, ``tests/test_realworld.py`` and the Numba versions of
+``benchmarks/numba_gallery.py`` (run by ``benchmarks/compare_peers.py``), which take
+their data from this module's data functions (``mandelbrot_view``, ``normal_values``,
+``spmv_matrix``, ...), the ones the set-ups use.  Nothing here is named
 like an asv benchmark.
 
 Every program takes its buffers and sizes as arguments; the race-freedom of the shared
@@ -46,7 +49,10 @@ from .workloads import Workload
 __all__ = ["RealWorldKernel", "KERNELS", "names", "get",
            "mandelbrot_text", "scan_text", "bitonic_text", "transpose_text", "spmv_text",
            "jacobi_text", "nbody_text", "histogram_resonance_text", "histogram_shared_text",
-           "histogram_merge_text", "saxpy_text", "branch_tree_text", "gemm_text"]
+           "histogram_merge_text", "saxpy_text", "branch_tree_text", "gemm_text",
+           "mandelbrot_view", "normal_values", "transpose_matrix", "spmv_matrix",
+           "jacobi_grid", "nbody_bodies", "histogram_values", "saxpy_vectors",
+           "branch_tree_data", "gemm_matrices"]
 
 #: Generous step budget for the kernels whose step count grows with the data
 #: (divergent loops, the CALL/RET branch tree in its natural layout).
@@ -151,13 +157,19 @@ def mandelbrot_numpy(width: int, height: int, x0, y0, dx, dy, maxit: int) -> np.
     return count
 
 
-def mandelbrot_setup(dev: simt.Device, size: int, maxit: int = 256) -> Workload:
-    """A square image of about ``size`` pixels over [-2, 0.5] x [-1.25, 1.25]."""
+def mandelbrot_view(size: int) -> tuple[int, int, np.float32, np.float32, np.float32,
+                                         np.float32]:
+    """``(width, height, x0, y0, dx, dy)``: about ``size`` pixels over [-2, 0.5] x [-1.25, 1.25]."""
     width = max(4, int(round(math.sqrt(size))))
     height = max(1, size // width)
-    n = width * height
     f = np.float32
-    x0, y0, dx, dy = f(-2.0), f(-1.25), f(2.5 / width), f(2.5 / height)
+    return width, height, f(-2.0), f(-1.25), f(2.5 / width), f(2.5 / height)
+
+
+def mandelbrot_setup(dev: simt.Device, size: int, maxit: int = 256) -> Workload:
+    """A square image of about ``size`` pixels over [-2, 0.5] x [-1.25, 1.25]."""
+    width, height, x0, y0, dx, dy = mandelbrot_view(size)
+    n = width * height
     out = dev.alloc(4 * n)
     block = 256
     run = _launcher(dev, mandelbrot_text(), grid=_blocks(n, block), block=block,
@@ -227,9 +239,14 @@ def scan_numpy(x: np.ndarray, block: int) -> np.ndarray:
     return s.reshape(-1)[:x.size]
 
 
+def normal_values(size: int, seed: int = 0) -> np.ndarray:
+    """``size`` standard-normal f32 values (the scan's and the bitonic sort's input)."""
+    return np.random.default_rng(seed).standard_normal(size).astype(np.float32)
+
+
 def scan_setup(dev: simt.Device, size: int, block: int = 256, seed: int = 0) -> Workload:
     """``size`` standard-normal f32 values, scanned per block of ``block``."""
-    x = np.random.default_rng(seed).standard_normal(size).astype(np.float32)
+    x = normal_values(size, seed)
     bufs = [dev.upload(x), dev.alloc(4 * size)]
     blocks = _blocks(size, block)
     run = _launcher(dev, scan_text(), grid=blocks, block=block,
@@ -304,7 +321,7 @@ done:
 
 def bitonic_setup(dev: simt.Device, size: int, block: int = 256, seed: int = 0) -> Workload:
     """``size`` standard-normal f32 values, each block of ``block`` sorted."""
-    x = np.random.default_rng(seed).standard_normal(size).astype(np.float32)
+    x = normal_values(size, seed)
     blocks = _blocks(size, block)
     bufs = [dev.upload(x), dev.alloc(4 * size)]
     run = _launcher(dev, bitonic_text(), grid=blocks, block=block,
@@ -383,11 +400,16 @@ done:
 """
 
 
-def transpose_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
+def transpose_matrix(size: int, seed: int = 0) -> np.ndarray:
     """A standard-normal f32 matrix of about ``size`` elements, R x (R + 5) (ragged tiles)."""
     rows = max(1, int(math.sqrt(size)))
-    cols = rows + 5
-    a = np.random.default_rng(seed).standard_normal((rows, cols)).astype(np.float32)
+    return np.random.default_rng(seed).standard_normal((rows, rows + 5)).astype(np.float32)
+
+
+def transpose_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
+    """A standard-normal f32 matrix of about ``size`` elements, R x (R + 5) (ragged tiles)."""
+    a = transpose_matrix(size, seed)
+    rows, cols = a.shape
     bufs = [dev.upload(a), dev.alloc(a.nbytes)]
     gx, gy = _blocks(cols, TILE), _blocks(rows, TILE)
     run = _launcher(dev, transpose_text(), grid=(gx, gy), block=(TILE, TILE),
@@ -556,11 +578,17 @@ def jacobi_numpy(grid: np.ndarray) -> np.ndarray:
     return out
 
 
-def jacobi_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
-    """A square-ish grid of about ``size`` points, uniform random values."""
+def jacobi_grid(size: int, seed: int = 0) -> np.ndarray:
+    """A square-ish f32 grid of about ``size`` points, uniform random values."""
     rows = max(3, int(math.sqrt(size)))
     cols = max(3, size // rows)
-    g = np.random.default_rng(seed).random((rows, cols), np.float32)
+    return np.random.default_rng(seed).random((rows, cols), np.float32)
+
+
+def jacobi_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
+    """A square-ish grid of about ``size`` points, uniform random values."""
+    g = jacobi_grid(size, seed)
+    rows, cols = g.shape
     n = rows * cols
     bufs = [dev.upload(g), dev.alloc(g.nbytes)]
     block = 256
@@ -676,13 +704,25 @@ def nbody_broadcast(x, y, z, m, eps2) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return (dx * s).sum(axis=1), (dy * s).sum(axis=1), (dz * s).sum(axis=1)
 
 
-def nbody_setup(dev: simt.Device, size: int, block: int = 128, seed: int = 0) -> Workload:
-    """``size`` bodies (rounded up to whole blocks) in a unit cube, masses in [0.5, 1)."""
+#: The n-body softening, squared.
+NBODY_EPS2 = np.float32(1e-3)
+
+
+def nbody_bodies(size: int, block: int = 128, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """``(x, y, z, m)``: ``size`` bodies (rounded up to whole blocks) in a unit cube,
+    masses in [0.5, 1), f32."""
     n = _blocks(size, block) * block
     rng = np.random.default_rng(seed)
     x, y, z = (rng.random(n, np.float32) for _ in range(3))
     m = (np.float32(0.5) + np.float32(0.5) * rng.random(n, np.float32)).astype(np.float32)
-    eps2 = np.float32(1e-3)
+    return x, y, z, m
+
+
+def nbody_setup(dev: simt.Device, size: int, block: int = 128, seed: int = 0) -> Workload:
+    """``size`` bodies (rounded up to whole blocks) in a unit cube, masses in [0.5, 1)."""
+    x, y, z, m = nbody_bodies(size, block, seed)
+    n = x.size
+    eps2 = NBODY_EPS2
     bufs = [dev.upload(v) for v in (x, y, z, m)] + [dev.alloc(4 * n) for _ in range(3)]
     run = _launcher(dev, nbody_text(), grid=n // block, block=block,
                     args=(*bufs, np.uint32(n), eps2), shared_bytes=16 * block)
@@ -730,14 +770,15 @@ def histogram_bins(v: np.ndarray) -> np.ndarray:
     return np.minimum((v * np.float32(BINS)).astype(np.uint32), BINS - 1)
 
 
-def _histogram_data(size: int, seed: int) -> np.ndarray:
+def histogram_values(size: int, seed: int = 0) -> np.ndarray:
+    """``size`` f32 values in [0, 1), beta(2, 5) distributed (uneven bins)."""
     rng = np.random.default_rng(seed)
     return (rng.beta(2.0, 5.0, size)).astype(np.float32)     # uneven bins
 
 
 def histogram_resonance_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
     """``size`` values in [0, 1), counted into the launch's 96-class resonance."""
-    v = _histogram_data(size, seed)
+    v = histogram_values(size, seed)
     buf = dev.upload(v)
     block = 256
     run = _launcher(dev, histogram_resonance_text(), grid=_blocks(size, block), block=block,
@@ -859,7 +900,7 @@ done:
 def histogram_shared_setup(dev: simt.Device, size: int, per_lane: int = 16, block: int = 64,
                            seed: int = 0) -> Workload:
     """``size`` values in [0, 1): per-block histograms in shared memory, then one merge."""
-    v = _histogram_data(size, seed)
+    v = histogram_values(size, seed)
     chunk = block * per_lane
     blocks = _blocks(size, chunk)
     bufs = [dev.upload(v), dev.alloc(4 * BINS * blocks), dev.alloc(4 * BINS)]
@@ -911,11 +952,20 @@ done:
 """
 
 
+#: SAXPY's scalar.
+SAXPY_A = np.float32(2.5)
+
+
+def saxpy_vectors(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: ``size`` standard-normal f32 values each."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(size, np.float32), rng.standard_normal(size, np.float32)
+
+
 def saxpy_setup(dev: simt.Device, size: int, per_lane: int = 8, seed: int = 0) -> Workload:
     """``size`` elements, about ``size / per_lane`` lanes (whole blocks of 256)."""
-    rng = np.random.default_rng(seed)
-    x, y = rng.standard_normal(size, np.float32), rng.standard_normal(size, np.float32)
-    a = np.float32(2.5)
+    x, y = saxpy_vectors(size, seed)
+    a = SAXPY_A
     block = 256
     blocks = _blocks(_blocks(size, per_lane), block)
     lanes = blocks * block
@@ -1000,10 +1050,15 @@ def branch_tree_numpy(data: np.ndarray) -> np.ndarray:
     return np.array(TREE_LEAVES, np.uint32)[leaf].sum(axis=0, dtype=np.uint32)
 
 
+def branch_tree_data(size: int, rounds: int = 8, seed: int = 0) -> np.ndarray:
+    """``rounds`` x ``size`` uniform random u32 values (every leaf equally likely)."""
+    return np.random.default_rng(seed).integers(0, 1 << 32, (rounds, size), dtype=np.uint32)
+
+
 def branch_tree_setup(dev: simt.Device, size: int, layout: str = "natural", rounds: int = 8,
                       seed: int = 0) -> Workload:
     """``size`` lanes, ``rounds`` uniform random u32 values each (every leaf equally likely)."""
-    data = np.random.default_rng(seed).integers(0, 1 << 32, (rounds, size), dtype=np.uint32)
+    data = branch_tree_data(size, rounds, seed)
     bufs = [dev.upload(data), dev.alloc(4 * size)]
     block = 256
     run = _launcher(dev, branch_tree_text(layout), grid=_blocks(size, block), block=block,
@@ -1094,13 +1149,20 @@ tile:
 """
 
 
+def gemm_matrices(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, b)``: square standard-normal f32 matrices whose product has about ``size``
+    elements (side a multiple of 16)."""
+    side = max(TILE, int(round(math.sqrt(size) / TILE)) * TILE)
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((side, side)).astype(np.float32)
+    return a, rng.standard_normal((side, side)).astype(np.float32)
+
+
 def gemm_setup(dev: simt.Device, size: int, seed: int = 0) -> Workload:
     """Square f32 matrices with about ``size`` elements of C (side a multiple of 16)."""
-    side = max(TILE, int(round(math.sqrt(size) / TILE)) * TILE)
-    m = n = k = side
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((m, k)).astype(np.float32)
-    b = rng.standard_normal((k, n)).astype(np.float32)
+    a, b = gemm_matrices(size, seed)
+    m, k = a.shape
+    n = b.shape[1]
     bufs = [dev.upload(a), dev.upload(b), dev.alloc(4 * m * n)]
     gx, gy = n // TILE, m // TILE
     run = _launcher(dev, gemm_text(), grid=(gx, gy), block=(TILE, TILE),

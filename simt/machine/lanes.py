@@ -411,7 +411,12 @@ class LaneSet:
             if no is None:
                 no = LaneSet.where(self.lo, ~cond, cond.size - count, owned=True)
         else:
-            yes, no = self.take(cond), self.take(~cond)
+            yes = self.take(cond)
+            if len(yes) == 0:       # every lane one way (a loop test nobody passes yet)
+                return yes, self
+            if len(yes) == len(self):
+                return self, LaneSet(0, 0)
+            no = self.take(~cond)
         if type(yes) is Masked and type(no) is Masked:
             # remember the split: reuniting the two parts (or covering one with the
             # other) is then decided without a pass over the masks.  One shared record,
