@@ -422,7 +422,7 @@ class LaneSet:
             # other) is then decided without a pass over the masks.  One shared record,
             # not references to each other: a cycle would keep both masks alive until
             # the garbage collector ran
-            yes.parted = no.parted = (self,)
+            yes.parted = no.parted = (self, {})
         return yes, no
 
     def covers(self, other: "LaneSet") -> bool:
@@ -643,7 +643,9 @@ class Masked(LaneSet):
         self._idx: np.ndarray | None = None
         self._compact: LaneSet | None = None
         self._wide: dict[int, np.ndarray] = {}
-        self.parted: tuple[LaneSet] | None = None   # (the set whose split made this one,)
+        # (the set whose split made this one, {itemsize: (id of a part, its wide mask)}),
+        # shared by the two parts
+        self.parted: tuple[LaneSet, dict] | None = None
 
     @property
     def idx(self) -> np.ndarray:
@@ -690,6 +692,29 @@ class Masked(LaneSet):
         if wide is None:
             wide = self._wide[itemsize] = self.mask.view(np.uint8).astype(_UNSIGNED[itemsize])
         return wide
+
+    def flags(self, itemsize: int) -> tuple[np.ndarray, bool]:
+        """0/1 unsigned integers of ``itemsize`` bytes per span lane, and whether they
+        flag this set's lanes (True) or the other part's of a range's split (False).
+
+        Exactness: the two parts of a split of a range are complementary masks over
+        one span, so the other part's flags are 1 exactly where this set's are 0;
+        :func:`blend` selects with either (a pass fewer than widening this mask when
+        the other part has already widened its own).
+        """
+        wide = self._wide.get(itemsize)
+        if wide is not None:
+            return wide, True
+        shared = None
+        if self.parted is not None and self.parted[0].is_range:
+            shared = self.parted[1]
+            kept = shared.get(itemsize)
+            if kept is not None and kept[0] != id(self):
+                return kept[1], False
+        wide = self.wide(itemsize)
+        if shared is not None:
+            shared[itemsize] = (id(self), wide)    # an id: no reference cycle
+        return wide, True
 
     def read(self, arr: np.ndarray) -> np.ndarray:
         return arr[self.lo:self.hi]
@@ -845,13 +870,17 @@ def blend(dst: np.ndarray, values, lanes: Masked) -> None:
 
     ``np.copyto(..., where=)`` and ``np.where`` branch per element and run
     several times slower on random masks than this select by integer operations
-    on the bit patterns, ``dst ^= (dst ^ values) * mask`` with a 0/1 mask.
+    on the bit patterns, ``dst ^= (dst ^ values) * mask`` with a 0/1 mask.  With
+    the complementary flags of the other part of a split (:meth:`Masked.flags`)
+    it is ``dst = values ^ ((dst ^ values) * other)``: where ``other`` is 1 the
+    lane keeps ``dst``, elsewhere it takes ``values``.
     """
     size = dst.dtype.itemsize
     bits = _UNSIGNED[size]
     d = dst.view(bits)
     v = np.asarray(values, dst.dtype)
     v = v.reshape(dst.shape).view(bits) if v.ndim else v.reshape(1).view(bits)[0]
+    flags, mine = lanes.flags(size)
     diff = np.bitwise_xor(d, v)
-    np.multiply(diff, lanes.wide(size).reshape(dst.shape), out=diff)
-    np.bitwise_xor(d, diff, out=d)
+    np.multiply(diff, flags.reshape(dst.shape), out=diff)
+    np.bitwise_xor(d if mine else v, diff, out=d)

@@ -627,6 +627,32 @@ def test_blend_scalar_value_is_bit_exact(dtype, pattern) -> None:
     np.testing.assert_array_equal(_bits(out), expect)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.float32, np.int64, np.float64])
+@pytest.mark.parametrize("first", ["yes", "no"])
+def test_blend_with_the_other_parts_flags_is_bit_exact(dtype, first) -> None:
+    """The second part of a range's split to blend selects with the first part's widened
+    mask (complementary over the span), array or scalar values, bit for bit."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(7)
+    bits = f"u{dtype.itemsize}"
+    lo, hi = 3, 4099
+    cond = rng.random(hi - lo) < 0.5
+    yes, no = LaneSet.range(lo, hi).split(cond)
+    assert type(yes) is Masked and type(no) is Masked
+    order = (yes, no) if first == "yes" else (no, yes)
+    dst = rng.integers(0, 256, 4200 * dtype.itemsize, dtype=np.uint8).view(dtype).copy()
+    expect = _bits(dst).copy()
+    for k, part in enumerate(order):
+        values = rng.integers(0, 256, (hi - lo) * dtype.itemsize, dtype=np.uint8).view(dtype)
+        values = values if k == 0 else values[0]            # the second: a scalar
+        flags, mine = part.flags(dtype.itemsize)
+        assert mine == (k == 0)
+        blend(dst[lo:hi], values, part)
+        where = cond if part is yes else ~cond
+        expect[lo:hi] = np.where(where, _bits(np.asarray(values)), expect[lo:hi])
+    np.testing.assert_array_equal(_bits(dst), expect)
+
+
 def test_blend_mask_words_are_cached_per_size() -> None:
     """The mask widened to each element size: cached, nonzero exactly where the mask is."""
     mask = np.array([1, 0, 1, 1, 0], bool)
