@@ -16,6 +16,11 @@ statistics, errors with class, pc and lane), over multi-block grids:
 6. dense data-dependent divergence at >= 2048 lanes (Masked sets with the
    default thresholds): if/else with stores, nested ifs, per-lane loops,
    DIV-by-zero and SEL faults inside a masked path;
+7. sparse data-dependent divergence (index-array lanes, whose rows may be kept
+   packed in the set's compact frame until other lanes need them): long
+   straight-line bodies rewriting registers, a register changing type, a
+   nested split and a per-lane loop inside the sparse path, then every lane
+   reading the held registers at the join;
 
 plus the random-program generator with every divergent split made a Masked set.
 """
@@ -26,7 +31,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import simt
@@ -1290,3 +1295,86 @@ def test_two_dimensional_tiles_out_of_bounds(bx, by) -> None:
                      data=random_words(5, lanes, 0, 1 << 20), shared_bytes=4 * bx * by)
     error = agree(case).error
     assert error[0] == "OutOfBoundsError" and error[2] == bx * by - 1
+
+
+# --------------------------------------------------------------------------- 7: sparse divergence
+
+SPARSE_BODY = """
+    mov_imm.u32 r9, 3
+    shl.u64 r10, r255, r9           ; 8 gid: data
+    mov_imm.u32 r8, 4
+    shl.u64 r18, r255, r8           ; 16 gid: output
+    ldg.u32 r11, [r0 + r10]
+    mov.u32 r14, r252               ; every lane: tid
+    mov_imm.u32 r15, 1
+    mov_imm.u32 r12, {t}
+    setge.u32 p0, r11, r12
+    bra.p0 @join                    ; a sparse set of lanes runs the body
+    add.u32 r14, r14, r11           ; held: read and rewritten by the same lanes
+    xor.u32 r14, r14, r253
+    mul.u32 r15, r14, r11
+    add.u32 r14, r14, r15
+    mov_imm.u32 r20, 1
+    and.u32 r21, r11, r20
+    seteq.u32 p1, r21, r20
+    bra.p1 @odd                     ; a split of the held lanes
+    shr.u32 r15, r15, r20
+    bra @inner
+odd:
+    add.u32 r15, r15, r14
+inner:
+    mov_imm.u32 r6, 3
+    and.u32 r22, r11, r6            ; per-lane trip count 1..4
+body:
+    add.u32 r14, r14, r15
+    loop r22, @body
+    {tail}
+join:
+    add.u32 r17, r14, r15           ; every lane reads the held registers
+    stg.u32 [r1 + r18], r17
+    mov_imm.u64 r16, 4
+    add.u64 r16, r18, r16
+    stg.u32 [r1 + r16], r14
+"""
+
+SPARSE_TAILS = {
+    "plain": "xor.u32 r15, r15, r252",
+    "retype": "cvt.f32.u32 r19, r15\n    cvt.u32.f32 r15, r19",
+    "exit": "setlt.u32 p2, r14, r12\n    bra.p2 @join\n    exit",
+}
+
+
+@settings(max_examples=examples(12))
+@given(shape=st.sampled_from([(256, 8), (64, 3), (32, 1), (1024, 2)]), seed=st.integers(0, 999),
+       t=st.sampled_from([1 << 28, 1 << 29, 3 << 29, 1 << 31]),
+       tail=st.sampled_from(sorted(SPARSE_TAILS)))
+@example(shape=(256, 8), seed=1, t=1 << 29, tail="plain")
+@example(shape=(256, 8), seed=2, t=1 << 29, tail="retype")
+@example(shape=(64, 3), seed=3, t=1 << 30, tail="exit")
+def test_sparse_bodies_agree_at_the_join(shape, seed, t, tail) -> None:
+    block, grid = shape
+    lanes = block * grid
+    ref = agree(make_case(SPARSE_BODY.format(t=t, tail=SPARSE_TAILS[tail]), grid, block,
+                          data=random_words(seed, lanes)))
+    assert ref.error is None
+    x = np.frombuffer(random_words(seed, lanes), np.uint32)[0:2 * lanes:2].astype(np.uint64)
+    gid = np.arange(lanes, dtype=np.uint64)
+    m = 0xFFFFFFFF
+    r14 = ((gid % block + x) & m) ^ (gid // block)
+    r15 = (r14 * x) & m
+    r14 = (r14 + r15) & m
+    r15 = np.where(x & 1 == 1, (r15 + r14) & m, r15 >> 1)
+    for i in range(4):
+        r14 = np.where(i <= (x & 3), (r14 + r15) & m, r14)
+    if tail == "plain":
+        r15 = r15 ^ (gid % block)
+    elif tail == "retype":
+        r15 = r15.astype(np.float32).astype(np.uint64)
+    sparse = x < t
+    r14 = np.where(sparse, r14, gid % block)
+    r15 = np.where(sparse, r15, 1)
+    keep = np.ones(lanes, bool) if tail != "exit" else ~sparse | (r14 < t)
+    got = out_words(ref, np.uint32, lanes, 16)
+    np.testing.assert_array_equal(got[keep], ((r14 + r15) & m).astype(np.uint32)[keep])
+    np.testing.assert_array_equal(out_words(ref, np.uint32, lanes, 16, 4)[keep],
+                                  r14.astype(np.uint32)[keep])
