@@ -1307,6 +1307,8 @@ SPARSE_BODY = """
     ldg.u32 r11, [r0 + r10]
     mov.u32 r14, r252               ; every lane: tid
     mov_imm.u32 r15, 1
+    mov_imm.u32 r23, 2
+    shl.u32 r24, r252, r23          ; 4 tid: the lane's shared word
     mov_imm.u32 r12, {t}
     setge.u32 p0, r11, r12
     bra.p0 @join                    ; a sparse set of lanes runs the body
@@ -1341,6 +1343,9 @@ SPARSE_TAILS = {
     "plain": "xor.u32 r15, r15, r252",
     "retype": "cvt.f32.u32 r19, r15\n    cvt.u32.f32 r15, r19",
     "exit": "setlt.u32 p2, r14, r12\n    bra.p2 @join\n    exit",
+    "shared": "sts.u32 [shared + r24], r14\n    lds.u32 r15, [shared + r24]\n"
+              "    xor.u32 r15, r15, r252\n    sts.u32 [shared + r24], r15\n"
+              "    lds.u32 r19, [shared + r24]\n    add.u32 r15, r15, r19",
 }
 
 
@@ -1351,11 +1356,12 @@ SPARSE_TAILS = {
 @example(shape=(256, 8), seed=1, t=1 << 29, tail="plain")
 @example(shape=(256, 8), seed=2, t=1 << 29, tail="retype")
 @example(shape=(64, 3), seed=3, t=1 << 30, tail="exit")
+@example(shape=(256, 8), seed=4, t=1 << 29, tail="shared")
 def test_sparse_bodies_agree_at_the_join(shape, seed, t, tail) -> None:
     block, grid = shape
     lanes = block * grid
     ref = agree(make_case(SPARSE_BODY.format(t=t, tail=SPARSE_TAILS[tail]), grid, block,
-                          data=random_words(seed, lanes)))
+                          data=random_words(seed, lanes), shared_bytes=4 * block))
     assert ref.error is None
     x = np.frombuffer(random_words(seed, lanes), np.uint32)[0:2 * lanes:2].astype(np.uint64)
     gid = np.arange(lanes, dtype=np.uint64)
@@ -1370,6 +1376,8 @@ def test_sparse_bodies_agree_at_the_join(shape, seed, t, tail) -> None:
         r15 = r15 ^ (gid % block)
     elif tail == "retype":
         r15 = r15.astype(np.float32).astype(np.uint64)
+    elif tail == "shared":
+        r15 = (2 * (r14 ^ (gid % block))) & m
     sparse = x < t
     r14 = np.where(sparse, r14, gid % block)
     r15 = np.where(sparse, r15, 1)

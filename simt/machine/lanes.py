@@ -301,7 +301,8 @@ class LaneSet:
 
     def remember(self, key, value) -> None:
         """Keep ``value``, a pure function of these lanes and of what ``key`` names, for
-        as long as the set lives (it must hold no per-lane array: sets may wait long)."""
+        as long as the set lives (sets may wait long: it must hold no per-lane array,
+        except for an index-array set, one no larger than its own index array)."""
         self._keep(key, value)
 
     def block_counts(self, bpl: int, nblocks: int) -> np.ndarray:

@@ -208,7 +208,9 @@ def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> lis
         else:
             run = _shared_grid(step, offsets, size, lanes, per, limit)
         if run is not None:
-            if not isinstance(run.pos, np.ndarray):     # a grid: no per-lane array kept
+            # a grid holds no per-lane array; an index-array set's positions hold one
+            # int64 per lane, as the set's own index array does
+            if not isinstance(run.pos, np.ndarray) or type(step.lanes) is LaneSet:
                 step.lanes.remember(("shared", size), (offsets, piece.shared, run))
                 if key is not None and pos is None:
                     if len(_GRIDS) >= _GRIDS_MAX:
