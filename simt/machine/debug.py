@@ -15,7 +15,9 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   set the executor computed, so a stale or wrong ``waiting`` is caught;
 * **array ownership** (:mod:`simt.machine.state`): an array a row adopts as its
   storage is :func:`~simt.machine.state.owned` and shares memory with no other
-  row of its register file.
+  row of its register file;
+* **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
+  holds a number within it, never NaN, in every lane of its region.
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
@@ -36,7 +38,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..isa.types import DType
+from .alu.intervals import LARGEST
 from .state import UNSET, RegisterFile, Row, owned
+
+_UNSIGNED_BITS = {4: np.uint32, 8: np.uint64}
 
 __all__ = ["enabled", "enable", "enabled_mode", "alu", "watch", "DECODED"]
 
@@ -81,8 +87,9 @@ def alu(fn: Callable | None) -> Callable | None:
 
     def checked(*args):
         out = fn(*args)
-        if type(out) is np.ndarray:
-            _assert_fresh(out, args, getattr(fn, "__name__", repr(fn)))
+        got = out[0] if type(out) is tuple else out     # an interval kernel's (result, interval)
+        if type(got) is np.ndarray:
+            _assert_fresh(got, args, getattr(fn, "__name__", repr(fn)))
         return out
     return checked
 
@@ -136,19 +143,21 @@ def _name(row: Row) -> str:
     return f"p{row.bit - PRED_BIT}" if row.bit >= PRED_BIT else f"r{row.bit}"
 
 
-def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values) -> bool:
-    done = _plain["write_all"](self, tag, dtype, values)
+def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values, interval=None) -> bool:
+    done = _plain["write_all"](self, tag, dtype, values, interval)
     if done:
         _assert_adopted(self, values, dtype)
+        _assert_interval(self)
     return done
 
 
 def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, live: int,
-                   waiting: int = 0) -> None:
+                   waiting: int = 0, interval=None) -> None:
     keep = _must_keep(self, lanes, waiting)
     if keep is not None:
         bits, tags = self.readout()
-    _plain["write"](self, lanes, tag, dtype, values, n, live, waiting)
+    _plain["write"](self, lanes, tag, dtype, values, n, live, waiting, interval)
+    _assert_interval(self)
     if keep is not None:
         new_bits, new_tags = self.readout()
         lost = keep & ((new_tags != tags) | ((tags != UNSET) & (new_bits != bits)))
@@ -156,6 +165,22 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
             f"liveness: a write to {_name(self)} dropped the value of lane "
             f"{int(np.argmax(lost))}, which waits where {_name(self)} may still be read")
     _assert_adopted(self, values, dtype)
+
+
+def _assert_interval(row: Row) -> None:
+    """A row's interval (:mod:`simt.machine.alu.intervals`) holds for every lane of its region."""
+    if row.interval is None:
+        return
+    assert row.tags is None and row.tag > 0, f"{_name(row)} has an interval but no one tag"
+    dtype = DType(row.tag).storage
+    assert dtype in LARGEST, f"{_name(row)} has an interval but holds {dtype}, not f32 or f64"
+    bits, tags = row.readout()
+    values = bits[tags == row.tag].astype(_UNSIGNED_BITS[dtype.itemsize]).view(dtype)
+    values = values.astype(np.float64)      # compared exactly with the float64 bounds
+    lo, hi = row.interval
+    assert not np.isnan(values).any(), f"{_name(row)} holds a NaN but has interval {row.interval}"
+    assert ((values >= lo) & (values <= hi)).all(), \
+        f"{_name(row)} holds a value outside its interval {row.interval}"
 
 
 def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:

@@ -107,10 +107,13 @@ class Row:
     None, else the lane set ``region`` (whose span is ``[lo, hi)``).  A fresh
     row is ``UNSET`` on all lanes.  Otherwise ``tags`` holds one tag per lane.
     Values: ``lin`` (a compressed :mod:`~simt.machine.values` value, O(1)) or
-    ``data`` (one entry per lane).
+    ``data`` (one entry per lane).  ``interval``: for a float row, None or bounds
+    ``(lo, hi)`` every lane of the region is known to lie in, never NaN
+    (:mod:`simt.machine.alu.intervals`); only a write that restarts the row on its
+    lanes keeps the interval its writer passes, every other write leaves None.
     """
 
-    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin",
+    __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin", "interval",
                  "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
@@ -122,6 +125,7 @@ class Row:
         self.tags: np.ndarray | None = None
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
+        self.interval: tuple[float, float] | None = None
 
     def _set_region(self, lanes: LaneSet, tag: int) -> None:
         self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
@@ -214,11 +218,12 @@ class Row:
                 return lanes.read(data)
         return None
 
-    def write_all(self, tag: int, dtype: np.dtype, values) -> bool:
+    def write_all(self, tag: int, dtype: np.dtype, values, interval=None) -> bool:
         """Write a fresh array or a scalar into every lane of the piece; False if neither.
 
         The converged common case of :meth:`write`: the array becomes the row's
-        storage as is, or the scalar its uniform value.
+        storage as is, or the scalar its uniform value; ``interval`` (see the class)
+        holds for ``values``.
         """
         kind = type(values)
         if kind is np.ndarray:
@@ -229,15 +234,17 @@ class Row:
                     and values.shape[0] == n:
                 self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
                 self.tags = self.region = None
+                self.interval = interval
                 return True
         elif kind is dtype.type:
             self.lin, self.data = _uniform(values, dtype), None
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
+            self.interval = interval
             return True
         return False
 
     def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int,
-              waiting: int = 0) -> None:
+              waiting: int = 0, interval=None) -> None:
         """Write ``values`` (frame order, a NumPy scalar or a compressed value) into ``lanes``.
 
         ``n`` is the piece's lane count and ``live`` how many lanes have not
@@ -245,10 +252,11 @@ class Row:
         ``waiting`` is the liveness bit set (:func:`simt.isa.flow.kept`) of the
         pcs where the other lanes wait: when this row's bit is clear no other lane
         can read its value again before writing it, so the write may drop them
-        (the liveness rule of :mod:`simt.isa.flow`).
+        (the liveness rule of :mod:`simt.isa.flow`).  ``interval`` (see the class) holds
+        for ``values`` on ``lanes``; the row keeps it only when the write restarts it.
         """
         if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None \
-                and self.write_all(tag, dtype, values):
+                and self.write_all(tag, dtype, values, interval):
             return
         kind = type(values)
         if kind is np.ndarray:
@@ -267,6 +275,7 @@ class Row:
             # restart the row on these lanes (_set_region, written out)
             self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
             self.region = None if lanes.is_range else lanes
+            self.interval = interval
             if compressed:
                 self.lin, self.data = values, None
             elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
@@ -282,6 +291,7 @@ class Row:
                     lanes.write(data, values)
                 self.data, self.lin = data, None
             return
+        self.interval = None                         # lanes keep older values: unknown
         if self.lin is not None:                     # partial overwrite: materialize
             data = self.lin.at(LaneSet.range(0, n))
             self.data, self.lin = (data if data.flags.writeable else data.copy()), None
