@@ -80,7 +80,7 @@ def _shift(fn: Callable, ty: DType) -> Callable | None:
 
     Either operand may be an array, the other one NumPy scalar; the result is that of
     :func:`~simt.machine.alu.bits.shl` / :func:`~simt.machine.alu.bits.shr`: the count
-    ``amount mod bits`` in the values' dtype (a scalar count once for a uniform amount),
+    ``amount mod bits`` in the values' dtype (a 0-d count once for a uniform amount),
     then the ufunc.  Unsigned left shifts and every right shift (arithmetic on the signed
     dtype, as ``shr``); a signed left shift takes the general function.
     """
@@ -89,14 +89,20 @@ def _shift(fn: Callable, ty: DType) -> Callable | None:
         return None
     ufunc = np.left_shift if left else np.right_shift
     dtype, mask = ty.storage, ty.bits - 1
-    make = dtype.type
     u32, mask32 = np.uint32, np.uint32(mask)
     same = dtype == np.dtype(np.uint32)
     band = np.bitwise_and
 
+    # the last uniform amount and its count as a 0-d array (a ufunc takes a 0-d array
+    # faster than a scalar); one tuple, read and replaced at once
+    memo = [(None, None)]
+
     def kernel(x, amount):
         if type(amount) is u32:
-            return ufunc(x, make(int(amount) & mask))
+            last = memo[0]
+            if last[0] is not amount:
+                last = memo[0] = amount, np.array(int(amount) & mask, dtype)
+            return ufunc(x, last[1])
         count = band(amount, mask32)
         return ufunc(x, count if same else count.astype(dtype))
     return kernel
@@ -202,7 +208,9 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
         return None
     ufunc = _UFUNCS[fn]
     first_nan = arith.first_nan
-    memo = [None, None, None]       # the last (ia, ib, result interval): loops repeat them
+    # the last (ia, ib, result interval), one tuple read and replaced at once (launches in
+    # threads may share the kernel): loops repeat the same intervals
+    memo = [(None, None, None)]
 
     def kernel(a, b, ia, ib):
         out = ufunc(a, b)
@@ -220,9 +228,10 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
             return first_nan(ty, a, b, out), None
         if ib is None:
             return out, None
-        if ia == memo[0] and ib == memo[1]:
-            return out, memo[2]
+        last = memo[0]
+        if ia == last[0] and ib == last[1]:
+            return out, last[2]
         found = rule(ia, ib, largest)
-        memo[:] = ia, ib, found
+        memo[0] = ia, ib, found
         return out, found
     return kernel

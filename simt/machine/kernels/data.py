@@ -141,6 +141,11 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
     # take a u32 amount beside values of the instruction's type)
     integer_arrays = on_arrays is not None and ty.is_int
+    # a uniform operand of an integer ufunc goes in as a 0-d array, which NumPy takes
+    # faster than a scalar (the same loop and result); the last one is kept, as one
+    # tuple read and replaced at once (launches in threads may share the op)
+    zero_d = integer_arrays and fn is not inside.shl and fn is not inside.shr
+    held = [(None, None)]
     on_arrays, on_scalars, call = debug.alu(on_arrays), debug.alu(on_scalars), debug.alu(fn)
     scalar, scalar_b = ty.scalar, tb.scalar
     ndarray = np.ndarray
@@ -201,12 +206,22 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                 if type(xb) is scalar_b and on_scalars is not None:
                     result = on_scalars(xa, xb)
                 elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
+                    if zero_d:
+                        last = held[0]
+                        if last[0] is not xa:
+                            last = held[0] = xa, np.array(xa)
+                        xa = last[1]
                     result = on_arrays(xa, xb)
                 elif kb is ndarray and by_scalar is not None and xa == xa:
                     result, interval = by_scalar(xa, xb, of_scalar(xa), rows[rb].interval)
                 else:
                     result = call(ty, xa, xb)
             elif ka is ndarray and type(xb) is scalar_b and integer_arrays:
+                if zero_d:
+                    last = held[0]
+                    if last[0] is not xb:
+                        last = held[0] = xb, np.array(xb)
+                    xb = last[1]
                 result = on_arrays(xa, xb)
             elif ka is ndarray and by_scalar is not None and type(xb) is scalar_b and xb == xb:
                 result, interval = by_scalar(xa, xb, rows[ra].interval, of_scalar(xb))
