@@ -17,7 +17,8 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   storage is :func:`~simt.machine.state.owned` and shares memory with no other
   row of its register file;
 * **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
-  holds a number within it, never NaN, in every lane of its region.
+  holds a number within it, never NaN, in every lane of its region; a row's ``whole``
+  is its value, with one tag over every lane in that tag's own dtype.
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
@@ -40,6 +41,7 @@ import numpy as np
 
 from ..isa.types import DType
 from .alu.intervals import LARGEST
+from ..isa.flow import PRED_BIT
 from .state import UNSET, RegisterFile, Row, owned
 
 _UNSIGNED_BITS = {4: np.uint32, 8: np.uint64}
@@ -148,6 +150,7 @@ def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values, interval=No
     if done:
         _assert_adopted(self, values, dtype)
         _assert_interval(self)
+        _assert_whole(self)
     return done
 
 
@@ -158,6 +161,7 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
         bits, tags = self.readout()
     _plain["write"](self, lanes, tag, dtype, values, n, live, waiting, interval)
     _assert_interval(self)
+    _assert_whole(self)
     if keep is not None:
         new_bits, new_tags = self.readout()
         lost = keep & ((new_tags != tags) | ((tags != UNSET) & (new_bits != bits)))
@@ -165,6 +169,19 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
             f"liveness: a write to {_name(self)} dropped the value of lane "
             f"{int(np.argmax(lost))}, which waits where {_name(self)} may still be read")
     _assert_adopted(self, values, dtype)
+
+
+def _assert_whole(row: Row) -> None:
+    """A row's ``whole`` is its value when one tag covers every lane in its own dtype."""
+    whole = row.whole
+    if whole is None:
+        return
+    assert whole is (row.data if row.lin is None else row.lin), \
+        f"{_name(row)}: whole is not the row's value"
+    assert row.tags is None and row.region is None and (row.lo, row.hi) == (0, row.n), \
+        f"{_name(row)}: whole set, but its tag does not cover every lane"
+    want = np.dtype(bool) if row.bit >= PRED_BIT else DType(row.tag).storage
+    assert whole.dtype is want, f"{_name(row)}: whole holds {whole.dtype}, its tag {want}"
 
 
 def _assert_interval(row: Row) -> None:

@@ -111,10 +111,13 @@ class Row:
     ``(lo, hi)`` every lane of the region is known to lie in, never NaN
     (:mod:`simt.machine.alu.intervals`); only a write that restarts the row on its
     lanes keeps the interval its writer passes, every other write leaves None.
+    ``whole``: the value (``lin`` or ``data``) when one tag ``tag`` covers every lane
+    of the piece and the value has that tag's storage dtype, else None -- the one
+    test of a converged read (the decoders' fast paths); None is always allowed.
     """
 
     __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin", "interval",
-                 "file")    # file: the RegisterFile, set in debug mode only
+                 "whole", "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
         self.n = n
@@ -126,10 +129,12 @@ class Row:
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
         self.interval: tuple[float, float] | None = None
+        self.whole = None
 
     def _set_region(self, lanes: LaneSet, tag: int) -> None:
         self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
         self.region = None if lanes.is_range else lanes
+        self.whole = None
 
     def _region_set(self) -> LaneSet:
         return LaneSet.range(self.lo, self.hi) if self.region is None else self.region
@@ -172,7 +177,7 @@ class Row:
         tags = np.full(self.n, UNSET, np.int8)
         if self.tag != UNSET:
             self._region_set().write(tags, np.int8(self.tag))
-        self.tags, self.tag, self.region = tags, None, None
+        self.tags, self.tag, self.region, self.whole = tags, None, None, None
 
     def values(self, lanes: LaneSet, dtype: np.dtype) -> np.ndarray:
         """The stored values of ``lanes`` viewed as ``dtype`` (meaningful where tags match)."""
@@ -232,12 +237,15 @@ class Row:
             # instruction); an equal dtype that is not this object falls to write()
             if values.base is None and values.dtype is dtype and values.ndim == 1 \
                     and values.shape[0] == n:
-                self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
-                self.tags = self.region = None
-                self.interval = interval
+                if self.whole is None or self.tag != tag:   # else the tag part stands
+                    self.tag, self.lo, self.hi = tag, 0, n
+                    self.tags = self.region = None
+                self.data = self.whole = values
+                self.lin, self.interval = None, interval
                 return True
         elif kind is dtype.type:
-            self.lin, self.data = _uniform(values, dtype), None
+            self.lin = self.whole = _uniform(values, dtype)
+            self.data = None
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
             self.interval = interval
             return True
@@ -276,6 +284,7 @@ class Row:
             self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
             self.region = None if lanes.is_range else lanes
             self.interval = interval
+            self.whole = None
             if compressed:
                 self.lin, self.data = values, None
             elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
@@ -290,8 +299,12 @@ class Row:
                 else:
                     lanes.write(data, values)
                 self.data, self.lin = data, None
+            if self.lo == 0 and self.hi == n and self.region is None:
+                value = self.data if self.lin is None else self.lin
+                if value.dtype is dtype:
+                    self.whole = value
             return
-        self.interval = None                         # lanes keep older values: unknown
+        self.interval = self.whole = None            # lanes keep older values: unknown
         if self.lin is not None:                     # partial overwrite: materialize
             data = self.lin.at(LaneSet.range(0, n))
             self.data, self.lin = (data if data.flags.writeable else data.copy()), None
@@ -313,6 +326,7 @@ class Row:
         lanes.write(data, values)
         if covers_live:
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
+            self.whole = data if data.dtype is dtype else None
             return
         if self.tags is None:
             if self.tag == tag:

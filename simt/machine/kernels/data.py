@@ -152,26 +152,17 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
 
     def op(step: Step) -> None:
         rows, lanes = step.rows, step.lanes
-        row = rows[ra]
-        if step.full and row.tags is None and row.tag == code_a and row.region is None \
-                and row.lo == 0 and row.hi == row.n:
-            # Row.fast's converged case written out (a call costs ~0.1 us an operand)
-            a = row.lin
-            a = row.data if a is None else a
-            if a.dtype is not dtype_a:
-                a = None
-            row = rows[rb]
-            if row.tags is None and row.tag == code_b and row.region is None \
-                    and row.lo == 0 and row.hi == row.n:
-                b = row.lin
-                b = row.data if b is None else b
-                if b.dtype is not dtype_b:
-                    b = None
-            else:
-                b = row.fast(code_b, dtype_b, lanes)
+        row_a, row_b = rows[ra], rows[rb]
+        if step.full and row_a.tag == code_a and row_b.tag == code_b:
+            # Row.fast's converged case: the row's whole value (a call costs ~0.1 us)
+            a, b = row_a.whole, row_b.whole
+            if a is None:
+                a = row_a.fast(code_a, dtype_a, lanes)
+            if b is None:
+                b = row_b.fast(code_b, dtype_b, lanes)
         else:
-            a = row.fast(code_a, dtype_a, lanes)
-            b = rows[rb].fast(code_b, dtype_b, lanes)
+            a = row_a.fast(code_a, dtype_a, lanes)
+            b = row_b.fast(code_b, dtype_b, lanes)
         if a is None or b is None:      # a check to make: the general read
             a = step.read_lin(ra, ta) if a is None else a
             b = step.read_lin(rb, tb) if b is None else b
@@ -183,7 +174,7 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
             if on_intervals is None:
                 result = on_arrays(a, b)
             else:
-                result, interval = on_intervals(a, b, rows[ra].interval, rows[rb].interval)
+                result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
         else:
             xa = (a if ka is ndarray else a.value if ka is Const
                   else a.uniform())
@@ -213,7 +204,7 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                         xa = last[1]
                     result = on_arrays(xa, xb)
                 elif kb is ndarray and by_scalar is not None and xa == xa:
-                    result, interval = by_scalar(xa, xb, of_scalar(xa), rows[rb].interval)
+                    result, interval = by_scalar(xa, xb, of_scalar(xa), row_b.interval)
                 else:
                     result = call(ty, xa, xb)
             elif ka is ndarray and type(xb) is scalar_b and integer_arrays:
@@ -224,7 +215,7 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                     xb = last[1]
                 result = on_arrays(xa, xb)
             elif ka is ndarray and by_scalar is not None and type(xb) is scalar_b and xb == xb:
-                result, interval = by_scalar(xa, xb, rows[ra].interval, of_scalar(xb))
+                result, interval = by_scalar(xa, xb, row_a.interval, of_scalar(xb))
             else:
                 result = call(ty, xa, xb)
         if not (step.full and rows[dst].write_all(code, dtype, result, interval)):
