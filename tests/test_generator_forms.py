@@ -41,9 +41,9 @@ def forms(monkeypatch) -> Counter:
         seen[type(values).__name__] += 1
         return write(self, lanes, tag, dtype, values, *args, **kwargs)
 
-    def counting_write_all(self, tag, dtype, values):
+    def counting_write_all(self, tag, dtype, values, *args):
         seen[type(values).__name__] += 1
-        return write_all(self, tag, dtype, values)
+        return write_all(self, tag, dtype, values, *args)
 
     def counting_compare(ty, cond, a, b, lanes):
         got = compare(ty, cond, a, b, lanes)
