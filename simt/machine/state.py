@@ -235,8 +235,7 @@ class Row:
             n = self.n
             # owned(values, dtype), inlined on the hottest path (a call costs ~0.1 us per
             # instruction); an equal dtype that is not this object falls to write()
-            if values.base is None and values.dtype is dtype and values.ndim == 1 \
-                    and values.shape[0] == n:
+            if values.base is None and values.dtype is dtype and values.shape == (n,):
                 if self.whole is None or self.tag != tag:   # else the tag part stands
                     self.tag, self.lo, self.hi = tag, 0, n
                     self.tags = self.region = None

@@ -229,7 +229,7 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
         if ib is None:
             return out, None
         last = memo[0]
-        if ia == last[0] and ib == last[1]:
+        if (ia is last[0] or ia == last[0]) and (ib is last[1] or ib == last[1]):
             return out, last[2]
         found = rule(ia, ib, largest)
         memo[0] = ia, ib, found
