@@ -208,14 +208,24 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray, numbers: bool = False,
             out = np.where(np.isnan(b), a, out)
     if nonzero:
         return out
-    if (count_nonzero(out) != out.size if out.size <= _SHORT
-            else count_nonzero(np.equal(out, 0))):  # NumPy counts long float arrays slowly
+    if (count_nonzero(out) != out.size if out.size <= _SHORT   # NumPy counts long float
+            else count_nonzero(np.equal(out, _ZERO[out.dtype]))):  # arrays slowly
         equal = np.equal(a, b)
         if equal.any():
             bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64
             join = np.bitwise_and if ufunc is np.maximum else np.bitwise_or
             out = np.where(equal, join(a.view(bits), b.view(bits)).view(a.dtype), out)
     return out
+
+
+def _zero(dtype) -> np.ndarray:
+    zero = np.zeros((), dtype)
+    zero.flags.writeable = False
+    return zero
+
+
+# a 0-d zero of each float dtype: NumPy compares with it faster than with the Python 0
+_ZERO = {np.dtype(t): _zero(t) for t in (np.float32, np.float64)}
 
 
 def _select(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray):
