@@ -46,9 +46,9 @@ def forms(monkeypatch) -> Counter:
         if self.packed:
             seen[f"packed over {type(lanes).__name__}"] += 1
 
-    def counting_write_all(self, tag, dtype, values):
+    def counting_write_all(self, tag, dtype, values, *args):
         seen[type(values).__name__] += 1
-        return write_all(self, tag, dtype, values)
+        return write_all(self, tag, dtype, values, *args)
 
     def counting_compare(ty, cond, a, b, lanes):
         got = compare(ty, cond, a, b, lanes)

@@ -15,7 +15,7 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   set the executor computed, so a stale or wrong ``waiting`` is caught;
 * **array ownership** (:mod:`simt.machine.state`): an array a row adopts as its
   storage is :func:`~simt.machine.state.owned` and shares memory with no other
-  row of its register file.
+  row of its register file;
 * **packed rows** (:class:`~simt.machine.state.Row`): a row holding a compact
   array holds one value per lane of its region (a set that is not a slice), with
   one tag and no compressed value.
@@ -24,6 +24,9 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   the device memory keeps each view's loaded values and asserts, whenever it
   settles views before a write, that the memory under them never changed
   (:meth:`simt.machine.memory.DeviceMemory.settle`).
+* **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
+  holds a number within it, never NaN, in every lane of its region; a row's ``whole``
+  is its value, with one tag over every lane in that tag's own dtype.
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
@@ -44,7 +47,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..isa.types import DType
+from .alu.intervals import LARGEST
+from ..isa.flow import PRED_BIT
 from .state import UNSET, RegisterFile, Row, owned
+
+_UNSIGNED_BITS = {4: np.uint32, 8: np.uint64}
 
 __all__ = ["enabled", "enable", "enabled_mode", "alu", "watch", "DECODED"]
 
@@ -91,8 +99,9 @@ def alu(fn: Callable | None) -> Callable | None:
 
     def checked(*args):
         out = fn(*args)
-        if type(out) is np.ndarray:
-            _assert_fresh(out, args, getattr(fn, "__name__", repr(fn)))
+        got = out[0] if type(out) is tuple else out     # an interval kernel's (result, interval)
+        if type(got) is np.ndarray:
+            _assert_fresh(got, args, getattr(fn, "__name__", repr(fn)))
         return out
     return checked
 
@@ -146,19 +155,23 @@ def _name(row: Row) -> str:
     return f"p{row.bit - PRED_BIT}" if row.bit >= PRED_BIT else f"r{row.bit}"
 
 
-def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values) -> bool:
-    done = _plain["write_all"](self, tag, dtype, values)
+def _checked_write_all(self: Row, tag: int, dtype: np.dtype, values, interval=None) -> bool:
+    done = _plain["write_all"](self, tag, dtype, values, interval)
     if done:
         _assert_adopted(self, values, dtype)
+        _assert_interval(self)
+        _assert_whole(self)
     return done
 
 
 def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, live: int,
-                   waiting: int = 0) -> None:
+                   waiting: int = 0, interval=None) -> None:
     keep = _must_keep(self, lanes, waiting)
     if keep is not None:
         bits, tags = self.readout()
-    _plain["write"](self, lanes, tag, dtype, values, n, live, waiting)
+    _plain["write"](self, lanes, tag, dtype, values, n, live, waiting, interval)
+    _assert_interval(self)
+    _assert_whole(self)
     if keep is not None:
         _assert_kept(self, keep, bits, tags)
     _assert_adopted(self, values, dtype)
@@ -178,6 +191,7 @@ def _checked_lend(self: Row, lanes, tag: int, view: np.ndarray, waiting: int) ->
             _assert_kept(self, keep, bits, tags)
         assert not view.flags.writeable and view.base is not None, \
             f"{_name(self)} was lent an array that is not a read-only view"
+        _assert_whole(self)
     return done
 
 
@@ -187,6 +201,35 @@ def _assert_kept(row: Row, keep: np.ndarray, bits: np.ndarray, tags: np.ndarray)
     assert not lost.any(), (
         f"liveness: a write to {_name(row)} dropped the value of lane "
         f"{int(np.argmax(lost))}, which waits where {_name(row)} may still be read")
+
+
+def _assert_whole(row: Row) -> None:
+    """A row's ``whole`` is its value when one tag covers every lane in its own dtype."""
+    whole = row.whole
+    if whole is None:
+        return
+    assert whole is (row.data if row.lin is None else row.lin), \
+        f"{_name(row)}: whole is not the row's value"
+    assert row.tags is None and row.region is None and (row.lo, row.hi) == (0, row.n), \
+        f"{_name(row)}: whole set, but its tag does not cover every lane"
+    want = np.dtype(bool) if row.bit >= PRED_BIT else DType(row.tag).storage
+    assert whole.dtype is want, f"{_name(row)}: whole holds {whole.dtype}, its tag {want}"
+
+
+def _assert_interval(row: Row) -> None:
+    """A row's interval (:mod:`simt.machine.alu.intervals`) holds for every lane of its region."""
+    if row.interval is None:
+        return
+    assert row.tags is None and row.tag > 0, f"{_name(row)} has an interval but no one tag"
+    dtype = DType(row.tag).storage
+    assert dtype in LARGEST, f"{_name(row)} has an interval but holds {dtype}, not f32 or f64"
+    bits, tags = row.readout()
+    values = bits[tags == row.tag].astype(_UNSIGNED_BITS[dtype.itemsize]).view(dtype)
+    values = values.astype(np.float64)      # compared exactly with the float64 bounds
+    lo, hi = row.interval
+    assert not np.isnan(values).any(), f"{_name(row)} holds a NaN but has interval {row.interval}"
+    assert ((values >= lo) & (values <= hi)).all(), \
+        f"{_name(row)} holds a value outside its interval {row.interval}"
 
 
 def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:

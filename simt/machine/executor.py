@@ -198,14 +198,21 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
         masked = type(lanes) is Masked
         step.start(pc, lanes)
         try:
-            while True:
-                if masked:  # a kernel that cannot compute over a mask's span gets it compacted
+            if masked:
+                while True:
+                    # a kernel that cannot compute over a mask's span gets it compacted
                     step.use(lanes if spans[pc] else lanes.compact)
-                flow = ops[pc](step)
-                if flow is not None or pc >= last:
-                    break
-                pc += 1
-                step.pc = pc
+                    flow = ops[pc](step)
+                    if flow is not None or pc >= last:
+                        break
+                    pc += 1
+                    step.pc = pc
+            else:
+                for pc in range(pc, max(pc, last) + 1):     # at least the one issued
+                    step.pc = pc
+                    flow = ops[pc](step)
+                    if flow is not None:
+                        break
         except Fault as fault:
             if afters and pc > first:       # observers see the instructions that ran
                 _notify(afters, event, first, pc - first, instructions, lanes, pc, step, 0,

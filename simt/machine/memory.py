@@ -406,7 +406,7 @@ class DeviceMemory:
                     "still holds it")
             if mem is None or (at is mem and start < (stop if hi is None else hi)
                                and lo < stop):
-                row.data = view.copy()
+                row.own_lent()
                 continue
             keep.append(entry)
         self.lent = keep

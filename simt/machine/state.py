@@ -115,7 +115,13 @@ class Row:
     row is ``UNSET`` on all lanes.  Otherwise ``tags`` holds one tag per lane.
     Values: ``lin`` (a compressed :mod:`~simt.machine.values` value, O(1)) or
     ``data`` (one entry per lane) -- or, while ``packed``, one entry per lane of the
-    region only, in its compact frame.
+    region only, in its compact frame.  ``interval``: for a float row, None or bounds
+    ``(lo, hi)`` every lane of the region is known to lie in, never NaN
+    (:mod:`simt.machine.alu.intervals`); only a write that restarts the row on its
+    lanes keeps the interval its writer passes, every other write leaves None.
+    ``whole``: the value (``lin`` or ``data``) when one tag ``tag`` covers every lane
+    of the piece and the value has that tag's storage dtype, else None -- the one
+    test of a converged read (the decoders' fast paths); None is always allowed.
 
     Packed rows: a write that restarts the row on a lane set that is not a slice of
     the piece (:class:`~simt.machine.lanes.Tiles`, an index array) with a fresh
@@ -130,6 +136,7 @@ class Row:
     """
 
     __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin", "packed",
+                 "interval", "whole",
                  "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
@@ -142,10 +149,13 @@ class Row:
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
         self.packed = False         # data holds the region's lanes only (compact frame)
+        self.interval: tuple[float, float] | None = None
+        self.whole = None
 
     def _set_region(self, lanes: LaneSet, tag: int) -> None:
         self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
         self.region = None if lanes.is_range else lanes
+        self.whole = None
 
     def _region_set(self) -> LaneSet:
         return LaneSet.range(self.lo, self.hi) if self.region is None else self.region
@@ -190,7 +200,7 @@ class Row:
         tags = np.full(self.n, UNSET, np.int8)
         if self.tag != UNSET:
             self._region_set().write(tags, np.int8(self.tag))
-        self.tags, self.tag, self.region = tags, None, None
+        self.tags, self.tag, self.region, self.whole = tags, None, None, None
 
     def values(self, lanes: LaneSet, dtype: np.dtype) -> np.ndarray:
         """The stored values of ``lanes`` viewed as ``dtype`` (meaningful where tags match)."""
@@ -242,27 +252,30 @@ class Row:
                 return lanes.read(data)
         return None
 
-    def write_all(self, tag: int, dtype: np.dtype, values) -> bool:
+    def write_all(self, tag: int, dtype: np.dtype, values, interval=None) -> bool:
         """Write a fresh array or a scalar into every lane of the piece; False if neither.
 
         The converged common case of :meth:`write`: the array becomes the row's
-        storage as is, or the scalar its uniform value.
+        storage as is, or the scalar its uniform value; ``interval`` (see the class)
+        holds for ``values``.
         """
         kind = type(values)
         if kind is np.ndarray:
             n = self.n
             # owned(values, dtype), inlined on the hottest path (a call costs ~0.1 us per
             # instruction); an equal dtype that is not this object falls to write()
-            if values.base is None and values.dtype is dtype and values.ndim == 1 \
-                    and values.shape[0] == n:
-                self.data, self.lin, self.tag, self.lo, self.hi = values, None, tag, 0, n
-                self.tags = self.region = None
-                self.packed = False
+            if values.base is None and values.dtype is dtype and values.shape == (n,):
+                if self.whole is None or self.tag != tag:   # else the tag part stands
+                    self.tag, self.lo, self.hi = tag, 0, n
+                    self.tags = self.region = None
+                self.data = self.whole = values
+                self.lin, self.interval, self.packed = None, interval, False
                 return True
         elif kind is dtype.type:
-            self.lin, self.data = _uniform(values, dtype), None
+            self.lin = self.whole = _uniform(values, dtype)
+            self.data = None
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
-            self.packed = False
+            self.interval, self.packed = interval, False
             return True
         return False
 
@@ -283,11 +296,20 @@ class Row:
             return False
         self.data, self.lin, self.tag, self.lo, self.hi = view, None, tag, lanes.lo, lanes.hi
         self.tags = self.region = None
-        self.packed = False
+        self.packed, self.interval = False, None
+        self.whole = view if lanes.lo == 0 and lanes.hi == self.n and \
+            view.dtype is DType(tag).storage else None
         return True
 
+    def own_lent(self) -> None:
+        """Replace a lent view (:meth:`lend`) by a copy of it in the row's own storage."""
+        data = self.data.copy()
+        if self.whole is self.data:
+            self.whole = data
+        self.data = data
+
     def write(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, n: int, live: int,
-              waiting: int = 0) -> None:
+              waiting: int = 0, interval=None) -> None:
         """Write ``values`` (frame order, a NumPy scalar or a compressed value) into ``lanes``.
 
         ``n`` is the piece's lane count and ``live`` how many lanes have not
@@ -295,10 +317,11 @@ class Row:
         ``waiting`` is the liveness bit set (:func:`simt.isa.flow.kept`) of the
         pcs where the other lanes wait: when this row's bit is clear no other lane
         can read its value again before writing it, so the write may drop them
-        (the liveness rule of :mod:`simt.isa.flow`).
+        (the liveness rule of :mod:`simt.isa.flow`).  ``interval`` (see the class) holds
+        for ``values`` on ``lanes``; the row keeps it only when the write restarts it.
         """
         if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None \
-                and self.write_all(tag, dtype, values):
+                and self.write_all(tag, dtype, values, interval):
             return
         kind = type(values)
         if kind is np.ndarray:
@@ -318,6 +341,8 @@ class Row:
             self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
             self.region = None if lanes.is_range else lanes
             packed, self.packed = self.packed, False
+            self.interval = interval
+            self.whole = None
             if compressed:
                 self.lin, self.data = values, None
             elif lanes.sliced and lanes.frame == n and owned(values, dtype) \
@@ -334,7 +359,12 @@ class Row:
                 else:
                     lanes.write(data, values)
                 self.data, self.lin = data, None
+            if self.lo == 0 and self.hi == n and self.region is None:
+                value = self.data if self.lin is None else self.lin
+                if value.dtype is dtype:
+                    self.whole = value
             return
+        self.interval = self.whole = None            # lanes keep older values: unknown
         if self.lin is not None:                     # partial overwrite: materialize
             data = self.lin.at(LaneSet.range(0, n))
             self.data, self.lin = (data if data.flags.writeable else data.copy()), None
@@ -360,6 +390,7 @@ class Row:
         lanes.write(data, values)
         if covers_live:
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, n, None, None
+            self.whole = data if data.dtype is dtype else None
             return
         if self.tags is None:
             if self.tag == tag:

@@ -276,14 +276,19 @@ class Step:
             return row.lin
         return row.values(self.lanes, np.dtype(bool))
 
-    def write(self, reg: int, ty: DType, values) -> None:
+    def write(self, reg: int, ty: DType, values, interval=None) -> None:
         """Write ``values`` (frame order; a NumPy scalar, array or compressed value) of
-        ``ty`` into ``reg`` for the step's lanes (after :meth:`commit`)."""
+        ``ty`` into ``reg`` for the step's lanes (after :meth:`commit`).
+
+        ``interval``: bounds every written float value is known to lie in, never NaN
+        (:mod:`simt.machine.alu.intervals`), or None.
+        """
         row = self.rows[reg]
-        if self.full and row.write_all(ty.code, ty.storage, values):
+        if self.full and row.write_all(ty.code, ty.storage, values, interval):
             return
         regs = self.regs
-        row.write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live, regs.waiting)
+        row.write(self.lanes, ty.code, ty.storage, values, regs.n, regs.live, regs.waiting,
+                  interval)
 
     def write_pred(self, pred: int, values) -> None:
         self.regs.write_pred(pred, self.lanes, values)

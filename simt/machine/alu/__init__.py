@@ -29,7 +29,8 @@ Families (one module each):
 ``compare``            setcc cond_supported
 ``convert``            cvt cvt_supported mov_imm
 ``reduction``          reduce identity
-``arrays``             array_kernel, scalar_kernel (the executor's two-operand fast paths)
+``arrays``             array_kernel, scalar_kernel, interval_kernel (two-operand fast paths)
+``intervals``          the bounds a float row is known to lie in (skipping NaN checks)
 =====================  =====================================================
 
 Transcendentals (EXP .. SIGMOID) are defined once, in
@@ -66,7 +67,7 @@ from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
 from . import arith, bits, compare, convert, fused, reduction
 from ._common import INT_MAX, INT_MIN, checked, silenced
-from .arrays import array_kernel, scalar_kernel
+from .arrays import array_kernel, interval_kernel, scalar_kernel
 from .compare import cond_supported
 from .convert import cvt_supported
 
@@ -75,7 +76,7 @@ __all__ = [
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
     "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
-    "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel",
+    "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel", "interval_kernel",
 ]
 
 #: The in-launch forms, for decoders to bind: they assume NumPy's floating-point errors

@@ -185,7 +185,8 @@ def maximum(ty: DType, a, b):
     return _select(a, b, np.greater(a, b) | (np.equal(a, b) & ~np.signbit(a)))
 
 
-def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+def _ordinary(ufunc, a: np.ndarray, b: np.ndarray, numbers: bool = False,
+              nonzero: bool = False) -> np.ndarray | None:
     """``ufunc(a, b)`` (np.minimum or np.maximum) made exact, for two arrays of one shape.
 
     NumPy's minimum and maximum return one operand exactly for numbers; NaN lanes
@@ -193,24 +194,38 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     operands the AND (max) or OR (min) of their bit patterns: the same number, and
     for -0 and +0 the right zero.  Both propagate a NaN operand, so the operands are
     looked at only when the result holds a NaN: no NaN and no zero result (the usual
-    case) costs three calls.
+    case) costs three calls.  The caller may know more (the operands' intervals,
+    :mod:`simt.machine.alu.intervals`): ``numbers``, that neither operand holds a NaN
+    (no NaN to fix); ``nonzero``, that one operand is never zero (no two equal zeros).
     """
     if a.shape != b.shape or a.ndim != 1:
         return None
     out = ufunc(a, b)
-    if has_nan(out):
+    if not numbers and has_nan(out):
         if has_nan(a):
             out = np.where(np.isnan(a), b, out)
         if has_nan(b):
             out = np.where(np.isnan(b), a, out)
-    if (count_nonzero(out) != out.size if out.size <= _SHORT
-            else count_nonzero(np.equal(out, 0))):  # NumPy counts long float arrays slowly
+    if nonzero:
+        return out
+    if (count_nonzero(out) != out.size if out.size <= _SHORT   # NumPy counts long float
+            else count_nonzero(np.equal(out, _ZERO[out.dtype]))):  # arrays slowly
         equal = np.equal(a, b)
         if equal.any():
             bits = a.dtype.itemsize == 4 and np.uint32 or np.uint64
             join = np.bitwise_and if ufunc is np.maximum else np.bitwise_or
             out = np.where(equal, join(a.view(bits), b.view(bits)).view(a.dtype), out)
     return out
+
+
+def _zero(dtype) -> np.ndarray:
+    zero = np.zeros((), dtype)
+    zero.flags.writeable = False
+    return zero
+
+
+# a 0-d zero of each float dtype: NumPy compares with it faster than with the Python 0
+_ZERO = {np.dtype(t): _zero(t) for t in (np.float32, np.float64)}
 
 
 def _select(a: np.ndarray, b: np.ndarray, a_wins: np.ndarray):

@@ -12,6 +12,11 @@ and max the exact ufunc form of :func:`~simt.machine.alu.minimum` for arrays of 
 shape (``_ordinary``); unsigned shl and every shr the ufunc with the count reduced
 once (``_shift``).  Integer kernels also take one NumPy scalar operand (it broadcasts;
 the ufuncs wrap alike on scalars and arrays).
+
+:func:`interval_kernel` gives the f32/f64 add, sub, mul, min and max kernels that also
+take the operands' intervals and return the result's
+(:mod:`~simt.machine.alu.intervals`): with an interval known for an operand, the NaN
+checks it makes unnecessary are skipped.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ import operator
 import numpy as np
 
 from ...isa.types import DType
-from . import arith, bits
+from . import arith, bits, intervals
 from ..thresholds import NAN_COUNT_MAX as _SHORT
 from ._common import count_nonzero as _count_nonzero
 
 _isnan, _min, _copyto, _or = np.isnan, np.minimum.reduce, np.copyto, np.bitwise_or
 
-__all__ = ["array_kernel", "scalar_kernel"]
+__all__ = ["array_kernel", "scalar_kernel", "interval_kernel"]
 
 _UFUNCS = {arith.add: np.add, arith.sub: np.subtract, arith.mul: np.multiply,
            bits.and_: np.bitwise_and, bits.or_: np.bitwise_or, bits.xor: np.bitwise_xor}
@@ -85,7 +90,7 @@ def _shift(fn: Callable, ty: DType) -> Callable | None:
 
     Either operand may be an array, the other one NumPy scalar; the result is that of
     :func:`~simt.machine.alu.bits.shl` / :func:`~simt.machine.alu.bits.shr`: the count
-    ``amount mod bits`` in the values' dtype (a scalar count once for a uniform amount),
+    ``amount mod bits`` in the values' dtype (a 0-d count once for a uniform amount),
     then the ufunc.  Unsigned left shifts and every right shift (arithmetic on the signed
     dtype, as ``shr``); a signed left shift takes the general function.
     """
@@ -94,14 +99,20 @@ def _shift(fn: Callable, ty: DType) -> Callable | None:
         return None
     ufunc = np.left_shift if left else np.right_shift
     dtype, mask = ty.storage, ty.bits - 1
-    make = dtype.type
     u32, mask32 = np.uint32, np.uint32(mask)
     same = dtype == np.dtype(np.uint32)
     band = np.bitwise_and
 
+    # the last uniform amount and its count as a 0-d array (a ufunc takes a 0-d array
+    # faster than a scalar); one tuple, read and replaced at once
+    memo = [(None, None)]
+
     def kernel(x, amount):
         if type(amount) is u32:
-            return ufunc(x, make(int(amount) & mask))
+            last = memo[0]
+            if last[0] is not amount:
+                last = memo[0] = amount, np.array(int(amount) & mask, dtype)
+            return ufunc(x, last[1])
         count = band(amount, mask32)
         return ufunc(x, count if same else count.astype(dtype))
     return kernel
@@ -164,4 +175,73 @@ def _min_max(fn: Callable, ty: DType) -> Callable | None:
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = ordinary(ufunc, a, b)
         return fn(ty, a, b) if out is None else out
+    return kernel
+
+
+_INTERVAL_RULES = {arith.add: intervals.add, arith.sub: intervals.sub, arith.mul: intervals.mul}
+
+
+def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
+    """``fn(ty, a, b)`` with intervals, for f32/f64 add, sub, mul, min and max; else None.
+
+    The kernel is ``kernel(a, b, ia, ib) -> (result, interval)``: ``ia`` and ``ib`` are
+    the operands' intervals (None: unknown), the result the one of ``fn`` bit for bit
+    and the interval the result's (None: unknown).  Operands: two arrays of one length;
+    for add, sub and mul also an array and a NumPy scalar that is a number (whose
+    interval is :func:`~simt.machine.alu.intervals.of_scalar`).
+
+    add, sub, mul: an operand with an interval holds no NaN, so no lane has two NaN
+    operands and the ufunc's result stands (:func:`~simt.machine.alu.arith.first_nan`
+    is needed only for two NaNs); with neither known, the check runs, and finding no
+    NaN makes :data:`~simt.machine.alu.intervals.NUMBERS` the result's interval.  min,
+    max: the exact ufunc form with the fixes the intervals rule out skipped.
+    """
+    fn = getattr(fn, "__wrapped__", fn)
+    if not ty.is_float or ty.size < 4:
+        return None
+    largest = intervals.LARGEST[ty.storage]
+    if fn is arith.minimum or fn is arith.maximum:
+        ufunc = np.minimum if fn is arith.minimum else np.maximum
+        rule = intervals.minimum if fn is arith.minimum else intervals.maximum
+        ordinary = arith._ordinary
+
+        def extreme(a: np.ndarray, b: np.ndarray, ia, ib):
+            nonzero = (ia is not None and (ia[0] > 0.0 or ia[1] < 0.0)) or \
+                (ib is not None and (ib[0] > 0.0 or ib[1] < 0.0))
+            out = ordinary(ufunc, a, b, ia is not None and ib is not None, nonzero)
+            if out is None:
+                return fn(ty, a, b), None
+            return out, rule(ia, ib)
+        return extreme
+    rule = _INTERVAL_RULES.get(fn)
+    if rule is None:
+        return None
+    ufunc = _UFUNCS[fn]
+    first_nan = arith.first_nan
+    # the last (ia, ib, result interval), one tuple read and replaced at once (launches in
+    # threads may share the kernel): loops repeat the same intervals
+    memo = [(None, None, None)]
+
+    def kernel(a, b, ia, ib):
+        out = ufunc(a, b)
+        if ia is None:
+            if ib is not None:
+                return out, None
+            # has_nan(out) written out (a call costs ~0.1 us an instruction)
+            if out.shape[0] <= _SHORT:
+                if not _count_nonzero(_isnan(out)):
+                    return out, intervals.NUMBERS
+            else:
+                low = _min(out)
+                if low == low:
+                    return out, intervals.NUMBERS
+            return first_nan(ty, a, b, out), None
+        if ib is None:
+            return out, None
+        last = memo[0]
+        if (ia is last[0] or ia == last[0]) and (ib is last[1] or ib == last[1]):
+            return out, last[2]
+        found = rule(ia, ib, largest)
+        memo[0] = ia, ib, found
+        return out, found
     return kernel

@@ -27,7 +27,7 @@ from ...isa.table import SPECS, Category
 from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu, debug
-from ..alu import inside
+from ..alu import INT_MAX, INT_MIN, inside, intervals
 from ..state import owned
 from ..step import Op, Step
 from ..values import Const
@@ -133,43 +133,48 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     dst, code, dtype = ins.dst, ty.code, ty.storage
     on_arrays = alu.array_kernel(fn, ty)
     on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
+    # f32/f64 add, sub, mul, min, max: the kernel that takes and gives intervals
+    # (simt.machine.alu.intervals); add, sub and mul take a scalar that is a number too
+    on_intervals = debug.alu(alu.interval_kernel(fn, ty))
+    by_scalar = on_intervals if fn in (inside.add, inside.sub, inside.mul) else None
+    of_scalar = intervals.of_scalar
     # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
     # take a u32 amount beside values of the instruction's type)
     integer_arrays = on_arrays is not None and ty.is_int
+    # a uniform operand of an integer ufunc goes in as a 0-d array, which NumPy takes
+    # faster than a scalar (the same loop and result); the last one is kept, as one
+    # tuple read and replaced at once (launches in threads may share the op)
+    zero_d = integer_arrays and fn is not inside.shl and fn is not inside.shr
+    held = [(None, None)]
     on_arrays, on_scalars, call = debug.alu(on_arrays), debug.alu(on_scalars), debug.alu(fn)
     scalar, scalar_b = ty.scalar, tb.scalar
     ndarray = np.ndarray
 
     def op(step: Step) -> None:
         rows, lanes = step.rows, step.lanes
-        row = rows[ra]
-        if step.full and row.tags is None and row.tag == code_a and row.region is None \
-                and row.lo == 0 and row.hi == row.n:
-            # Row.fast's converged case written out (a call costs ~0.1 us an operand)
-            a = row.lin
-            a = row.data if a is None else a
-            if a.dtype is not dtype_a:
-                a = None
-            row = rows[rb]
-            if row.tags is None and row.tag == code_b and row.region is None \
-                    and row.lo == 0 and row.hi == row.n:
-                b = row.lin
-                b = row.data if b is None else b
-                if b.dtype is not dtype_b:
-                    b = None
-            else:
-                b = row.fast(code_b, dtype_b, lanes)
+        row_a, row_b = rows[ra], rows[rb]
+        if step.full and row_a.tag == code_a and row_b.tag == code_b:
+            # Row.fast's converged case: the row's whole value (a call costs ~0.1 us)
+            a, b = row_a.whole, row_b.whole
+            if a is None:
+                a = row_a.fast(code_a, dtype_a, lanes)
+            if b is None:
+                b = row_b.fast(code_b, dtype_b, lanes)
         else:
-            a = row.fast(code_a, dtype_a, lanes)
-            b = rows[rb].fast(code_b, dtype_b, lanes)
+            a = row_a.fast(code_a, dtype_a, lanes)
+            b = row_b.fast(code_b, dtype_b, lanes)
         if a is None or b is None:      # a check to make: the general read
             a = step.read_lin(ra, ta) if a is None else a
             b = step.read_lin(rb, tb) if b is None else b
             if step.faulted:
                 step.commit()
         ka, kb = type(a), type(b)
+        interval = None
         if ka is ndarray and kb is ndarray and on_arrays is not None:
-            result = on_arrays(a, b)
+            if on_intervals is None:
+                result = on_arrays(a, b)
+            else:
+                result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
         else:
             xa = (a if ka is ndarray else a.value if ka is Const
                   else a.uniform())
@@ -192,15 +197,29 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                 if type(xb) is scalar_b and on_scalars is not None:
                     result = on_scalars(xa, xb)
                 elif kb is ndarray and integer_arrays:   # an integer ufunc broadcasts
+                    if zero_d:
+                        last = held[0]
+                        if last[0] is not xa:
+                            last = held[0] = xa, np.array(xa)
+                        xa = last[1]
                     result = on_arrays(xa, xb)
+                elif kb is ndarray and by_scalar is not None and xa == xa:
+                    result, interval = by_scalar(xa, xb, of_scalar(xa), row_b.interval)
                 else:
                     result = call(ty, xa, xb)
             elif ka is ndarray and type(xb) is scalar_b and integer_arrays:
+                if zero_d:
+                    last = held[0]
+                    if last[0] is not xb:
+                        last = held[0] = xb, np.array(xb)
+                    xb = last[1]
                 result = on_arrays(xa, xb)
+            elif ka is ndarray and by_scalar is not None and type(xb) is scalar_b and xb == xb:
+                result, interval = by_scalar(xa, xb, row_a.interval, of_scalar(xb))
             else:
                 result = call(ty, xa, xb)
-        if not (step.full and rows[dst].write_all(code, dtype, result)):
-            step.write(dst, ty, result)
+        if not (step.full and rows[dst].write_all(code, dtype, result, interval)):
+            step.write(dst, ty, result, interval)
     return op
 
 
@@ -223,7 +242,7 @@ def mov(ins, program) -> Op:
             step.commit()
         if owned(value, ty.storage):
             value = value.copy()    # maybe the source row's own array: rows must not share it
-        step.write(dst, ty, value)
+        step.write(dst, ty, value, step.rows[src].interval)     # the same values
     return op
 
 
@@ -241,6 +260,14 @@ def cvt(ins, program) -> Op:
     supported = alu.cvt_supported(src, dst)
     convert = debug.alu(inside.cvt)
     rule = affine.bind(ins)
+    # the result's interval (simt.machine.alu.intervals): an integer converted to f32/f64
+    # lies within its type's limits; f32 <-> f64 keeps the source row's interval
+    largest = intervals.LARGEST.get(dst.storage)
+    fixed = refloat = None
+    if largest is not None and supported and src.is_int:
+        fixed = intervals.of_int_type(INT_MIN[src], INT_MAX[src], largest)
+    elif largest is not None and supported and src.storage in intervals.LARGEST:
+        refloat = intervals.converted
 
     def op(step: Step) -> None:
         if not supported:       # REF: rejected before any register is read
@@ -256,7 +283,8 @@ def cvt(ins, program) -> Op:
             result = None if rule is None else rule((value,), step.lanes, step.width)
             if result is None:
                 result = convert(src, dst, _array(step, value))
-        step.write(rd, dst, result)
+        step.write(rd, dst, result,
+                   fixed if refloat is None else refloat(step.rows[rs].interval, largest))
     return op
 
 
