@@ -26,13 +26,18 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   (:meth:`simt.machine.memory.DeviceMemory.settle`).
 * **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
   holds a number within it, never NaN, in every lane of its region; a row's ``whole``
-  is its value, with one tag over every lane in that tag's own dtype.
+  is its value, with one tag over every lane in that tag's own dtype;
+* **held values** (:meth:`Row.hold <simt.machine.state.Row.hold>`): values a
+  row holds as a cached read (not dirty) equal what its storage holds for
+  those lanes when they are settled.
 
 A failed check raises ``AssertionError`` naming the register and the pc.
 
 Zero cost when off: nothing on the issue path tests the flag.  :func:`enable`
-swaps :meth:`Row.write <simt.machine.state.Row.write>` and
-:meth:`Row.write_all <simt.machine.state.Row.write_all>` for checking versions;
+swaps :meth:`Row.write <simt.machine.state.Row.write>`,
+:meth:`Row.write_all <simt.machine.state.Row.write_all>`, :meth:`Row.lend
+<simt.machine.state.Row.lend>` and :meth:`Row.settle <simt.machine.state.Row.settle>`
+for checking versions;
 kernels wrap the ALU functions they bind at decode time (:func:`alu`), and
 decoded programs are cached separately per mode (:data:`DECODED`); the
 executor hands each piece's scheduler over once per piece (:func:`watch`).
@@ -62,7 +67,7 @@ enabled = False
 DECODED = "machine.decoded"
 
 _files: "weakref.WeakSet[RegisterFile]" = weakref.WeakSet()    # created while on
-_plain = {"write": Row.write, "write_all": Row.write_all, "lend": Row.lend,
+_plain = {"write": Row.write, "write_all": Row.write_all, "lend": Row.lend, "settle": Row.settle,
           "init": RegisterFile.__init__}
 
 
@@ -74,6 +79,7 @@ def enable(on: bool = True) -> None:
     Row.write = _checked_write if enabled else _plain["write"]
     Row.write_all = _checked_write_all if enabled else _plain["write_all"]
     Row.lend = _checked_lend if enabled else _plain["lend"]
+    Row.settle = _checked_settle if enabled else _plain["settle"]
     RegisterFile.__init__ = _registering_init if enabled else _plain["init"]
 
 
@@ -120,9 +126,10 @@ def _assert_fresh(out: np.ndarray, args, name: str) -> None:
             f"ALU function {name} returned an array sharing memory with its operand {k}"
     for file in list(_files):
         for row in _rows(file):
-            if row.data is not None:
-                assert not np.shares_memory(out, row.data), \
-                    f"ALU function {name} returned an array sharing memory with {_name(row)}"
+            for held in (row.data, row.near_values):
+                if held is not None:
+                    assert not np.shares_memory(out, held), \
+                        f"ALU function {name} returned an array sharing memory with {_name(row)}"
 
 
 # ---------------------------------------------------------------------- the register file
@@ -230,6 +237,14 @@ def _assert_interval(row: Row) -> None:
     assert not np.isnan(values).any(), f"{_name(row)} holds a NaN but has interval {row.interval}"
     assert ((values >= lo) & (values <= hi)).all(), \
         f"{_name(row)} holds a value outside its interval {row.interval}"
+
+
+def _checked_settle(self: Row) -> None:
+    if self.near is not None and not self.near_dirty:
+        assert np.array_equal(self.near.read(self.data).view(np.uint8),
+                              self.near_values.view(np.uint8)), \
+            f"{_name(self)} held values of {self.near!r} that differ from its storage"
+    _plain["settle"](self)
 
 
 def _must_keep(row: Row, lanes, waiting: int) -> np.ndarray | None:

@@ -37,6 +37,14 @@ Two invariants govern writes:
   bytes (:meth:`simt.machine.memory.DeviceMemory.settle`), and a write into
   the row in place copies it first.  :mod:`simt.machine.debug` asserts these
   invariants.
+* **Held values.** Lanes that are neither a range nor a mask (an index array,
+  tiles) would gather every operand and scatter every result.  A write that
+  restarts a row on such a set keeps the set's compact array as the row's storage
+  (a packed row, :class:`Row`); a write or read by the set into a row whose other
+  lanes hold values keeps the set's values in their compact frame beside
+  ``data`` (``near``, :meth:`Row.hold`) while that set runs, and writes them into
+  ``data`` when any other access needs it (:meth:`Row.settle`; every run of steps
+  starts by settling, :meth:`RegisterFile.settle`).
 """
 
 from __future__ import annotations
@@ -136,7 +144,7 @@ class Row:
     """
 
     __slots__ = ("n", "bit", "tag", "lo", "hi", "region", "tags", "data", "lin", "packed",
-                 "interval", "whole",
+                 "interval", "whole", "near", "near_values", "near_dirty", "held",
                  "file")    # file: the RegisterFile, set in debug mode only
 
     def __init__(self, n: int, bit: int) -> None:
@@ -151,6 +159,58 @@ class Row:
         self.packed = False         # data holds the region's lanes only (compact frame)
         self.interval: tuple[float, float] | None = None
         self.whole = None
+        self.near: LaneSet | None = None       # the lanes whose values are held compactly
+        self.near_values: np.ndarray | None = None
+        self.near_dirty = False                 # data does not hold near_values yet
+        self.held: list | None = None           # the register file's list of holding rows
+
+    def hold(self, lanes: LaneSet, tag: int, dtype: np.dtype, values, live: int) -> bool:
+        """Keep a write's ``values`` for ``lanes`` compactly instead of scattering them
+        into ``data``; False (after settling any held values) when this write cannot.
+
+        Exactness: a row holding values answers, for each lane of ``near``,
+        ``near_values`` at its position (frame order) and ``data`` for every other
+        lane; a clean hold (a cached read) equals what ``data`` holds.  A write is
+        held only when it changes no tag (the region already gives these lanes this
+        tag) and does not cover every live lane (which would retag the row), so the
+        tags stay exact; a later write by the same lanes replaces the held values,
+        which is what scattering both writes in turn leaves.  The row's ``data`` must
+        be its own per-lane array (not packed, not a lent view), and the write clears
+        the row's interval, as every partial write does.  Every other access settles
+        first -- the scatter the writes would have made, into lanes nothing else
+        wrote meanwhile -- and a run of steps by other lanes starts after
+        :meth:`RegisterFile.settle`, so the kernels that read ``data`` or ``whole``
+        directly (steps over every lane of the piece) never see it stale.
+        """
+        near = self.near
+        if self.held is not None and type(values) is np.ndarray and not lanes.sliced \
+                and self.tags is None and self.tag == tag and self.lin is None \
+                and not self.packed and (near is lanes or self._covers(lanes)):
+            data = self.data
+            if data is not None and data.dtype is dtype and values.dtype == dtype \
+                    and data.flags.writeable \
+                    and values.shape == (len(lanes),) and len(lanes) != live:
+                if near is not lanes:
+                    if near is not None:
+                        self.settle()
+                    self.held.append(self)
+                    self.near = lanes
+                if values.base is not None or not values.flags.writeable:
+                    values = values.copy()      # the row holds only arrays it owns
+                self.near_values, self.near_dirty = values, True
+                self.interval = None
+                return True
+        if near is not None:
+            self.settle()
+        return False
+
+    def settle(self) -> None:
+        """Write held values into ``data`` and drop them (see :meth:`hold`)."""
+        if self.near is not None:
+            if self.near_dirty:
+                self.near.write(self.data, self.near_values)
+            self.near = self.near_values = None
+            self.near_dirty = False
 
     def _set_region(self, lanes: LaneSet, tag: int) -> None:
         self.tag, self.lo, self.hi, self.tags = tag, lanes.lo, lanes.hi, None
@@ -204,6 +264,8 @@ class Row:
 
     def values(self, lanes: LaneSet, dtype: np.dtype) -> np.ndarray:
         """The stored values of ``lanes`` viewed as ``dtype`` (meaningful where tags match)."""
+        if self.near is not None:
+            self.settle()
         if self.lin is not None:
             if self.lin.dtype == dtype:
                 return self.lin.at(lanes)
@@ -243,13 +305,22 @@ class Row:
                 return lin if lin.dtype is dtype else None
             data = self.data
             if data.dtype is dtype:
+                near = self.near
+                if near is not None:
+                    if near is lanes:
+                        return self.near_values
+                    self.settle()
                 if self.packed:         # region is lanes: the compact array is the value
                     return data
                 if lanes.sliced:
                     if lanes.lo == 0 and lanes.hi == self.n:
                         return data
                     return data[lanes.lo:lanes.hi]
-                return lanes.read(data)
+                values = lanes.read(data)
+                if self.held is not None:     # the same lanes read it again: keep it
+                    self.near, self.near_values, self.near_dirty = lanes, values, False
+                    self.held.append(self)
+                return values
         return None
 
     def write_all(self, tag: int, dtype: np.dtype, values, interval=None) -> bool:
@@ -294,6 +365,8 @@ class Row:
         if (waiting >> self.bit) & 1 and not (self.tags is None and (
                 self.tag == UNSET or self._covered_by(lanes))):
             return False
+        if self.near is not None:
+            self.settle()
         self.data, self.lin, self.tag, self.lo, self.hi = view, None, tag, lanes.lo, lanes.hi
         self.tags = self.region = None
         self.packed, self.interval = False, None
@@ -322,6 +395,9 @@ class Row:
         """
         if lanes.__class__ is LaneSet and lanes.lo == 0 and lanes.hi == n and lanes.idx is None \
                 and self.write_all(tag, dtype, values, interval):
+            return
+        if (self.near is not None or not lanes.sliced) and \
+                self.hold(lanes, tag, dtype, values, live):
             return
         kind = type(values)
         if kind is np.ndarray:
@@ -415,12 +491,16 @@ class Row:
 
     def readout(self) -> tuple[np.ndarray, np.ndarray]:
         """Every lane's value bits (uint64, zero-extended) and tag (int8; ``UNSET``: never
-        written), as new arrays: what an inspector shows of the row."""
+        written), as new arrays: what an inspector shows of the row (held values
+        included; the row itself is left as it is)."""
         tags = self.tags.copy() if self.tags is not None else np.full(self.n, UNSET, np.int8)
         if self.tags is None and self.tag != UNSET:
             self._region_set().write(tags, np.int8(self.tag))
         values = self.lin.at(LaneSet.range(0, self.n)) if self.lin is not None else \
             self._spread() if self.packed else self.data
+        if self.near is not None and self.near_dirty:
+            values = values.copy()
+            self.near.write(values, self.near_values)
         if values is None:
             return np.zeros(self.n, _RAW), tags
         values = np.asarray(values)
@@ -439,16 +519,24 @@ class RegisterFile:
                  preds: Iterable[int] | None = None) -> None:
         self.n = n
         self.live = n
+        self.held: list[Row] = []   # rows holding a lane set's values (Row.hold)
         self.waiting = 0          # kept bit set where non-executing lanes wait (isa.flow)
         self.regs: list[Row | None] = [None] * 256
         self.preds: list[Row | None] = [None] * 16
         for r in range(256) if regs is None else regs:
             self.regs[r] = Row(n, r)
+            self.regs[r].held = self.held
         for p in range(16) if preds is None else preds:
             self.preds[p] = Row(n, PRED_BIT + p)
         self.depth: np.ndarray | None = None      # call depth per lane
         self.stack: np.ndarray | None = None      # return PCs, [depth, lane]
         self.phase: np.ndarray | None = None      # phase counter per lane
+
+    def settle(self) -> None:
+        """Write every held value into its row (before a run of steps by other lanes)."""
+        for row in self.held:
+            row.settle()
+        self.held.clear()
 
     def write(self, reg: int, ty: DType, lanes: LaneSet, values) -> None:
         row = self.regs[reg]

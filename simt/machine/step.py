@@ -122,6 +122,8 @@ class Step:
         clearing; the traffic counters only when a memory instruction set them.
         The executor moves ``pc`` on itself within a run.
         """
+        if self.regs.held:      # values held for other lanes go back to the rows
+            self.regs.settle()
         self.pc = pc
         self.lanes = lanes
         self.n = lanes.frame
