@@ -57,8 +57,21 @@ _STACK_BYTES = MAX_CALL_DEPTH * 4 * 3 // 2 + 2
 
 def _working_bytes(program: Program, lanes: int) -> int:
     """A generous estimate of a piece's register file, call stacks and scratch."""
+    return lanes * program.derived("machine.lane_bytes", _lane_bytes)
+
+
+def _lane_bytes(program: Program) -> int:
     calls = program.derived("machine.calls", lambda p: any(i.spec.name == "CALL" for i in p))
-    return lanes * (len(program.registers() | _SPECIAL) * 9 + 32 + (_STACK_BYTES if calls else 0))
+    return len(program.registers() | _SPECIAL) * 9 + 32 + (_STACK_BYTES if calls else 0)
+
+
+def _piece_setup(program: Program) -> tuple:
+    """What every piece of ``program`` starts from (cached on the program): which
+    instructions compute over a mask's span, the rows of its register file and the
+    special registers it reads."""
+    named_regs, named_preds = used(program)
+    return ([i.spec.name in SPAN_FRAME for i in program], frozenset(named_regs) | _SPECIAL,
+            named_preds, program.registers() & _SPECIAL)
 
 
 def _reserve_working(memory: DeviceMemory, launch: Launch, blocks: int) -> int:
@@ -153,11 +166,10 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     instructions = program.instructions
     n = piece.lanes
     ops = decoded(program)
-    spans = program.derived("machine.spans", lambda p: [i.spec.name in SPAN_FRAME for i in p])
-    named_regs, named_preds = used(program)
-    regs = RegisterFile(n, set(named_regs) | _SPECIAL, named_preds)
+    spans, named_regs, named_preds, specials = program.derived("machine.piece", _piece_setup)
+    regs = RegisterFile(n, named_regs, named_preds)
     everyone = LaneSet.range(0, n)
-    for reg, value in piece.special_registers(program.registers() & _SPECIAL).items():
+    for reg, value in piece.special_registers(specials).items():
         regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
         regs.write(reg, ty, everyone, value)
@@ -234,9 +246,15 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             regs.live = scheduler.live
         issue = scheduler.next()
         regs.waiting = scheduler.waiting(live) if paused is None else -1
-        if afters:
-            _notify(afters, event, first, count, instructions, lanes, targets, step,
-                    releases, issued + done, scheduler.released)
+        if afters:      # _notify, written out: it runs at every step
+            event.pc, event.count, event.instruction = first, count, instructions[pc]
+            event.lanes, event.targets = lanes, targets
+            event.bytes_loaded, event.bytes_stored = step.bytes_loaded, step.bytes_stored
+            event.releases = releases
+            event.released = scheduler.released if releases else None
+            event.step = issued + done
+            for after in afters:
+                after(event)
         done += count
     return issued + done
 
