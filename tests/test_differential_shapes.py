@@ -1386,3 +1386,79 @@ def test_sparse_bodies_agree_at_the_join(shape, seed, t, tail) -> None:
     np.testing.assert_array_equal(got[keep], ((r14 + r15) & m).astype(np.uint32)[keep])
     np.testing.assert_array_equal(out_words(ref, np.uint32, lanes, 16, 4)[keep],
                                   r14.astype(np.uint32)[keep])
+
+
+# ------------------------------------------------- per-lane walks: compact loads, exit sets
+WALK = """
+    mov_imm.u32 r9, 3
+    shl.u64 r10, r255, r9
+    mov_imm.u32 r8, 4
+    shl.u64 r18, r255, r8
+    ldg.u32 r11, [r0 + r10]
+    mov_imm.u32 r6, 15
+    and.u32 r12, r11, r6            ; per-lane trip count 0..15
+    mov_imm.u32 r13, 0
+    mov_imm.u32 r20, 0
+    mov_imm.u64 r14, {stale}        ; the offset lanes without a trip keep
+    mov_imm.u32 r7, 1
+    mov_imm.u32 r5, 2
+    mov_imm.u64 r4, {mask}
+walk:
+    setge.u32 p0, r13, r12
+    bra.p0 @done                    ; lanes leave one trip count at a time
+    shl.u64 r16, r255, r7
+    cvt.u64.u32 r17, r13
+    add.u64 r16, r16, r17
+    and.u64 r16, r16, r4
+    shl.u64 r14, r16, r5
+    ldg.u32 r19, [r0 + r14]
+    add.u32 r20, r20, r19
+    add.u32 r13, r13, r7
+    bra @walk
+done:
+    stg.u32 [r1 + r18], r20
+    mov_imm.u64 r21, 8
+    add.u64 r21, r18, r21
+    stg.u64 [r1 + r21], r14
+"""
+
+
+@settings(max_examples=examples(6))
+@given(shape=st.sampled_from([(2048, 1), (256, 8), (1024, 2)]), seed=st.integers(0, 999),
+       stale=st.sampled_from([0, 0xFFFFFFF0]))
+def test_per_lane_walk_loads_only_active_lanes(shape, seed, stale) -> None:
+    """A loop whose lanes leave at different trips: its later iterations are Masked sets
+    under half their span (loads resolved at the active lanes only; lanes without a trip
+    hold an out-of-bounds offset that must not fault) and the lanes waiting at the store
+    gather into a mask."""
+    from simt.machine.kernels import memory as kmem
+    calls = []
+    real = kmem._compact_load
+    block, grid = shape
+    lanes = block * grid
+    data = random_words(seed, lanes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kmem, "_compact_load", lambda *a: calls.append(1) or real(*a))
+        ref = agree(make_case(WALK.format(stale=stale, mask=2 * lanes - 1), grid, block,
+                              data=data))
+    assert ref.error is None
+    assert calls
+    words = np.frombuffer(data, np.uint32)[:2 * lanes].astype(np.uint64)
+    trips = words[0::2] & 15
+    gid = np.arange(lanes, dtype=np.uint64)
+    want = np.zeros(lanes, np.uint64)
+    for k in range(15):
+        want = np.where(k < trips, (want + words[(2 * gid + k) & (2 * lanes - 1)]) & 0xFFFFFFFF,
+                        want)
+    np.testing.assert_array_equal(out_words(ref, np.uint32, lanes, 16), want.astype(np.uint32))
+
+
+@settings(max_examples=examples(6))
+@given(seed=st.integers(0, 999))
+def test_per_lane_walk_fault_in_a_compact_load(seed) -> None:
+    """Offsets past the buffer at late trips: the lowest active faulting lane is reported,
+    as by the reference."""
+    lanes = 2048
+    ref = agree(make_case(WALK.format(stale=0xFFFFFFF0, mask=8 * lanes - 1), 8, 256,
+                          data=random_words(seed, lanes)))
+    assert ref.error is not None

@@ -448,6 +448,15 @@ class LaneSet:
         joined = b._join(a)
         if joined is not None:
             return joined
+        span, count = hi - lo, len(a) + len(b)
+        if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
+            # dense enough for a mask (what LaneSet.where makes of such a set): marking
+            # each set's lanes costs a pass over its indices, less than sorting them
+            # both, and a later union with the Masked result marks only the newcomers
+            mask = np.zeros(span, bool)
+            a._mark(mask, lo)
+            b._mark(mask, lo)
+            return LaneSet.where(lo, mask, count, owned=True)
         ia, ib = a.indices(), b.indices()
         merged = np.concatenate((ia, ib))
         if a.hi > b.lo:  # interleaved: merge the two sorted runs (timsort is linear here)
@@ -457,6 +466,13 @@ class LaneSet:
     def _join(self, other: "LaneSet") -> "LaneSet | None":
         """The union with ``other`` when this form can state it cheaply, else None."""
         return None
+
+    def _mark(self, mask: np.ndarray, lo: int) -> None:
+        """Set ``mask[i]`` for every lane ``lo + i`` of this set (all inside the mask)."""
+        if self.idx is None:
+            mask[self.lo - lo:self.hi - lo] = True
+        else:
+            mask[self.indices() - lo if lo else self.indices()] = True
 
     def __repr__(self) -> str:
         if self.idx is None:
@@ -804,10 +820,21 @@ class Masked(LaneSet):
     def _join(self, other: LaneSet) -> LaneSet | None:
         if self.sibling(other):         # the two parts of one split: the set split
             return self.parted[0]
-        if type(other) is not Masked or (other.lo, other.hi) != (self.lo, self.hi):
+        if type(other) is not Masked:
+            if other.lo < self.lo or other.hi > self.hi:
+                return None
+            # a set inside the span (disjoint from this one): mark its lanes in a copy
+            mask = self.mask.copy()
+            other._mark(mask, self.lo)
+            return LaneSet.where(self.lo, mask, self.count + len(other), owned=True)
+        if (other.lo, other.hi) != (self.lo, self.hi):
             return None
         mask = self.mask | other.mask
         return LaneSet.where(self.lo, mask, self.count + other.count, owned=True)
+
+    def _mark(self, mask: np.ndarray, lo: int) -> None:
+        span = mask[self.lo - lo:self.hi - lo]
+        np.logical_or(span, self.mask, out=span)
 
     def __repr__(self) -> str:
         return f"Masked({self.count} of [{self.lo}, {self.hi}))"

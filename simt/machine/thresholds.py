@@ -16,7 +16,8 @@ primitives (``python benchmarks/thresholds.py mask nan marks compress``).
 
 from __future__ import annotations
 
-__all__ = ["LEND_MIN_BYTES", "MASK_MIN_SPAN", "MASK_MIN_DENSITY", "PERIODIC_MIN_SPAN",
+__all__ = ["LEND_MIN_BYTES", "MASK_MIN_SPAN", "MASK_MIN_DENSITY", "COMPACT_LOAD_DENSITY",
+           "PERIODIC_MIN_SPAN",
            "COMPRESS_MIN_LANES", "NAN_COUNT_MAX", "FMA_CHUNK", "FMA_DENSE", "MARK_SPAN",
            "RAMP_CACHE_LIMIT", "SHARED_GRID_MEMO", "MMAP_THRESHOLD",
            "TRIM_THRESHOLD", "MIN_PIECE_SECONDS", "OPS_CHUNK",
@@ -34,6 +35,12 @@ MASK_MIN_SPAN = 1024
 #: per span lane against ~1.1 ns per active lane for gather plus scatter (break-even near
 #: 0.3).  A quarter keeps the kernels' extra passes over the span on the winning side.
 MASK_MIN_DENSITY = 0.25
+#: A global load of a Masked step with fewer active lanes than this fraction of its span
+#: resolves and gathers only the active lanes (``kernels/memory.py``); denser ones read
+#: the whole span, where scattering the values back costs more than the positions saved.
+#: CSR SpMV of the gallery at 2^20 rows, CPU time of its loads a launch (best of 2 runs
+#: of 3): 0 (never) 229 ms, 0.4 208, 0.5 199, 0.6 206, 0.7 217.
+COMPACT_LOAD_DENSITY = 0.5
 #: A split's true lanes are recognized as one window repeating with a period (Tiles)
 #: only over spans of at least this many lanes; below, a mask or an index array is
 #: cheaper.  Bitonic sort of the gallery (``benchmarks/realworld.py``, blocks of 1,024,

@@ -16,6 +16,7 @@ USERS = {
     "LEND_MIN_BYTES": ("simt.machine.kernels.memory", "LEND_MIN_BYTES"),
     "MASK_MIN_SPAN": ("simt.machine.lanes", "MASK_MIN_SPAN"),
     "MASK_MIN_DENSITY": ("simt.machine.lanes", "MASK_MIN_DENSITY"),
+    "COMPACT_LOAD_DENSITY": ("simt.machine.kernels.memory", "COMPACT_LOAD_DENSITY"),
     "PERIODIC_MIN_SPAN": ("simt.machine.lanes", "PERIODIC_MIN_SPAN"),
     "COMPRESS_MIN_LANES": ("simt.machine.affine", "COMPRESS_MIN_LANES"),
     "NAN_COUNT_MAX": ("simt.machine.alu._common", "_SHORT"),

@@ -17,7 +17,7 @@ from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, 
 from .. import affine, debug
 from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
 from ..step import Op, Step
-from ..thresholds import LEND_MIN_BYTES, SHARED_GRID_MEMO as _GRIDS_MAX
+from ..thresholds import COMPACT_LOAD_DENSITY, LEND_MIN_BYTES, SHARED_GRID_MEMO as _GRIDS_MAX
 
 __all__ = ["DECODERS", "SPAN_FRAME", "segments_for", "shared_segments", "load", "store",
            "positions", "address_reader"]
@@ -353,6 +353,35 @@ def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | No
     return view
 
 
+def _plain(handles) -> bool:
+    """Whether buffer handles are one integer or an array (not a compressed value)."""
+    return type(handles) is np.ndarray or isinstance(handles, (int, np.integer)) or (
+        type(handles) is Affine and handles.stride == 0)
+
+
+def _compact_load(step: Step, operands: tuple, size: int, dtype: np.dtype) -> np.ndarray:
+    """A global load of a sparse Masked step (span-frame per-lane offsets), resolved and
+    gathered at its active lanes only; the span-frame result holds 0 elsewhere.
+
+    Exactness: a Masked step's inactive lanes neither fault nor have their loaded
+    values used (the register write blends the active lanes in), so checking and
+    gathering just the active positions (``subset`` of :func:`segments_for`, in span
+    order) gives every active lane the same value and the same faults.
+    """
+    lanes = step.lanes
+    local = lanes.idx - lanes.lo if lanes.lo else lanes.idx
+    handles, offsets = operands
+    if type(handles) is np.ndarray and handles.ndim:
+        handles = handles[local]
+    segs = segments_for(step, handles, offsets[local], size, subset=local)
+    step.commit()
+    step.bytes_loaded += len(lanes) * size
+    out = np.zeros(step.n, dtype)
+    for seg in segs:
+        out[seg.where] = gather(seg.mem, seg.pos, dtype)
+    return out
+
+
 def _gather(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray:
     if len(segs) == 1 and isinstance(segs[0].where, slice):
         return gather(segs[0].mem, segs[0].pos, dtype)
@@ -503,9 +532,17 @@ def load_decoder(ins, program) -> Op:
     dst, dtype = ins.dst, ty.storage
 
     code, size = ty.code, ty.storage.itemsize
+    computed = type(ins.addr) is RegisterIndirectComputed    # never an address fault
 
     def op(step: Step) -> None:
-        segs = locate(step, read(step))
+        operands = read(step)
+        lanes = step.lanes
+        if lanes.__class__ is Masked and computed and step.listen is None \
+                and lanes.count < COMPACT_LOAD_DENSITY * lanes.frame \
+                and type(operands[1]) is np.ndarray and _plain(operands[0]):
+            step.write(dst, ty, _compact_load(step, operands, size, dtype))
+            return
+        segs = locate(step, operands)
         step.commit()
         _loading(step, segs, dtype)
         view = _window(step, segs, dtype)
