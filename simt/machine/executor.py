@@ -246,15 +246,9 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             regs.live = scheduler.live
         issue = scheduler.next()
         regs.waiting = scheduler.waiting(live) if paused is None else -1
-        if afters:      # _notify, written out: it runs at every step
-            event.pc, event.count, event.instruction = first, count, instructions[pc]
-            event.lanes, event.targets = lanes, targets
-            event.bytes_loaded, event.bytes_stored = step.bytes_loaded, step.bytes_stored
-            event.releases = releases
-            event.released = scheduler.released if releases else None
-            event.step = issued + done
-            for after in afters:
-                after(event)
+        if afters:
+            _notify(afters, event, first, count, instructions, lanes, targets, step,
+                    releases, issued + done, scheduler.released)
         done += count
     return issued + done
 

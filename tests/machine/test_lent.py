@@ -105,6 +105,16 @@ join:
 """
 
 
+# every lane loads its element of r0 (lent) and stores it to r1 a step later
+LOAD_THEN_STORE = """
+    mov_imm.u64 r4, 4
+    mul.u64 r5, r255, r4
+    ldg.f32 r6, [r0 + r5]
+    stg.f32 [r1 + r5], r6
+    exit
+"""
+
+
 def test_a_guarded_tail_is_lent_and_exact(monkeypatch):
     lent = []
     original = device_memory.DeviceMemory.lend
@@ -130,13 +140,7 @@ def test_host_writes_during_a_paused_session_do_not_reach_a_loaded_register():
     n = 64
     dev = simt.Device()
     a, buf_a, buf_c = _buffers(dev, n)
-    program = simt.assemble("""
-    mov_imm.u64 r4, 4
-    mul.u64 r5, r255, r4
-    ldg.f32 r6, [r0 + r5]
-    stg.f32 [r1 + r5], r6
-    exit
-""")
+    program = simt.assemble(LOAD_THEN_STORE)
     session = dev.session(program, grid=1, block=n, args=(buf_a, buf_c))
     session.step(3)                         # r6 loaded, not yet stored
     assert dev._memory.lent
@@ -150,13 +154,7 @@ def test_a_launch_while_a_session_holds_a_view_settles_it():
     n = 64
     dev = simt.Device()
     a, buf_a, buf_c = _buffers(dev, n)
-    load = simt.assemble("""
-    mov_imm.u64 r4, 4
-    mul.u64 r5, r255, r4
-    ldg.f32 r6, [r0 + r5]
-    stg.f32 [r1 + r5], r6
-    exit
-""")
+    load = simt.assemble(LOAD_THEN_STORE)
     overwrite = simt.assemble("""
     mov_imm.u64 r4, 4
     mul.u64 r5, r255, r4
