@@ -15,7 +15,7 @@ from ..lanes import LaneSet, Masked, Tiles, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
                       gather, scatter, shared_grid, shared_tiles)
 from .. import affine, debug
-from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
+from ..values import Affine, Digits, Tiled, grid, grid_bounds, int_range, tiled
 from ..step import Op, Step
 from ..thresholds import COMPACT_LOAD_DENSITY, LEND_MIN_BYTES, SHARED_GRID_MEMO as _GRIDS_MAX
 
@@ -72,13 +72,20 @@ def _grid_segment(step: Step, region, offsets, size: int) -> Segment | None:
         if 0 <= first and last + size <= region.limit:
             return Segment(region.mem, Run(region.base + first, len(lanes)), slice(None))
         return None
-    g = grid(offsets, lanes)
+    n = len(lanes)
+    g = offsets.lattice(lanes, n) if n else None
     if g is None:
         return None
-    low, high = grid_bounds(g)
-    if low < 0 or high + size > region.limit:
+    # the bounds of :func:`~simt.machine.values.grid`, once: both inside [0, limit) means
+    # no lane faults and no value wraps (a u64 offset's range holds every limit)
+    start, rows, cols, row_step, col_step = g
+    down, across = row_step * (rows - 1), col_step * (cols - 1)
+    low = start + (down if down < 0 else 0) + (across if across < 0 else 0)
+    high = start + (down if down > 0 else 0) + (across if across > 0 else 0)
+    tmin, tmax = int_range(offsets.dtype)
+    if low < 0 or low < tmin or high > tmax or high + size > region.limit:
         return None
-    return _lattice(region.mem, (g[0] + region.base,) + g[1:], size)
+    return _lattice(region.mem, (start + region.base, rows, cols, row_step, col_step), size)
 
 
 def _dense_run(region, offsets: np.ndarray, size: int) -> Segment | None:
@@ -101,6 +108,20 @@ def segments_for(step: Step, handles, offsets, size: int,
     belong to those lane positions only.
     """
     memory = step.piece.memory
+    if offsets.__class__ is Affine and subset is None and offsets.stride == size:
+        # the converged common case (consecutive elements of one buffer over a range),
+        # decided as :func:`_grid_segment` does: the unwrapped offsets rise from first to
+        # last lane, so both inside [0, limit) means every lane is, exactly
+        lanes = step.lanes
+        kind = handles.__class__
+        if lanes.__class__ is LaneSet and lanes.idx is None and offsets.dtype is _U64 and (
+                kind is int or (kind is Affine and handles.stride == 0)):
+            region = memory.region(handles if kind is int else handles.base % (1 << 64))
+            lo, hi = lanes.lo, lanes.hi
+            if region is not None and not region.per_class and hi > lo:
+                first = offsets.base + size * lo
+                if 0 <= first and first + size * (hi - lo) <= region.limit:
+                    return [Segment(region.mem, Run(region.base + first, hi - lo), _EVERY)]
     count = step.n if subset is None else subset.size
     if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
@@ -405,15 +426,18 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             np.may_share_memory(values, seg.mem) for seg in segs):
         values = values.copy()      # a lent view of the memory this store writes
     size = values.dtype.itemsize
-    if len(segs) == 1 and step.listen is None and type(lanes) is not Masked \
-            and values.flags.c_contiguous \
-            and type(segs[0].where) is slice and segs[0].where == _EVERY:
-        # one segment of every lane, in lane order: the scatter itself (written out)
-        step.bytes_stored += len(lanes) * size
-        if memory.lent:
-            _settle(memory, segs, size)
-        scatter(segs[0].mem, segs[0].pos, values)
-        return
+    if len(segs) == 1 and step.listen is None and lanes.__class__ is not Masked \
+            and values.flags.c_contiguous:
+        seg = segs[0]
+        if seg.where.__class__ is slice and seg.where == _EVERY:
+            # one segment of every lane, in lane order: the scatter itself (written out);
+            # no view of shared memory is ever lent (see _window), so only global
+            # memory settles
+            step.bytes_stored += len(lanes) * size
+            if memory.lent and seg.mem is not step.piece.shared:
+                _settle(memory, segs, size)
+            scatter(seg.mem, seg.pos, values)
+            return
     if step.listen is not None:
         step.observe(Access(True, step.pc, lanes, step.piece, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
@@ -544,9 +568,11 @@ def load_decoder(ins, program) -> Op:
             return
         segs = locate(step, operands)
         step.commit()
-        _loading(step, segs, dtype)
-        view = _window(step, segs, dtype)
         lanes = step.lanes
+        if step.listen is not None:     # _loading, written out
+            step.observe(Access(False, step.pc, lanes, step.piece, segs, size, None))
+        step.bytes_loaded += len(lanes) * size
+        view = _window(step, segs, dtype)
         if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
             run = segs[0].pos
             step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
