@@ -210,18 +210,21 @@ def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> lis
     """
     piece = step.piece
     limit = piece.shared_bytes
-    if isinstance(offsets, (Affine, Tiled, Digits)):
+    kind = offsets.__class__
+    if kind is Affine or kind is Tiled or kind is Digits:
         # the same compressed offsets over the same lanes (a load then a store through
         # one address): the positions found before, which no lane faulted on
-        known = step.lanes.recall(("shared", size))
-        if known is not None and known[0] is offsets and known[1] is piece.shared:
+        step_lanes, shared = step.lanes, piece.shared
+        fact = ("shared", size)
+        known = step_lanes.recall(fact)
+        if known is not None and known[0] is offsets and known[1] is shared:
             return [known[2]]
-        lanes = step.lanes.domain
+        lanes = step_lanes.domain
         per = piece.geometry.lanes_per_block
         key = _grid_key(offsets, lanes, size, per, limit)
         pos = None if key is None else _GRIDS.get(key)
         if pos is not None:
-            run = Segment(piece.shared, pos, slice(None))
+            run = Segment(shared, pos, _EVERY)
             if verify:
                 fresh = _shared_grid(step, offsets, size, lanes, per, limit)
                 assert fresh is not None and repr(fresh.pos) == repr(pos), \
@@ -231,8 +234,8 @@ def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> lis
         if run is not None:
             # a grid holds no per-lane array; an index-array set's positions hold one
             # int64 per lane, as the set's own index array does
-            if not isinstance(run.pos, np.ndarray) or type(step.lanes) is LaneSet:
-                step.lanes.remember(("shared", size), (offsets, piece.shared, run))
+            if not isinstance(run.pos, np.ndarray) or step_lanes.__class__ is LaneSet:
+                step_lanes.remember(fact, (offsets, shared, run))
                 if key is not None and pos is None:
                     if len(_GRIDS) >= _GRIDS_MAX:
                         _GRIDS.clear()
@@ -513,14 +516,21 @@ def address_reader(addr) -> Callable[[Step], tuple]:
         u32, u64 = DType.U32, DType.U64
         c32, s32, c64, s64 = u32.code, u32.storage, u64.code, u64.storage
 
+        tried = [(c32, s32), (c64, s64)]
+
         def shared_offsets(step: Step) -> tuple:
             # Row.fast answers exactly when one tag covers the lanes: then it is what
-            # read_any would read (the type whose code is that tag), with nothing to check
+            # read_any would read (the type whose code is that tag), with nothing to check;
+            # at most one of the two tags answers, so the order of the tries is moot: the
+            # type that answered last is tried first
             row = step.rows[reg]
-            value = row.fast(c32, s32, step.lanes)
+            first, second = tried
+            value = row.fast(first[0], first[1], step.lanes)
             if value is None:
-                value = row.fast(c64, s64, step.lanes)
-                if value is None:
+                value = row.fast(second[0], second[1], step.lanes)
+                if value is not None:
+                    tried.reverse()
+                else:
                     value = step.read_any(reg, (u32, u64), compressed=True)[1]
             return None, value
         return shared_offsets
@@ -557,6 +567,7 @@ def load_decoder(ins, program) -> Op:
 
     code, size = ty.code, ty.storage.itemsize
     computed = type(ins.addr) is RegisterIndirectComputed    # never an address fault
+    lendable = type(ins.addr) not in (Shared, SharedIndirect)  # see _window
 
     def op(step: Step) -> None:
         operands = read(step)
@@ -572,11 +583,15 @@ def load_decoder(ins, program) -> Op:
         if step.listen is not None:     # _loading, written out
             step.observe(Access(False, step.pc, lanes, step.piece, segs, size, None))
         step.bytes_loaded += len(lanes) * size
-        view = _window(step, segs, dtype)
-        if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
-            run = segs[0].pos
-            step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
-                                   run.start + run.count * size, debug.enabled)
+        if lendable:
+            view = _window(step, segs, dtype)
+            if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
+                run = segs[0].pos
+                step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
+                                       run.start + run.count * size, debug.enabled)
+                return
+        if len(segs) == 1 and segs[0].where.__class__ is slice:    # _gather, written out
+            step.write(dst, ty, gather(segs[0].mem, segs[0].pos, dtype))
             return
         step.write(dst, ty, _gather(step, segs, dtype))
     return op
