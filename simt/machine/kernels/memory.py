@@ -583,7 +583,7 @@ def load_decoder(ins, program) -> Op:
         if step.listen is not None:     # _loading, written out
             step.observe(Access(False, step.pc, lanes, step.piece, segs, size, None))
         step.bytes_loaded += len(lanes) * size
-        if lendable:
+        if lendable and step.width * size >= LEND_MIN_BYTES:    # see _window
             view = _window(step, segs, dtype)
             if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
                 run = segs[0].pos
