@@ -406,14 +406,12 @@ class DeviceMemory:
     def settle(self, mem: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> None:
         """Copy every lent view of bytes ``[lo, hi)`` of ``mem`` (None: every view; ``hi``
         None: to the end) into its row's own storage, before they are written."""
-        lent = self.lent
         if mem is not None:
             # nothing to do unless a view of those bytes was lent, or one is checked
             # (debug mode: every settle asserts every view)
-            stop = hi
-            for entry in lent:
+            for entry in self.lent:
                 if entry[6] is not None or (entry[3] is mem and lo < entry[5] and (
-                        stop is None or entry[4] < stop)):
+                        hi is None or entry[4] < hi)):
                     break
             else:
                 return
