@@ -123,6 +123,21 @@ class Lattice(NamedTuple):
         return np.ndarray((self.rows, self.cols), dtype, buffer=mem, offset=self.start,
                           strides=(self.row_step, self.col_step))
 
+    def line(self, mem: np.ndarray, dtype: np.dtype) -> np.ndarray | None:
+        """The elements as a 1-D view when one axis has a single index and the other a
+        nonzero step (one element per block, say), else None: NumPy builds and copies a
+        1-D view faster than the 2-D one of :meth:`view`, with the same elements in
+        the same (lane) order."""
+        if self.rows == 1:
+            n, step = self.cols, self.col_step
+        elif self.cols == 1:
+            n, step = self.rows, self.row_step
+        else:
+            return None
+        if step == 0 and n > 1:
+            return None
+        return np.ndarray((n,), dtype, buffer=mem, offset=self.start, strides=(step,))
+
     def windows(self, mem: np.ndarray, size: int) -> np.ndarray | None:
         """Each row as one opaque item (a strided 1-D view) when a row's ``size``-byte
         elements are adjacent, else None: NumPy copies such items several times faster
@@ -391,6 +406,15 @@ class DeviceMemory:
     def settle(self, mem: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> None:
         """Copy every lent view of bytes ``[lo, hi)`` of ``mem`` (None: every view; ``hi``
         None: to the end) into its row's own storage, before they are written."""
+        if mem is not None:
+            # nothing to do unless a view of those bytes was lent, or one is checked
+            # (debug mode: every settle asserts every view)
+            for entry in self.lent:
+                if entry[6] is not None or (entry[3] is mem and lo < entry[5] and (
+                        hi is None or entry[4] < hi)):
+                    break
+            else:
+                return
         keep = []
         for entry in self.lent:
             regs, view = entry[0](), entry[1]()
@@ -637,9 +661,13 @@ def _flat_copy(view: np.ndarray) -> np.ndarray:
 def gather(mem: np.ndarray, pos: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Load one ``dtype`` value per byte position (little-endian, any alignment)."""
     size = dtype.itemsize
-    if isinstance(pos, Run):
+    kind = type(pos)
+    if kind is Run:
         return mem[pos.start: pos.start + pos.count * size].view(dtype).copy()
-    if isinstance(pos, Lattice):
+    if kind is Lattice:
+        line = pos.line(mem, dtype)
+        if line is not None:
+            return line.copy()
         rows = pos.windows(mem, size)
         if rows is not None:    # into an array of dtype: the result owns its memory
             out = np.empty(pos.rows * pos.cols, dtype)
@@ -719,9 +747,16 @@ def _last_wins(keys: np.ndarray) -> np.ndarray | slice:
 def scatter(mem: np.ndarray, pos: np.ndarray, values: np.ndarray) -> None:
     """Store ``values`` at byte positions ``pos`` (in ascending lane order)."""
     size = values.dtype.itemsize
-    if isinstance(pos, Run):
+    kind = type(pos)
+    if kind is Run:
         mem[pos.start: pos.start + pos.count * size] = values.view(np.uint8)
         return
+    if kind is Lattice and (pos.rows == 1 or pos.cols == 1):
+        line = pos.line(mem, values.dtype)
+        # one axis: distinct elements when it steps at least one element
+        if line is not None and (line.shape[0] == 1 or abs(line.strides[0]) >= size):
+            line[...] = values
+            return
     if isinstance(pos, (Lattice, Strided)):
         if pos.disjoint(size):
             rows = pos.windows(mem, size) if type(pos) is Lattice else None

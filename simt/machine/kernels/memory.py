@@ -15,7 +15,7 @@ from ..lanes import LaneSet, Masked, Tiles, blend
 from ..memory import (CLASS_BYTES, Lattice, Run, Segment, Strided, check_range, crosses_class,
                       gather, scatter, shared_grid, shared_tiles)
 from .. import affine, debug
-from ..values import Affine, Digits, Tiled, grid, grid_bounds, tiled
+from ..values import Affine, Digits, Tiled, grid, grid_bounds, int_range, tiled
 from ..step import Op, Step
 from ..thresholds import COMPACT_LOAD_DENSITY, LEND_MIN_BYTES, SHARED_GRID_MEMO as _GRIDS_MAX
 
@@ -72,13 +72,20 @@ def _grid_segment(step: Step, region, offsets, size: int) -> Segment | None:
         if 0 <= first and last + size <= region.limit:
             return Segment(region.mem, Run(region.base + first, len(lanes)), slice(None))
         return None
-    g = grid(offsets, lanes)
+    n = len(lanes)
+    g = offsets.lattice(lanes, n) if n else None
     if g is None:
         return None
-    low, high = grid_bounds(g)
-    if low < 0 or high + size > region.limit:
+    # the bounds of :func:`~simt.machine.values.grid`, once: both inside [0, limit) means
+    # no lane faults and no value wraps (a u64 offset's range holds every limit)
+    start, rows, cols, row_step, col_step = g
+    down, across = row_step * (rows - 1), col_step * (cols - 1)
+    low = start + (down if down < 0 else 0) + (across if across < 0 else 0)
+    high = start + (down if down > 0 else 0) + (across if across > 0 else 0)
+    tmin, tmax = int_range(offsets.dtype)
+    if low < 0 or low < tmin or high > tmax or high + size > region.limit:
         return None
-    return _lattice(region.mem, (g[0] + region.base,) + g[1:], size)
+    return _lattice(region.mem, (start + region.base, rows, cols, row_step, col_step), size)
 
 
 def _dense_run(region, offsets: np.ndarray, size: int) -> Segment | None:
@@ -101,6 +108,20 @@ def segments_for(step: Step, handles, offsets, size: int,
     belong to those lane positions only.
     """
     memory = step.piece.memory
+    if offsets.__class__ is Affine and subset is None and offsets.stride == size:
+        # the converged common case (consecutive elements of one buffer over a range),
+        # decided as :func:`_grid_segment` does: the unwrapped offsets rise from first to
+        # last lane, so both inside [0, limit) means every lane is, exactly
+        lanes = step.lanes
+        kind = handles.__class__
+        if lanes.__class__ is LaneSet and lanes.idx is None and offsets.dtype is _U64 and (
+                kind is int or (kind is Affine and handles.stride == 0)):
+            region = memory.region(handles if kind is int else handles.base % (1 << 64))
+            lo, hi = lanes.lo, lanes.hi
+            if region is not None and not region.per_class and hi > lo:
+                first = offsets.base + size * lo
+                if 0 <= first and first + size * (hi - lo) <= region.limit:
+                    return [Segment(region.mem, Run(region.base + first, hi - lo), _EVERY)]
     count = step.n if subset is None else subset.size
     if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
@@ -189,18 +210,21 @@ def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> lis
     """
     piece = step.piece
     limit = piece.shared_bytes
-    if isinstance(offsets, (Affine, Tiled, Digits)):
+    kind = offsets.__class__
+    if kind is Affine or kind is Tiled or kind is Digits:
         # the same compressed offsets over the same lanes (a load then a store through
         # one address): the positions found before, which no lane faulted on
-        known = step.lanes.recall(("shared", size))
-        if known is not None and known[0] is offsets and known[1] is piece.shared:
+        step_lanes, shared = step.lanes, piece.shared
+        fact = ("shared", size)
+        known = step_lanes.recall(fact)
+        if known is not None and known[0] is offsets and known[1] is shared:
             return [known[2]]
-        lanes = step.lanes.domain
+        lanes = step_lanes.domain
         per = piece.geometry.lanes_per_block
         key = _grid_key(offsets, lanes, size, per, limit)
         pos = None if key is None else _GRIDS.get(key)
         if pos is not None:
-            run = Segment(piece.shared, pos, slice(None))
+            run = Segment(shared, pos, _EVERY)
             if verify:
                 fresh = _shared_grid(step, offsets, size, lanes, per, limit)
                 assert fresh is not None and repr(fresh.pos) == repr(pos), \
@@ -210,8 +234,8 @@ def shared_segments(step: Step, offsets, size: int, verify: bool = False) -> lis
         if run is not None:
             # a grid holds no per-lane array; an index-array set's positions hold one
             # int64 per lane, as the set's own index array does
-            if not isinstance(run.pos, np.ndarray) or type(step.lanes) is LaneSet:
-                step.lanes.remember(("shared", size), (offsets, piece.shared, run))
+            if not isinstance(run.pos, np.ndarray) or step_lanes.__class__ is LaneSet:
+                step_lanes.remember(fact, (offsets, shared, run))
                 if key is not None and pos is None:
                     if len(_GRIDS) >= _GRIDS_MAX:
                         _GRIDS.clear()
@@ -405,15 +429,18 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
             np.may_share_memory(values, seg.mem) for seg in segs):
         values = values.copy()      # a lent view of the memory this store writes
     size = values.dtype.itemsize
-    if len(segs) == 1 and step.listen is None and type(lanes) is not Masked \
-            and values.flags.c_contiguous \
-            and type(segs[0].where) is slice and segs[0].where == _EVERY:
-        # one segment of every lane, in lane order: the scatter itself (written out)
-        step.bytes_stored += len(lanes) * size
-        if memory.lent:
-            _settle(memory, segs, size)
-        scatter(segs[0].mem, segs[0].pos, values)
-        return
+    if len(segs) == 1 and step.listen is None and lanes.__class__ is not Masked \
+            and values.flags.c_contiguous:
+        seg = segs[0]
+        if seg.where.__class__ is slice and seg.where == _EVERY:
+            # one segment of every lane, in lane order: the scatter itself (written out);
+            # no view of shared memory is ever lent (see _window), so only global
+            # memory settles
+            step.bytes_stored += len(lanes) * size
+            if memory.lent and seg.mem is not step.piece.shared:
+                _settle(memory, segs, size)
+            scatter(seg.mem, seg.pos, values)
+            return
     if step.listen is not None:
         step.observe(Access(True, step.pc, lanes, step.piece, segs, size, values))
     active = lanes.mask if type(lanes) is Masked else None
@@ -489,14 +516,21 @@ def address_reader(addr) -> Callable[[Step], tuple]:
         u32, u64 = DType.U32, DType.U64
         c32, s32, c64, s64 = u32.code, u32.storage, u64.code, u64.storage
 
+        tried = [(c32, s32), (c64, s64)]
+
         def shared_offsets(step: Step) -> tuple:
             # Row.fast answers exactly when one tag covers the lanes: then it is what
-            # read_any would read (the type whose code is that tag), with nothing to check
+            # read_any would read (the type whose code is that tag), with nothing to check;
+            # at most one of the two tags answers, so the order of the tries is moot: the
+            # type that answered last is tried first
             row = step.rows[reg]
-            value = row.fast(c32, s32, step.lanes)
+            first, second = tried
+            value = row.fast(first[0], first[1], step.lanes)
             if value is None:
-                value = row.fast(c64, s64, step.lanes)
-                if value is None:
+                value = row.fast(second[0], second[1], step.lanes)
+                if value is not None:
+                    tried.reverse()
+                else:
                     value = step.read_any(reg, (u32, u64), compressed=True)[1]
             return None, value
         return shared_offsets
@@ -533,6 +567,7 @@ def load_decoder(ins, program) -> Op:
 
     code, size = ty.code, ty.storage.itemsize
     computed = type(ins.addr) is RegisterIndirectComputed    # never an address fault
+    lendable = type(ins.addr) not in (Shared, SharedIndirect)  # see _window
 
     def op(step: Step) -> None:
         operands = read(step)
@@ -544,13 +579,19 @@ def load_decoder(ins, program) -> Op:
             return
         segs = locate(step, operands)
         step.commit()
-        _loading(step, segs, dtype)
-        view = _window(step, segs, dtype)
         lanes = step.lanes
-        if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
-            run = segs[0].pos
-            step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
-                                   run.start + run.count * size, debug.enabled)
+        if step.listen is not None:     # _loading, written out
+            step.observe(Access(False, step.pc, lanes, step.piece, segs, size, None))
+        step.bytes_loaded += len(lanes) * size
+        if lendable and step.width * size >= LEND_MIN_BYTES:    # see _window
+            view = _window(step, segs, dtype)
+            if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
+                run = segs[0].pos
+                step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
+                                       run.start + run.count * size, debug.enabled)
+                return
+        if len(segs) == 1 and segs[0].where.__class__ is slice:    # _gather, written out
+            step.write(dst, ty, gather(segs[0].mem, segs[0].pos, dtype))
             return
         step.write(dst, ty, _gather(step, segs, dtype))
     return op
