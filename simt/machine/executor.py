@@ -169,10 +169,15 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     spans, named_regs, named_preds, specials = program.derived("machine.piece", _piece_setup)
     regs = RegisterFile(n, named_regs, named_preds)
     everyone = LaneSet.range(0, n)
+    rows = regs.regs
     for reg, value in piece.special_registers(specials).items():
-        regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
+        ty = DType.U64 if reg == 255 else DType.U32
+        if not rows[reg].write_all(ty.code, ty.storage, value):
+            regs.write(reg, ty, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
-        regs.write(reg, ty, everyone, value)
+        row = rows[reg]     # None: the program never names it (the value is dropped)
+        if row is not None and not row.write_all(ty.code, ty.storage, value):
+            regs.write(reg, ty, everyone, value)
     scheduler = scheduler_for(program, n, piece.geometry.lanes_per_block, regs)
     if listen.release:
         scheduler.watch(listen.release, piece)
