@@ -70,8 +70,9 @@ def _piece_setup(program: Program) -> tuple:
     instructions compute over a mask's span, the rows of its register file and the
     special registers it reads."""
     named_regs, named_preds = used(program)
-    return ([i.spec.name in SPAN_FRAME for i in program], frozenset(named_regs) | _SPECIAL,
-            named_preds, program.registers() & _SPECIAL)
+    specials = program.registers() & _SPECIAL
+    return ([i.spec.name in SPAN_FRAME for i in program], frozenset(named_regs) | specials,
+            named_preds, specials)
 
 
 def _reserve_working(memory: DeviceMemory, launch: Launch, blocks: int) -> int:

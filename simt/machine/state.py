@@ -531,9 +531,10 @@ class RegisterFile:
         self.waiting = 0          # kept bit set where non-executing lanes wait (isa.flow)
         self.regs: list[Row | None] = [None] * 256
         self.preds: list[Row | None] = [None] * 16
+        rows, held = self.regs, self.held
         for r in range(256) if regs is None else regs:
-            self.regs[r] = Row(n, r)
-            self.regs[r].held = self.held
+            row = rows[r] = Row(n, r)
+            row.held = held
         for p in range(16) if preds is None else preds:
             self.preds[p] = Row(n, PRED_BIT + p)
         self.depth: np.ndarray | None = None      # call depth per lane
