@@ -434,13 +434,15 @@ class LaneSet:
 
     def union(self, other: "LaneSet") -> "LaneSet":
         """The union of two disjoint lane sets."""
-        if len(other) == 0:
+        # a set is empty exactly when hi <= lo (a non-empty one spans its first to last lane)
+        if other.hi <= other.lo:
             return self
-        if len(self) == 0:
+        if self.hi <= self.lo:
             return other
         a, b = (self, other) if self.lo <= other.lo else (other, self)
         lo, hi = a.lo, max(a.hi, b.hi)
-        if len(a) + len(b) == hi - lo:      # disjoint sets filling their span: reconvergence
+        na, nb = len(a), len(b)
+        if na + nb == hi - lo:      # disjoint sets filling their span: reconvergence
             return LaneSet(lo, hi)
         joined = a._join(b)
         if joined is not None:
@@ -448,7 +450,7 @@ class LaneSet:
         joined = b._join(a)
         if joined is not None:
             return joined
-        span, count = hi - lo, len(a) + len(b)
+        span, count = hi - lo, na + nb
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
             # dense enough for a mask (what LaneSet.where makes of such a set): marking
             # each set's lanes costs a pass over its indices, less than sorting them
