@@ -105,6 +105,25 @@ class LaunchResult:
         return hash((self._bits(), self.stats))
 
 
+_GEOMETRIES: dict = {}
+
+
+def _geometry(grid: Any, block: Any) -> Geometry:
+    """``Geometry(Dim3.parse(grid, "grid"), Dim3.parse(block, "block"))``, kept for grids
+    and blocks given as ints (both frozen, so one object serves every launch)."""
+    key = (grid, block)
+    if type(grid) is int and type(block) is int:
+        found = _GEOMETRIES.get(key)
+        if found is not None:
+            return found
+    geometry = Geometry(Dim3.parse(grid, "grid"), Dim3.parse(block, "block"))
+    if type(grid) is int and type(block) is int:
+        if len(_GEOMETRIES) >= 256:
+            _GEOMETRIES.clear()
+        _GEOMETRIES[key] = geometry
+    return geometry
+
+
 @contextmanager
 def _host_memory(what: str) -> Iterator[None]:
     """Turn the operating system refusing memory into :class:`DeviceMemoryError`."""
@@ -438,7 +457,7 @@ class Device:
             launch, tools = self._plan(program, grid, block, args, shared_bytes, max_steps,
                                        check, race_model, observers, progress)
             stats = StatsObserver()
-            with _host_memory("launch"):
+            try:        # _host_memory("launch"), written out (a launch's fixed cost)
                 resonance = None
                 if not tools and (self.workers > 1 or self.executor is not None):
                     if self._parallel is None:
@@ -447,6 +466,11 @@ class Device:
                     resonance = self._parallel.launch(launch, self._memory, stats)
                 if resonance is None:       # declined: the launch runs in-process
                     resonance = run(launch, self._memory, [stats, *tools])
+            except DeviceMemoryError:
+                raise
+            except MemoryError as exc:
+                raise DeviceMemoryError(
+                    f"launch: the operating system refused memory ({exc})") from None
         return LaunchResult(resonance, stats.result())
 
     def _plan(self, program: Any, grid: Any, block: Any, args: Any, shared_bytes: Any,
@@ -456,17 +480,19 @@ class Device:
         if not isinstance(program, Program):
             raise SimtTypeError(f"program must be a simt.Program, got {type(program).__name__}")
         program.validate()
-        geometry = Geometry(Dim3.parse(grid, "grid"), Dim3.parse(block, "block"))
+        geometry = _geometry(grid, block)
         shared_bytes = _nonneg_int(shared_bytes, "shared_bytes")
         if shared_bytes > MAX_SHARED_BYTES:
             raise SimtValueError(f"shared_bytes must be <= {MAX_SHARED_BYTES}, got {shared_bytes}")
         max_steps = DEFAULT_MAX_STEPS if max_steps is None else _nonneg_int(max_steps, "max_steps")
-        if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        if type(args) is not tuple and type(args) is not list and (
+                isinstance(args, (str, bytes)) or not isinstance(args, Sequence)):
             raise SimtTypeError(f"args must be a sequence, got {type(args).__name__}")
         if len(args) > MAX_ARGS:
             raise SimtValueError(f"args: at most {MAX_ARGS} kernel arguments, got {len(args)}")
         checks = parse_checks(check, race_model)
-        if isinstance(observers, (str, bytes)) or not isinstance(observers, Iterable):
+        if type(observers) is not tuple and type(observers) is not list and (
+                isinstance(observers, (str, bytes)) or not isinstance(observers, Iterable)):
             raise SimtTypeError(f"observers must be a sequence of observers, got "
                                 f"{type(observers).__name__}")
         observers = list(observers)

@@ -233,14 +233,17 @@ class Listeners:
 
     def __init__(self, observers) -> None:
         for hook in _HOOKS:
-            default = getattr(Observer, hook)
-            bound: list[Callable] = []
-            for o in observers:
-                method = getattr(type(o), hook, None)
+            setattr(self, hook, [])
+        for o in observers:
+            kind = type(o)
+            for hook, default in _DEFAULTS:
+                method = getattr(kind, hook, None)
                 if method is not None and method is not default:
-                    bound.append(getattr(o, hook))
-            setattr(self, hook, bound)
+                    getattr(self, hook).append(getattr(o, hook))
         self.per_instruction = bool(self.before) or any(
             getattr(o, "per_instruction", False) for o in observers)
         #: whether memory instructions must describe their accesses
         self.memory = bool(self.check) or bool(self.access)
+
+
+_DEFAULTS = tuple((hook, getattr(Observer, hook)) for hook in _HOOKS)

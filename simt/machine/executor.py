@@ -70,8 +70,9 @@ def _piece_setup(program: Program) -> tuple:
     instructions compute over a mask's span, the rows of its register file and the
     special registers it reads."""
     named_regs, named_preds = used(program)
-    return ([i.spec.name in SPAN_FRAME for i in program], frozenset(named_regs) | _SPECIAL,
-            named_preds, program.registers() & _SPECIAL)
+    specials = program.registers() & _SPECIAL
+    return ([i.spec.name in SPAN_FRAME for i in program], frozenset(named_regs) | specials,
+            named_preds, specials)
 
 
 def _reserve_working(memory: DeviceMemory, launch: Launch, blocks: int) -> int:
@@ -169,17 +170,24 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     spans, named_regs, named_preds, specials = program.derived("machine.piece", _piece_setup)
     regs = RegisterFile(n, named_regs, named_preds)
     everyone = LaneSet.range(0, n)
+    rows = regs.regs
     for reg, value in piece.special_registers(specials).items():
-        regs.write(reg, DType.U64 if reg == 255 else DType.U32, everyone, value)
+        ty = DType.U64 if reg == 255 else DType.U32
+        if not rows[reg].write_all(ty.code, ty.storage, value):
+            regs.write(reg, ty, everyone, value)
     for reg, (ty, value) in enumerate(launch.args):
-        regs.write(reg, ty, everyone, value)
+        row = rows[reg]     # None: the program never names it (the value is dropped)
+        if row is not None and not row.write_all(ty.code, ty.storage, value):
+            regs.write(reg, ty, everyone, value)
     scheduler = scheduler_for(program, n, piece.geometry.lanes_per_block, regs)
     if listen.release:
         scheduler.watch(listen.release, piece)
     live = kept(program)
     if debug.enabled:
         debug.watch(regs, scheduler, live)
-    groups, end, max_steps = scheduler.groups, scheduler.end, launch.max_steps
+    groups, sites, end, max_steps = scheduler.groups, scheduler.sites, scheduler.end, \
+        launch.max_steps
+    choose, fall = scheduler.next, scheduler.fall
     afters, befores = listen.after, listen.before
     fuse = not listen.per_instruction
     step = Step(regs, piece)
@@ -188,7 +196,7 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     event = Event(0, instructions[0] if instructions else None, everyone, piece, None, 0, 0, 0)
     paused = Paused(regs, scheduler, piece) if stepping else None
     done = 0            # instructions this piece issued
-    issue = scheduler.next()
+    issue = choose()
     while issue is not None:
         first, lanes = issue
         pc = first
@@ -202,15 +210,19 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
                 piece, pc, lanes.first, len(lanes))
         if befores:
             _before(befores, event, pc, instructions, lanes, issued + done)
-        # straight-line code: while every other runnable group waits at a higher pc, the
-        # scheduler would choose these same lanes again at the next pc (they fall through
-        # at their call depth, the deepest), so they simply run on -- up to the lowest
-        # waiting pc, the end of the program or of the step budget
-        last = min(min(groups) if groups else end, pc + max_steps - done) - 1 if fuse else pc
-        masked = type(lanes) is Masked
+        if fuse:
+            # straight-line code: while every other runnable group waits at a higher pc,
+            # the scheduler would choose these same lanes again at the next pc (they fall
+            # through at their call depth, the deepest), so they simply run on -- up to the
+            # lowest waiting pc, the end of the program or of the step budget
+            last = (min(groups) if groups else end) - 1
+            if pc + max_steps - done <= last:
+                last = pc + max_steps - done - 1
+        else:
+            last = pc
         step.start(pc, lanes)
         try:
-            if masked:
+            if type(lanes) is Masked:
                 while True:
                     # a kernel that cannot compute over a mask's span gets it compacted
                     step.use(lanes if spans[pc] else lanes.compact)
@@ -232,10 +244,16 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             raise _located(_argument_hint(fault.error, launch), piece, pc,
                            step.lanes.at(fault.pos), fault.count) from None
         count = pc - first + 1
-        targets = scheduler.targets(pc, flow)
-        try:   # per-lane targets are in the step's frame
-            releases = scheduler.advance(
-                pc, step.lanes if isinstance(targets, np.ndarray) else lanes, flow, targets)
+        try:
+            if flow is None:        # the lanes fall through together
+                targets = pc + 1
+                releases = fall(pc, lanes)
+            else:
+                targets = scheduler.targets(pc, flow)
+                # per-lane targets are in the step's frame
+                releases = scheduler.advance(
+                    pc, step.lanes if isinstance(targets, np.ndarray) else lanes, flow,
+                    targets)
         except _Deadlock as dead:
             raise _located(BarrierDeadlockError(
                 "barrier deadlock: a block's lanes wait at barriers that cannot release"),
@@ -244,8 +262,11 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             raise _located(found.error, piece, pc, found.lane, found.count) from None
         if paused is None:
             regs.live = scheduler.live
-        issue = scheduler.next()
-        regs.waiting = scheduler.waiting(live) if paused is None else -1
+            issue = choose()
+            regs.waiting = scheduler.waiting(live) if groups or sites else 0
+        else:
+            issue = choose()
+            regs.waiting = -1
         if afters:
             _notify(afters, event, first, count, instructions, lanes, targets, step,
                     releases, issued + done, scheduler.released)

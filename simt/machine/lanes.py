@@ -434,13 +434,15 @@ class LaneSet:
 
     def union(self, other: "LaneSet") -> "LaneSet":
         """The union of two disjoint lane sets."""
-        if len(other) == 0:
+        # a set is empty exactly when hi <= lo (a non-empty one spans its first to last lane)
+        if other.hi <= other.lo:
             return self
-        if len(self) == 0:
+        if self.hi <= self.lo:
             return other
         a, b = (self, other) if self.lo <= other.lo else (other, self)
         lo, hi = a.lo, max(a.hi, b.hi)
-        if len(a) + len(b) == hi - lo:      # disjoint sets filling their span: reconvergence
+        na, nb = len(a), len(b)
+        if na + nb == hi - lo:      # disjoint sets filling their span: reconvergence
             return LaneSet(lo, hi)
         joined = a._join(b)
         if joined is not None:
@@ -448,7 +450,7 @@ class LaneSet:
         joined = b._join(a)
         if joined is not None:
             return joined
-        span, count = hi - lo, len(a) + len(b)
+        span, count = hi - lo, na + nb
         if span >= MASK_MIN_SPAN and count >= MASK_MIN_DENSITY * span:
             # dense enough for a mask (what LaneSet.where makes of such a set): marking
             # each set's lanes costs a pass over its indices, less than sorting them
@@ -643,11 +645,10 @@ class Masked(LaneSet):
 
     Exactness: the mask is the set, position for position, so every answer is
     computed from it in span order.  When the span is warp-aligned each warp is
-    ``warp`` consecutive mask bytes (each 0 or 1): the sum of its four 64-bit
-    words counts, in each byte, the set flags among four bytes (0 to 4, so no
-    byte carries into the next), hence a warp holds a lane iff that sum is
-    non-zero, and a warp of a range split into two masks mixes iff the sum is
-    neither zero nor 4 in every byte.
+    ``warp`` (32) consecutive mask bytes, each 0 or 1; packed eight flags to a byte
+    in order (``np.packbits``) they are one 32-bit word per warp, so a warp holds
+    a lane iff its word is non-zero, and a warp of a range split into two masks
+    mixes iff its word is neither zero nor all ones.
     """
 
     __slots__ = ("mask", "count", "_idx", "_compact", "_wide", "parted")
@@ -754,21 +755,16 @@ class Masked(LaneSet):
         return LaneSet.where(self.lo, self.mask & cond)
 
     def _aligned(self, bpl: int, warp: int) -> bool:
-        """Whether the span is whole warps of 32 lanes (each warp: four 64-bit words)."""
+        """Whether the span is whole warps of 32 lanes (each warp: one packed 32-bit word)."""
         return warp == 32 and bpl % warp == 0 and self.lo % warp == 0 and self.hi % warp == 0
 
-    def _sums(self) -> np.ndarray:
-        """Per warp of an aligned span: the sum of its four words, whose every byte
-        counts the set flags among the four bytes at that place (0 to 4: no carry)."""
-        w = self.mask.view(np.uint64).reshape(-1, 4)
-        sums = w[:, 0] + w[:, 1]
-        sums += w[:, 2]
-        sums += w[:, 3]
-        return sums
+    def _words(self) -> np.ndarray:
+        """Per warp of an aligned span: its 32 flags packed into one 32-bit word."""
+        return np.packbits(self.mask).view(np.uint32)
 
     def _some(self) -> np.ndarray:
         """Per warp of an aligned span: whether any flag is set."""
-        return self._sums() != 0
+        return self._words() != 0
 
     def _block_counts(self, bpl: int, nblocks: int) -> np.ndarray:
         b0, b1 = self.lo // bpl, -(-self.hi // bpl)
@@ -781,7 +777,7 @@ class Masked(LaneSet):
     def _warp_count(self, bpl: int, warp: int) -> int:
         if not self._aligned(bpl, warp):
             return super()._warp_count(bpl, warp)
-        return int(np.count_nonzero(self._sums()))
+        return int(np.count_nonzero(self._words()))
 
     def warp_flags(self, first: int, count: int, bpl: int, warp: int) -> np.ndarray:
         if not self._aligned(bpl, warp):
@@ -799,12 +795,12 @@ class Masked(LaneSet):
             return None
         # the two masks are complements over one span: one pass answers the mixed warps
         # and each side's warp count (kept by each side); a warp's flags are all set
-        # exactly when every byte of its sum is 4
-        sums = self._sums()
-        some = int(np.count_nonzero(sums))
-        every = int(np.count_nonzero(sums == _ALL_FOUR))
+        # exactly when its word is all ones
+        words = self._words()
+        some = int(np.count_nonzero(words))
+        every = int(np.count_nonzero(words == _ALL_SET))
         self._keep((bpl, warp), some)
-        other._keep((bpl, warp), sums.size - every)
+        other._keep((bpl, warp), words.size - every)
         return some - every
 
     def covers(self, other: LaneSet) -> bool:
@@ -877,7 +873,7 @@ def _periodic(lo: int, cond: np.ndarray, count: int) -> "Tiles | None":
     return Tiles(p, a // p, a // p + rows, t0, t0 + w)
 
 
-_ALL_FOUR = np.uint64(0x0404040404040404)     # four words of True flag bytes, summed
+_ALL_SET = np.uint32(0xFFFFFFFF)      # a warp's 32 flags, all set, packed
 _ONES = {k: t.type(0x0101010101010101 & ((1 << 8 * k) - 1)) for k, t in _UNSIGNED.items()}
 
 

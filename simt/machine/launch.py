@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class Dim3:
             dims.append(int(v))
         return cls(*dims)
 
-    @property
+    @cached_property        # frozen: computed once (launches reuse their geometry)
     def size(self) -> int:
         return self.x * self.y * self.z
 
@@ -68,15 +69,15 @@ class Geometry:
     grid: Dim3
     block: Dim3
 
-    @property
+    @cached_property        # frozen: computed once (launches reuse their geometry)
     def lanes_per_block(self) -> int:
         return self.block.size
 
-    @property
+    @cached_property
     def blocks(self) -> int:
         return self.grid.size
 
-    @property
+    @cached_property
     def lanes(self) -> int:
         return self.grid.size * self.block.size
 

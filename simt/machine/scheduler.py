@@ -106,15 +106,25 @@ class MinPC:
     def advance(self, pc: int, lanes: LaneSet, flow, targets) -> int:
         """Move ``lanes`` on after executing ``pc``; return the number of barrier releases."""
         self.released = None
+        kind = type(targets)
+        if kind is int:
+            return self._add(targets, lanes)
+        if kind is Branch:
+            return self._add(targets.target, targets.taken) + self._add(pc + 1, targets.rest)
         if flow is EXIT:
             return self._exit(lanes, pc)
         if isinstance(flow, Park):
             return self._park(pc, lanes, flow.barrier)
         if isinstance(targets, np.ndarray):
             return self._scatter(lanes, targets)
-        if isinstance(targets, Branch):
-            return self._add(targets.target, targets.taken) + self._add(pc + 1, targets.rest)
         return self._add(int(targets), lanes)
+
+    def fall(self, pc: int, lanes: LaneSet) -> int:
+        """:meth:`advance` for lanes that fall through ``pc`` together (no flow); an
+        instruction that falls through is never CALL or RET (those always jump), so no
+        call depth changes."""
+        self.released = None
+        return self._add(pc + 1, lanes)
 
     def _scatter(self, lanes: LaneSet, targets: np.ndarray) -> int:
         first = targets[0]
@@ -131,12 +141,14 @@ class MinPC:
         return released
 
     def _add(self, pc: int, lanes: LaneSet) -> int:
-        if len(lanes) == 0:
+        # a set is empty exactly when hi <= lo (a non-empty one spans its first to last lane)
+        if lanes.hi <= lanes.lo:
             return 0
         if pc >= self.end:      # running off the end ends the lane like EXIT
             return self._exit(lanes)
-        have = self.groups.get(pc)
-        self.groups[pc] = lanes if have is None else have.union(lanes)
+        groups = self.groups
+        have = groups.get(pc)
+        groups[pc] = lanes if have is None else have.union(lanes)
         return 0
 
     def _exit(self, lanes: LaneSet, pc: int = -1) -> int:

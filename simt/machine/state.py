@@ -324,11 +324,12 @@ class Row:
         return None
 
     def write_all(self, tag: int, dtype: np.dtype, values, interval=None) -> bool:
-        """Write a fresh array or a scalar into every lane of the piece; False if neither.
+        """Write a fresh array, a scalar or a compressed value into every lane of the
+        piece; False if none of these.
 
         The converged common case of :meth:`write`: the array becomes the row's
-        storage as is, or the scalar its uniform value; ``interval`` (see the class)
-        holds for ``values``.
+        storage as is, the scalar its uniform value, a compressed value its ``lin``;
+        ``interval`` (see the class) holds for ``values``.
         """
         kind = type(values)
         if kind is np.ndarray:
@@ -344,6 +345,13 @@ class Row:
                 return True
         elif kind is dtype.type:
             self.lin = self.whole = _uniform(values, dtype)
+            self.data = None
+            self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
+            self.interval, self.packed = interval, False
+            return True
+        elif kind in _COMPRESSED:       # what write() keeps of a compressed value, too
+            self.lin = values
+            self.whole = values if values.dtype is dtype else None
             self.data = None
             self.tag, self.lo, self.hi, self.tags, self.region = tag, 0, self.n, None, None
             self.interval, self.packed = interval, False
@@ -523,9 +531,10 @@ class RegisterFile:
         self.waiting = 0          # kept bit set where non-executing lanes wait (isa.flow)
         self.regs: list[Row | None] = [None] * 256
         self.preds: list[Row | None] = [None] * 16
+        rows, held = self.regs, self.held
         for r in range(256) if regs is None else regs:
-            self.regs[r] = Row(n, r)
-            self.regs[r].held = self.held
+            row = rows[r] = Row(n, r)
+            row.held = held
         for p in range(16) if preds is None else preds:
             self.preds[p] = Row(n, PRED_BIT + p)
         self.depth: np.ndarray | None = None      # call depth per lane

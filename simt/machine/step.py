@@ -126,9 +126,12 @@ class Step:
             self.regs.settle()
         self.pc = pc
         self.lanes = lanes
-        self.n = lanes.frame
-        self.full = lanes.__class__ is LaneSet and lanes.idx is None and lanes.lo == 0 \
-            and lanes.hi == self.width
+        if lanes.__class__ is LaneSet and lanes.idx is None:     # a range
+            self.n = lanes.hi - lanes.lo
+            self.full = lanes.lo == 0 and lanes.hi == self.width
+        else:
+            self.n = lanes.frame
+            self.full = False
         if self.bytes_loaded or self.bytes_stored:
             self.bytes_loaded = self.bytes_stored = 0
         return self

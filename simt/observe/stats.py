@@ -110,38 +110,63 @@ def _instruction_names(program: Program) -> tuple[list[str], list[int]]:
 
 
 class StatsObserver(Observer):
-    """Accumulates :class:`Stats` over one launch."""
+    """Accumulates :class:`Stats` over one launch.
+
+    Issues per pc are kept as single issues (``_once``) plus fused runs in a
+    difference array (``_runs``: +1 at a run's first pc, -1 past its last), so a
+    run costs two updates whatever its length; :attr:`per_pc` adds them up.
+    """
 
     def __init__(self) -> None:
         self.bpl = 1
         self.lanes = self.warps = self.divergent = 0
         self.barriers = self.loaded = self.stored = 0
-        self.per_pc: list[int] = []          # instructions issued at each pc
+        self._once: list[int] = []           # single issues at each pc
+        self._runs: list[int] = [0]          # fused runs, as differences (one entry more)
+        self._aligned = True                 # warps never straddle a block boundary
         self.program = None
+
+    @property
+    def per_pc(self) -> list[int]:
+        """Instructions issued at each pc."""
+        out = []
+        running = 0
+        for once, step in zip(self._once, self._runs):
+            running += step
+            out.append(once + running)
+        return out
 
     def on_launch(self, launch: LaunchInfo) -> None:
         geometry, program = launch.geometry, launch.program
         self.program = program
-        self.per_pc = [0] * len(program)
+        self._once = [0] * len(program)
+        self._runs = [0] * (len(program) + 1)
         self.bpl = geometry.lanes_per_block
+        self._aligned = self.bpl % WARP == 0
 
     def after(self, ev: Event) -> None:
         lanes = ev.lanes
         count = ev.count
         if count == 1:
-            self.per_pc[ev.pc] += 1
+            self._once[ev.pc] += 1
         else:
-            per_pc = self.per_pc
-            for pc in range(ev.pc, ev.pc + count):
-                per_pc[pc] += 1
+            runs = self._runs
+            runs[ev.pc] += 1
+            runs[ev.pc + count] -= 1
         if ev.bytes_loaded or ev.bytes_stored or ev.releases:
             self.loaded += ev.bytes_loaded
             self.stored += ev.bytes_stored
             self.barriers += ev.releases
+        if lanes.is_range and self._aligned:    # LaneSet.tally of a range, written out
+            lo, hi = lanes.lo, lanes.hi
+            if hi > lo:
+                self.lanes += (hi - lo) * count
+                self.warps += ((hi - 1) // WARP - lo // WARP + 1) * count
+        else:
+            n, warps = lanes.tally(self.bpl, WARP)
+            self.lanes += n * count
+            self.warps += warps * count
         targets = ev.targets
-        n, warps = lanes.tally(self.bpl, WARP)
-        self.lanes += n * count
-        self.warps += warps * count
         if targets is None or type(targets) is int:
             return
         if isinstance(targets, Branch):
@@ -167,20 +192,21 @@ class StatsObserver(Observer):
         self.barriers += barriers
         self.loaded += loaded
         self.stored += stored
-        self.per_pc = [a + b for a, b in zip(self.per_pc, per_pc)]
+        self._once = [a + b for a, b in zip(self._once, per_pc)]
 
     def result(self) -> Stats:
+        per_pc = self.per_pc
         return Stats(
-            steps=sum(self.per_pc), lane_instructions=self.lanes, warp_instructions=self.warps,
+            steps=sum(per_pc), lane_instructions=self.lanes, warp_instructions=self.warps,
             simd_efficiency=self.lanes / (WARP * self.warps) if self.warps else 0.0,
             divergent_branches=self.divergent, barriers=self.barriers,
             bytes_loaded=self.loaded, bytes_stored=self.stored,
-            opcode_counts=self._opcode_counts())
+            opcode_counts=self._opcode_counts(per_pc))
 
-    def _opcode_counts(self) -> dict[str, int]:
+    def _opcode_counts(self, per_pc: list[int]) -> dict[str, int]:
         names, index = self.program.derived("stats.names", _instruction_names)
         totals = [0] * len(names)
-        for k, count in zip(index, self.per_pc):
+        for k, count in zip(index, per_pc):
             totals[k] += count
         return OpcodeCounts({name: t for name, t in zip(names, totals) if t})
 
