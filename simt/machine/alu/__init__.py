@@ -26,7 +26,7 @@ Families (one module each):
 ``arith``              add sub mul div mad minimum maximum abs_ neg
 ``fused``              fma (single rounding, f32 and f64; see its docstring)
 ``bits``               and_ or_ xor not_ shl shr
-``compare``            setcc cond_supported
+``compare``            setcc cond_supported compare_ufunc compare_operator
 ``convert``            cvt cvt_supported mov_imm
 ``reduction``          reduce identity
 ``arrays``             array_kernel, scalar_kernel, interval_kernel (two-operand fast paths)
@@ -68,14 +68,15 @@ from ...isa.types import DType
 from . import arith, bits, compare, convert, fused, reduction
 from ._common import INT_MAX, INT_MIN, checked, silenced
 from .arrays import array_kernel, interval_kernel, scalar_kernel
-from .compare import cond_supported
+from .compare import compare_operator, compare_ufunc, cond_supported
 from .convert import cvt_supported
 
 __all__ = [
     "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced", "inside",
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
-    "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
+    "setcc", "cond_supported", "compare_ufunc", "compare_operator",
+    "cvt", "cvt_supported", "mov_imm",
     "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel", "interval_kernel",
 ]
 

@@ -28,7 +28,7 @@ from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu, debug
 from ..alu import INT_MAX, INT_MIN, inside, intervals
-from ..state import owned
+from ..state import PRED_TAG, owned
 from ..step import Op, Step
 from ..values import Const
 
@@ -294,6 +294,8 @@ def setcc(ins, program) -> Op:
     supported = alu.cond_supported(ty, cond)
     compare = debug.alu(inside.setcc)
     rule = affine.bind(ins)
+    if unsupported is None and supported:
+        return _setcc(ins, compare, rule)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -313,6 +315,65 @@ def setcc(ins, program) -> Op:
             if result is None:
                 result = compare(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
+    return op
+
+
+def _setcc(ins, compare: Callable, rule: Callable | None) -> Op:
+    """:func:`setcc`'s issue for a supported type and condition, written out.
+
+    The same results as :func:`~simt.machine.alu.setcc`: two scalars of the type compare
+    by its scalar operator, an array with an array or with a uniform value by its
+    ufunc (the uniform value as a 0-d array of the storage dtype, as ``setcc`` passes
+    it); anything else goes to ``compare`` itself.  A compressed operand that is not
+    uniform gets the compressed rule first, as in :func:`setcc`.
+    """
+    ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
+    code, dtype, scalar = ty.code, ty.storage, ty.scalar
+    on_arrays = debug.alu(alu.compare_ufunc(cond))
+    on_scalars = alu.compare_operator(cond)
+    held = [(None, None)]       # the last uniform operand and its 0-d array (see _two)
+    boolean = np.dtype(bool)
+    ndarray = np.ndarray
+
+    def zero_d(x):
+        last = held[0]
+        if last[0] is not x:
+            last = held[0] = x, np.array(x, dtype)
+        return last[1]
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[ra].fast(code, dtype, lanes)
+        b = rows[rb].fast(code, dtype, lanes)
+        if a is None or b is None:      # a check to make: the general read
+            a = step.read_lin(ra, ty) if a is None else a
+            b = step.read_lin(rb, ty) if b is None else b
+            if step.faulted:
+                step.commit()
+        ka, kb = type(a), type(b)
+        xa = a if ka is ndarray else a.value if ka is Const else a.uniform()
+        xb = b if kb is ndarray else b.value if kb is Const else b.uniform()
+        if xa is None or xb is None:
+            result = None if rule is None else rule((a, b), lanes, step.width)
+            if result is None:
+                result = on_arrays(_array(step, a) if xa is None else
+                                   xa if ka is ndarray else zero_d(xa),
+                                   _array(step, b) if xb is None else
+                                   xb if kb is ndarray else zero_d(xb))
+        elif ka is ndarray:
+            result = on_arrays(xa, xb if kb is ndarray else zero_d(xb))
+        elif kb is ndarray:
+            result = on_arrays(zero_d(xa), xb)
+        elif type(xa) is scalar and type(xb) is scalar:
+            result = on_scalars(xa, xb)
+        else:
+            result = compare(ty, cond, xa, xb)
+        # step.write_pred written out (a call costs ~0.1 us an instruction)
+        regs = step.regs
+        row = regs.preds[dst]
+        if not (step.full and type(result) is ndarray and
+                row.write_all(PRED_TAG, boolean, result)):
+            row.write(lanes, PRED_TAG, boolean, result, regs.n, regs.live, regs.waiting)
     return op
 
 
