@@ -29,7 +29,8 @@ Families (one module each):
 ``compare``            setcc cond_supported compare_ufunc compare_operator
 ``convert``            cvt cvt_supported mov_imm
 ``reduction``          reduce identity
-``arrays``             array_kernel, scalar_kernel, interval_kernel (two-operand fast paths)
+``arrays``             array_kernel, scalar_kernel, interval_kernel, same_kernel (two-operand
+                       fast paths)
 ``intervals``          the bounds a float row is known to lie in (skipping NaN checks)
 =====================  =====================================================
 
@@ -67,7 +68,7 @@ from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
 from . import arith, bits, compare, convert, fused, reduction
 from ._common import INT_MAX, INT_MIN, checked, silenced
-from .arrays import array_kernel, interval_kernel, scalar_kernel
+from .arrays import array_kernel, interval_kernel, same_kernel, scalar_kernel
 from .compare import compare_operator, compare_ufunc, cond_supported
 from .convert import cvt_supported
 
@@ -78,6 +79,7 @@ __all__ = [
     "setcc", "cond_supported", "compare_ufunc", "compare_operator",
     "cvt", "cvt_supported", "mov_imm",
     "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel", "interval_kernel",
+    "same_kernel",
 ]
 
 #: The in-launch forms, for decoders to bind: they assume NumPy's floating-point errors

@@ -35,7 +35,7 @@ from ._common import count_nonzero as _count_nonzero
 
 _isnan, _min, _copyto, _or = np.isnan, np.minimum.reduce, np.copyto, np.bitwise_or
 
-__all__ = ["array_kernel", "scalar_kernel", "interval_kernel"]
+__all__ = ["array_kernel", "scalar_kernel", "interval_kernel", "same_kernel"]
 
 _UFUNCS = {arith.add: np.add, arith.sub: np.subtract, arith.mul: np.multiply,
            bits.and_: np.bitwise_and, bits.or_: np.bitwise_or, bits.xor: np.bitwise_xor}
@@ -245,3 +245,22 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
         memo[0] = ia, ib, found
         return out, found
     return kernel
+
+
+def same_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """``fn(ty, a, a)`` for f32/f64 add, sub and mul whose two operands are one register
+    (the same array twice), inside a launch; else None.  The bare ufunc: no NaN check.
+
+    Exact: the operands hold the same bits in every lane, so a lane with a NaN operand
+    has two NaNs of one payload, and whichever of the two the loop returns (NumPy's
+    loops may swap the operands, the reason for
+    :func:`~simt.machine.alu.arith.first_nan`) is that payload quieted -- what
+    ``first_nan`` gives (``a`` quieted where ``a`` is NaN).  Lanes with no NaN operand
+    are the loop's IEEE result either way.  The same assumption as the interval path,
+    where one operand is known to hold no NaN: the loop returns one operand's NaN,
+    quieted.  The result's interval is unknown (no check looked for NaNs).
+    """
+    fn = getattr(fn, "__wrapped__", fn)
+    if fn not in _FLOAT or not ty.is_float or ty.size < 4:
+        return None
+    return _UFUNCS[fn]

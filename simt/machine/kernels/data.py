@@ -137,6 +137,8 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     # (simt.machine.alu.intervals); add, sub and mul take a scalar that is a number too
     on_intervals = debug.alu(alu.interval_kernel(fn, ty))
     by_scalar = on_intervals if fn in (inside.add, inside.sub, inside.mul) else None
+    # f32/f64 add, sub, mul of one register with itself: no NaN check (see same_kernel)
+    on_same = debug.alu(alu.same_kernel(fn, ty)) if ra == rb and ta is tb else None
     of_scalar = intervals.of_scalar
     # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
     # take a u32 amount beside values of the instruction's type)
@@ -173,6 +175,8 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
         if ka is ndarray and kb is ndarray and on_arrays is not None:
             if on_intervals is None:
                 result = on_arrays(a, b)
+            elif on_same is not None and row_a.interval is None:
+                result = on_same(a, b)
             else:
                 result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
         else:
