@@ -27,7 +27,7 @@ Families (one module each):
 ``fused``              fma (single rounding, f32 and f64; see its docstring)
 ``bits``               and_ or_ xor not_ shl shr
 ``compare``            setcc cond_supported compare_ufunc compare_operator
-``convert``            cvt cvt_supported mov_imm
+``convert``            cvt cvt_supported mov_imm scalar_converter
 ``reduction``          reduce identity
 ``arrays``             array_kernel, scalar_kernel, interval_kernel, same_kernel (two-operand
                        fast paths)
@@ -70,14 +70,14 @@ from . import arith, bits, compare, convert, fused, reduction
 from ._common import INT_MAX, INT_MIN, checked, silenced
 from .arrays import array_kernel, interval_kernel, same_kernel, scalar_kernel
 from .compare import compare_operator, compare_ufunc, cond_supported
-from .convert import cvt_supported
+from .convert import cvt_supported, scalar_converter
 
 __all__ = [
     "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced", "inside",
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
     "setcc", "cond_supported", "compare_ufunc", "compare_operator",
-    "cvt", "cvt_supported", "mov_imm",
+    "cvt", "cvt_supported", "mov_imm", "scalar_converter",
     "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel", "interval_kernel",
     "same_kernel",
 ]

@@ -86,6 +86,8 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
                    for k, f in enumerate(fields)]
         if len(sources) == 2 and unsupported is None and check is None:
             return _two(fn, ins, sources, rule)
+        if len(sources) == 1 and unsupported is None and check is None:
+            return _one(fn, ins, sources[0], rule)
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
         call = debug.alu(fn)
@@ -227,6 +229,38 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     return op
 
 
+def _one(fn: Callable, ins, source, rule: Callable | None) -> Op:
+    """:func:`_lanewise`'s issue for one operand (ABS, NEG, NOT, transcendentals), written
+    out: the same reads, computation and write with no list of operands."""
+    ty = ins.ty
+    reg, t = source
+    code_a, dtype_a = t.code, t.storage
+    dst, code, dtype = ins.dst, ty.code, ty.storage
+    call = debug.alu(fn)
+    ndarray = np.ndarray
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[reg].fast(code_a, dtype_a, lanes)
+        if a is None:       # a check to make: the general read
+            a = step.read_lin(reg, t)
+            step.commit()
+        kind = type(a)
+        if kind is ndarray:
+            result = call(ty, a)
+        else:
+            x = a.value if kind is Const else a.uniform()
+            if x is None:   # a compressed operand that is not uniform
+                result = None if rule is None else rule((a,), lanes, step.width)
+                if result is None:
+                    result = call(ty, _array(step, a))
+            else:
+                result = call(ty, x)
+        if not (step.full and rows[dst].write_all(code, dtype, result)):
+            step.write(dst, ty, result)
+    return op
+
+
 def _nonzero_divisor(step: Step, ins, values) -> None:
     if not ins.ty.is_int:
         return
@@ -272,23 +306,37 @@ def cvt(ins, program) -> Op:
         fixed = intervals.of_int_type(INT_MIN[src], INT_MAX[src], largest)
     elif largest is not None and supported and src.storage in intervals.LARGEST:
         refloat = intervals.converted
-
-    def op(step: Step) -> None:
-        if not supported:       # REF: rejected before any register is read
+    if not supported:
+        def op(step: Step) -> None:     # REF: rejected before any register is read
             step.fault(None, UnsupportedOperationError, f"CVT from {src.text} to {dst.text}")
             step.commit()
-        value = step.read_lin(rs, src)
-        if step.faulted:
-            step.commit()
-        one = _scalar(value)
-        if one is not None:
-            result = convert(src, dst, one)
+        return op
+    code, dtype, scalar = src.code, src.storage, src.scalar
+    dst_code, dst_dtype = dst.code, dst.storage
+    on_scalar = alu.scalar_converter(src, dst)
+    ndarray = np.ndarray
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        value = rows[rs].fast(code, dtype, lanes)
+        if value is None:       # a check to make: the general read
+            value = step.read_lin(rs, src)
+            if step.faulted:
+                step.commit()
+        kind = type(value)
+        if kind is ndarray:
+            result = convert(src, dst, value)
         else:
-            result = None if rule is None else rule((value,), step.lanes, step.width)
-            if result is None:
-                result = convert(src, dst, _array(step, value))
-        step.write(rd, dst, result,
-                   fixed if refloat is None else refloat(step.rows[rs].interval, largest))
+            one = value.value if kind is Const else value.uniform()
+            if one is not None:
+                result = on_scalar(one) if type(one) is scalar else convert(src, dst, one)
+            else:
+                result = None if rule is None else rule((value,), lanes, step.width)
+                if result is None:
+                    result = convert(src, dst, _array(step, value))
+        interval = fixed if refloat is None else refloat(rows[rs].interval, largest)
+        if not (step.full and rows[rd].write_all(dst_code, dst_dtype, result, interval)):
+            step.write(rd, dst, result, interval)
     return op
 
 
