@@ -85,8 +85,12 @@ def _uniform_int(x) -> int | None:
 def _linear(sign: int) -> Callable:
     """ADD (``sign`` 1) or SUB (-1) of two integer forms, over their common digits."""
     def rule(ty: DType, a, b):
-        if type(a) is Affine and type(b) is Affine:     # the usual case, spelled out
+        ka, kb = type(a), type(b)
+        if ka is Affine and kb is Affine:     # the usual case, spelled out
             return Affine(a.base + sign * b.base, a.stride + sign * b.stride, a.dtype)
+        if ka is Tiled and kb is Affine and b.stride == 0 and a.period > 1 and \
+                a.outer != a.inner * a.period:  # a tiled value and a uniform one: the base moves
+            return Tiled(a.base + sign * b.base, a.inner, a.outer, a.period, a.dtype)
         pa, pb = _parts(a), _parts(b)
         if pa is None or pb is None:
             return None
@@ -120,6 +124,9 @@ def _mul(ty: DType, a, b):
 
 def _shl(ty: DType, a, b):
     """SHL of an integer form by a uniform amount (a u32, taken modulo the width)."""
+    if type(a) is Affine and type(b) is Affine and b.stride == 0:     # spelled out
+        return Affine(a.base << ((b.base % (1 << 32)) % ty.bits),
+                      a.stride << ((b.base % (1 << 32)) % ty.bits), a.dtype)
     k, p = _uniform_int(b), _parts(a)
     if k is None or p is None:
         return None

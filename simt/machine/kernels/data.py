@@ -134,7 +134,8 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     code_a, code_b, dtype_a, dtype_b = ta.code, tb.code, ta.storage, tb.storage
     dst, code, dtype = ins.dst, ty.code, ty.storage
     on_arrays = alu.array_kernel(fn, ty)
-    on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
+    on_scalars = alu.scalar_kernel(fn, ty) \
+        if ta is tb or fn is inside.shl or fn is inside.shr else None
     # f32/f64 add, sub, mul, min, max: the kernel that takes and gives intervals
     # (simt.machine.alu.intervals); add, sub and mul take a scalar that is a number too
     on_intervals = debug.alu(alu.interval_kernel(fn, ty))
