@@ -30,7 +30,7 @@ from .. import affine, alu, debug
 from ..alu import INT_MAX, INT_MIN, inside, intervals
 from ..state import PRED_TAG, owned
 from ..step import Op, Step
-from ..values import Const
+from ..values import Affine, Const
 
 __all__ = ["DECODERS", "SPAN_FRAME"]
 
@@ -227,6 +227,53 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                 result = call(ty, xa, xb)
         if not (step.full and rows[dst].write_all(code, dtype, result, interval)):
             step.write(dst, ty, result, interval)
+
+    # The converged issue of arrays (the usual case at every size) ahead of ``op``: both
+    # rows whole (one tag over every lane, the tag's storage dtype) and arrays, or for an
+    # integer kernel the second a uniform integer.  The same kernels and write as ``op``;
+    # anything else is ``op`` itself (the prefix only looked at the rows).
+    if on_arrays is not None and on_intervals is not None:
+        def converged(step: Step) -> None:
+            rows = step.rows
+            row_a, row_b = rows[ra], rows[rb]
+            if step.full and row_a.tag == code_a and row_b.tag == code_b:
+                a, b = row_a.whole, row_b.whole
+                if type(a) is ndarray and type(b) is ndarray:
+                    if on_same is not None and row_a.interval is None:
+                        result, interval = on_same(a, b), None
+                    else:
+                        result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
+                    if not rows[dst].write_all(code, dtype, result, interval):
+                        step.write(dst, ty, result, interval)
+                    return
+            op(step)
+        return converged
+    if integer_arrays:
+        def converged(step: Step) -> None:
+            rows = step.rows
+            row_a, row_b = rows[ra], rows[rb]
+            if step.full and row_a.tag == code_a and row_b.tag == code_b:
+                a, b = row_a.whole, row_b.whole
+                if type(a) is ndarray:
+                    kb = type(b)
+                    if kb is ndarray:
+                        result = on_arrays(a, b)
+                    elif kb is Affine and b.stride == 0:     # a uniform integer
+                        xb = b.uniform()
+                        if zero_d:
+                            last = held[0]
+                            if last[0] is not xb:
+                                last = held[0] = xb, np.array(xb)
+                            xb = last[1]
+                        result = on_arrays(a, xb)
+                    else:
+                        op(step)
+                        return
+                    if not rows[dst].write_all(code, dtype, result):
+                        step.write(dst, ty, result)
+                    return
+            op(step)
+        return converged
     return op
 
 
