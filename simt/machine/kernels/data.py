@@ -173,6 +173,11 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
             b = step.read_lin(rb, tb) if b is None else b
             if step.faulted:
                 step.commit()
+        finish(step, a, b, row_a, row_b)
+
+    def finish(step: Step, a, b, row_a, row_b) -> None:
+        """The issue after its reads: compute, then write."""
+        rows = step.rows
         ka, kb = type(a), type(b)
         interval = None
         if ka is ndarray and kb is ndarray and on_arrays is not None:
@@ -246,6 +251,9 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                     if not rows[dst].write_all(code, dtype, result, interval):
                         step.write(dst, ty, result, interval)
                     return
+                if a is not None and b is not None:     # whole values: no read to redo
+                    finish(step, a, b, row_a, row_b)
+                    return
             op(step)
         return converged
     if integer_arrays:
@@ -267,10 +275,13 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                             xb = last[1]
                         result = on_arrays(a, xb)
                     else:
-                        op(step)
+                        finish(step, a, b, row_a, row_b)
                         return
                     if not rows[dst].write_all(code, dtype, result):
                         step.write(dst, ty, result)
+                    return
+                if a is not None and b is not None:     # whole values: no read to redo
+                    finish(step, a, b, row_a, row_b)
                     return
             op(step)
         return converged
