@@ -274,8 +274,11 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                                 last = held[0] = xb, np.array(xb)
                             xb = last[1]
                         result = on_arrays(a, xb)
-                    else:
+                    elif b is not None:     # a whole value of another form
                         finish(step, a, b, row_a, row_b)
+                        return
+                    else:
+                        op(step)
                         return
                     if not rows[dst].write_all(code, dtype, result):
                         step.write(dst, ty, result)
