@@ -54,7 +54,8 @@ from ..isa.types import DType
 from .lanes import LaneSet
 from .values import Affine, Const, Cut, Digits, Parts, Tiled, digits, int_range, tiled
 
-__all__ = ["RULES", "bind", "arith", "split", "bit", "convert", "compare", "COMPRESS_MIN_LANES"]
+__all__ = ["RULES", "bind", "arith", "split", "bit", "convert", "compare", "comparer",
+           "COMPRESS_MIN_LANES"]
 
 #: Pieces with fewer lanes compute affine values as arrays instead: on a few dozen
 #: lanes one NumPy call costs less than the Python arithmetic on a compressed value and
@@ -84,8 +85,12 @@ def _uniform_int(x) -> int | None:
 def _linear(sign: int) -> Callable:
     """ADD (``sign`` 1) or SUB (-1) of two integer forms, over their common digits."""
     def rule(ty: DType, a, b):
-        if type(a) is Affine and type(b) is Affine:     # the usual case, spelled out
+        ka, kb = type(a), type(b)
+        if ka is Affine and kb is Affine:     # the usual case, spelled out
             return Affine(a.base + sign * b.base, a.stride + sign * b.stride, a.dtype)
+        if ka is Tiled and kb is Affine and b.stride == 0 and a.period > 1 and \
+                a.outer != a.inner * a.period:  # a tiled value and a uniform one: the base moves
+            return Tiled(a.base + sign * b.base, a.inner, a.outer, a.period, a.dtype)
         pa, pb = _parts(a), _parts(b)
         if pa is None or pb is None:
             return None
@@ -119,6 +124,9 @@ def _mul(ty: DType, a, b):
 
 def _shl(ty: DType, a, b):
     """SHL of an integer form by a uniform amount (a u32, taken modulo the width)."""
+    if type(a) is Affine and type(b) is Affine and b.stride == 0:     # spelled out
+        return Affine(a.base << ((b.base % (1 << 32)) % ty.bits),
+                      a.stride << ((b.base % (1 << 32)) % ty.bits), a.dtype)
     k, p = _uniform_int(b), _parts(a)
     if k is None or p is None:
         return None
@@ -370,6 +378,8 @@ _SWAP = {Condition.LT: Condition.GT, Condition.LE: Condition.GE, Condition.GT: C
 _BASE = {Condition.LTU: Condition.LT, Condition.LEU: Condition.LE, Condition.GTU: Condition.GT,
          Condition.GEU: Condition.GE}
 _TRUE, _FALSE = Const(np.bool_(True)), Const(np.bool_(False))
+# the members as module globals: an Enum member read off its class costs ~0.1 us (Python 3.11)
+_EQ, _NE, _LT, _LE, _GE = Condition.EQ, Condition.NE, Condition.LT, Condition.LE, Condition.GE
 
 
 def _at_least(base: int, stride: int, c: int) -> tuple[int, bool]:
@@ -382,13 +392,13 @@ def _at_least(base: int, stride: int, c: int) -> tuple[int, bool]:
 
 def _decided(cond: Condition, low: int, high: int, c: int) -> bool | None:
     """The comparison of every value in ``[low, high]`` with ``c`` when all agree, else None."""
-    if cond is Condition.EQ or cond is Condition.NE:
-        return None if low <= c <= high else cond is Condition.NE
-    if cond is Condition.LT or cond is Condition.GE:
+    if cond is _EQ or cond is _NE:
+        return None if low <= c <= high else cond is _NE
+    if cond is _LT or cond is _GE:
         answer = high < c if high < c or low >= c else None
     else:
         answer = high <= c if high <= c or low > c else None
-    return None if answer is None else answer == (cond is Condition.LT or cond is Condition.LE)
+    return None if answer is None else answer == (cond is _LT or cond is _LE)
 
 
 def _one_digit(p: Parts, n: int) -> tuple[int, int, int, int | None] | None:
@@ -421,10 +431,40 @@ def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | Const | N
     Cut.  Anything else (a form varying with several digits, as a 2-D row index)
     is left to the arrays.
     """
-    if not ty.is_int or len(lanes) == 0:
-        return None
-    lo, hi = lanes.lo, lanes.hi
+    return comparer(ty, cond)(a, b, lanes)
+
+
+def comparer(ty: DType, cond: Condition) -> Callable:
+    """:func:`compare` for one type and condition, ``run(a, b, lanes)``: what depends on
+    them alone (the type's range, the condition's plain and swapped forms) is found
+    once, when an instruction is decoded, and the usual operands (an affine or tiled
+    value against a uniform one) take :func:`_against` directly."""
+    if not ty.is_int:
+        return _nothing
     tmin, tmax = int_range(ty.storage)
+    swapped = _SWAP.get(cond, cond)
+    plain, plain_swapped = _BASE.get(cond, cond), _BASE.get(swapped, swapped)
+
+    def run(a, b, lanes: LaneSet) -> Cut | Const | None:
+        lo, hi = lanes.lo, lanes.hi
+        if hi <= lo or (not lanes.is_range and len(lanes) == 0):
+            return None
+        ka, kb = type(a), type(b)
+        if (ka is Affine or ka is Tiled) and kb is Affine and b.stride == 0:
+            return _against(plain, a, b.base, lo, hi, tmin, tmax)
+        if ka is Affine and a.stride == 0 and (kb is Affine or kb is Tiled):
+            return _against(plain_swapped, b, a.base, lo, hi, tmin, tmax)
+        return _compare(ty, cond, a, b, lo, hi, tmin, tmax)
+    return run
+
+
+def _nothing(a, b, lanes: LaneSet) -> None:
+    return None
+
+
+def _compare(ty: DType, cond: Condition, a, b, lo: int, hi: int, tmin: int, tmax: int
+             ) -> Cut | Const | None:
+    """:func:`compare` over the lanes' hull ``[lo, hi)`` (``hi > lo``), by the digits."""
     c, other = _uniform_int(b), _uniform_int(a)
     if c is not None and other is not None:
         return None             # both uniform: the scalar path's case
@@ -458,15 +498,69 @@ def compare(ty: DType, cond: Condition, a, b, lanes: LaneSet) -> Cut | Const | N
         return None
     base, stride, scale, radix = key
     period = None if radix is None else scale * radix
-    if cond is Condition.EQ or cond is Condition.NE:
+    if cond is _EQ or cond is _NE:
         k, exact = divmod(c - base, stride)
         lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
-        return Cut(lo, hi, cond is Condition.NE, period)
-    if cond is Condition.GE or cond is Condition.LT:
+        return Cut(lo, hi, cond is _NE, period)
+    if cond is _GE or cond is _LT:
         k, above = _at_least(base, stride, c)
     else:
         k, above = _at_least(base, stride, c + 1)
-    if cond is Condition.LT or cond is Condition.LE:
+    if cond is _LT or cond is _LE:
+        above = not above
+    return Cut(k * scale, None, not above, period)
+
+
+def _against(cond: Condition, a: "Affine | Tiled", c: int, lo: int, hi: int, tmin: int,
+             tmax: int) -> Cut | Const | None:
+    """:func:`compare`'s answer for an affine or tiled ``a`` against the unwrapped uniform
+    ``c`` over the lanes' hull ``[lo, hi)`` (``hi > lo``), written out: the same steps
+    (range checks, a decided comparison, the one digit ``a`` varies with) for the forms
+    whose digits are known without trimming."""
+    if not tmin <= c <= tmax:
+        return None
+    if type(a) is Affine:
+        stride = a.stride
+        if stride == 0:
+            return None             # both uniform: the scalar path's case
+        base = a.base
+        low, high = base + stride * lo, base + stride * (hi - 1)
+        if low > high:
+            low, high = high, low
+        scale, period = 1, None
+    else:
+        base, inner, outer, p = a.base, a.inner, a.outer, a.period
+        if inner == 0 and outer == 0:
+            return None             # both uniform: the scalar path's case
+        low, high = a.bounds(lo, hi)
+        if p >= hi:                 # the first digit is the lane itself
+            if inner == 0:
+                stride = 0
+            else:
+                stride, scale, period = inner, 1, None
+        elif outer == 0 and inner != 0:
+            stride, scale, period = inner, 1, p
+        elif inner == 0 and outer != 0:
+            stride, scale, period = outer, p, None
+        else:
+            stride = 0              # several digits vary (or none): decided, or arrays
+    if low < tmin or high > tmax:
+        return None
+    cond = _BASE.get(cond, cond)
+    decided = _decided(cond, low, high, c)
+    if decided is not None:
+        return _TRUE if decided else _FALSE
+    if stride == 0:
+        return None
+    if cond is _EQ or cond is _NE:
+        k, exact = divmod(c - base, stride)
+        lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
+        return Cut(lo, hi, cond is _NE, period)
+    if cond is _GE or cond is _LT:
+        k, above = _at_least(base, stride, c)
+    else:
+        k, above = _at_least(base, stride, c + 1)
+    if cond is _LT or cond is _LE:
         above = not above
     return Cut(k * scale, None, not above, period)
 
@@ -531,8 +625,10 @@ def _compare_rule(ins) -> Rule | None:
     if not ty.is_int:
         return None
 
+    run = comparer(ty, cond)
+
     def rule(values, lanes: LaneSet, n: int):
-        return compare(ty, cond, values[0], values[1], lanes)
+        return run(values[0], values[1], lanes)
     return rule
 
 

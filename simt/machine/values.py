@@ -517,27 +517,23 @@ class Cut:
             if not lanes.is_range:
                 return None
             first, end = lanes.lo, lanes.hi
-
-            def part(a: int, b: int) -> LaneSet:
-                return LaneSet.range(a, b) if a < b else LaneSet.range(0, 0)
         elif type(lanes) is Tiles and lanes.period == p:
-            first, end = lanes.t0, lanes.t1
-
-            def part(a: int, b: int) -> LaneSet:
-                return Tiles.make(p, lanes.b0, lanes.b1, a, b)
+            first, end, b0, b1 = lanes.t0, lanes.t1, lanes.b0, lanes.b1
         elif lanes.is_range and lanes.lo % p == 0 and lanes.hi % p == 0:   # whole blocks
-            first, end = 0, p
-
-            def part(a: int, b: int) -> LaneSet:
-                return Tiles.make(p, lanes.lo // p, lanes.hi // p, a, b)
+            first, end, b0, b1 = 0, p, lanes.lo // p, lanes.hi // p
         else:
             return None
-        a = min(max(self.lo, first), end)
-        b = end if self.hi is None else min(max(self.hi, a), end)
+        lo, hi = self.lo, self.hi
+        a = first if lo < first else end if lo > end else lo
+        b = end if hi is None or hi > end else a if hi < a else hi
         if a > first and b < end:       # the outside is two pieces
             return None
-        inside = part(a, b)
-        outside = part(b, end) if a == first else part(first, a)
+        c, d = (b, end) if a == first else (first, a)   # the outside
+        if p is None:
+            inside = LaneSet(a, b) if a < b else LaneSet(0, 0)
+            outside = LaneSet(c, d) if c < d else LaneSet(0, 0)
+        else:
+            inside, outside = Tiles.make(p, b0, b1, a, b), Tiles.make(p, b0, b1, c, d)
         return (outside, inside) if self.negate else (inside, outside)
 
     def _holds(self, key: np.ndarray) -> np.ndarray:

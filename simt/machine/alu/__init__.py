@@ -26,10 +26,11 @@ Families (one module each):
 ``arith``              add sub mul div mad minimum maximum abs_ neg
 ``fused``              fma (single rounding, f32 and f64; see its docstring)
 ``bits``               and_ or_ xor not_ shl shr
-``compare``            setcc cond_supported
-``convert``            cvt cvt_supported mov_imm
+``compare``            setcc cond_supported compare_ufunc compare_operator
+``convert``            cvt cvt_supported mov_imm scalar_converter
 ``reduction``          reduce identity
-``arrays``             array_kernel, scalar_kernel, interval_kernel (two-operand fast paths)
+``arrays``             array_kernel, scalar_kernel, interval_kernel, same_kernel (two-operand
+                       fast paths)
 ``intervals``          the bounds a float row is known to lie in (skipping NaN checks)
 =====================  =====================================================
 
@@ -67,16 +68,18 @@ from ...isa.transcendental import transcendental as _transcendental
 from ...isa.types import DType
 from . import arith, bits, compare, convert, fused, reduction
 from ._common import INT_MAX, INT_MIN, checked, silenced
-from .arrays import array_kernel, interval_kernel, scalar_kernel
-from .compare import cond_supported
-from .convert import cvt_supported
+from .arrays import array_kernel, interval_kernel, same_kernel, scalar_kernel
+from .compare import compare_operator, compare_ufunc, cond_supported
+from .convert import cvt_supported, scalar_converter
 
 __all__ = [
     "INT_MIN", "INT_MAX", "TRANSCENDENTALS", "silenced", "inside",
     "add", "sub", "mul", "div", "mad", "fma", "minimum", "maximum", "abs_", "neg",
     "and_", "or_", "xor", "not_", "shl", "shr",
-    "setcc", "cond_supported", "cvt", "cvt_supported", "mov_imm",
+    "setcc", "cond_supported", "compare_ufunc", "compare_operator",
+    "cvt", "cvt_supported", "mov_imm", "scalar_converter",
     "transcendental", "reduce", "identity", "array_kernel", "scalar_kernel", "interval_kernel",
+    "same_kernel",
 ]
 
 #: The in-launch forms, for decoders to bind: they assume NumPy's floating-point errors

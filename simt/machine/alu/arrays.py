@@ -32,10 +32,11 @@ from ...isa.types import DType
 from . import arith, bits, intervals
 from ..thresholds import NAN_COUNT_MAX as _SHORT
 from ._common import count_nonzero as _count_nonzero
+from ._common import unsigned_of
 
 _isnan, _min, _copyto, _or = np.isnan, np.minimum.reduce, np.copyto, np.bitwise_or
 
-__all__ = ["array_kernel", "scalar_kernel", "interval_kernel"]
+__all__ = ["array_kernel", "scalar_kernel", "interval_kernel", "same_kernel"]
 
 _UFUNCS = {arith.add: np.add, arith.sub: np.subtract, arith.mul: np.multiply,
            bits.and_: np.bitwise_and, bits.or_: np.bitwise_or, bits.xor: np.bitwise_xor}
@@ -124,7 +125,8 @@ _OPERATORS = {arith.add: operator.add, arith.sub: operator.sub, arith.mul: opera
 
 
 def scalar_kernel(fn: Callable, ty: DType) -> Callable | None:
-    """``fn(ty, a, b)`` for two NumPy scalars of ``ty.scalar`` inside a launch, or None.
+    """``fn(ty, a, b)`` for two NumPy scalars of ``ty.scalar`` inside a launch, or None
+    (SHL and SHR: ``b`` a ``np.uint32`` amount).
 
     Integers: NumPy's scalar operators wrap like its array loops (the overflow they
     flag is ignored inside :func:`~simt.machine.alu.silenced`); ``min``/``max`` of two
@@ -135,6 +137,8 @@ def scalar_kernel(fn: Callable, ty: DType) -> Callable | None:
     NaNs give the first, ``min(-0, +0) = -0``, ``max(-0, +0) = +0``).
     """
     fn = getattr(fn, "__wrapped__", fn)
+    if (fn is bits.shl or fn is bits.shr) and ty.is_int:
+        return _shift_scalar(fn, ty)
     op = _OPERATORS.get(fn)
     if op is None or (ty.is_float and ty.size < 4):
         return None
@@ -149,6 +153,21 @@ def scalar_kernel(fn: Callable, ty: DType) -> Callable | None:
         out = op(a, b)
         return out if out == out else fn(ty, a, b)
     return kernel
+
+
+def _shift_scalar(fn: Callable, ty: DType) -> Callable:
+    """SHL or SHR of a NumPy scalar of ``ty`` by a ``np.uint32`` amount: the scalar steps
+    of :func:`~simt.machine.alu.bits.shl` / :func:`~simt.machine.alu.bits.shr`, with the
+    count scalars (``amount mod bits``, in the dtype those functions use) made once."""
+    mask, storage = ty.bits - 1, ty.storage
+    if fn is bits.shr:
+        right = tuple(ty.scalar(k) for k in range(ty.bits))
+        return lambda a, amount: a >> right[int(amount) & mask]
+    raw = unsigned_of(ty)
+    left = tuple(raw.type(k) for k in range(ty.bits))
+    if ty.is_unsigned:
+        return lambda a, amount: a << left[int(amount) & mask]
+    return lambda a, amount: (a.view(raw) << left[int(amount) & mask]).view(storage)
 
 
 def _float_min(a, b):
@@ -245,3 +264,22 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
         memo[0] = ia, ib, found
         return out, found
     return kernel
+
+
+def same_kernel(fn: Callable, ty: DType) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """``fn(ty, a, a)`` for f32/f64 add, sub and mul whose two operands are one register
+    (the same array twice), inside a launch; else None.  The bare ufunc: no NaN check.
+
+    Exact: the operands hold the same bits in every lane, so a lane with a NaN operand
+    has two NaNs of one payload, and whichever of the two the loop returns (NumPy's
+    loops may swap the operands, the reason for
+    :func:`~simt.machine.alu.arith.first_nan`) is that payload quieted -- what
+    ``first_nan`` gives (``a`` quieted where ``a`` is NaN).  Lanes with no NaN operand
+    are the loop's IEEE result either way.  The same assumption as the interval path,
+    where one operand is known to hold no NaN: the loop returns one operand's NaN,
+    quieted.  The result's interval is unknown (no check looked for NaNs).
+    """
+    fn = getattr(fn, "__wrapped__", fn)
+    if fn not in _FLOAT or not ty.is_float or ty.size < 4:
+        return None
+    return _UFUNCS[fn]

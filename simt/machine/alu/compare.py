@@ -10,7 +10,7 @@ from ...isa.table import BY_NAME, Condition
 from ...isa.types import DType
 from ._common import scalars, storage
 
-__all__ = ["setcc", "cond_supported"]
+__all__ = ["setcc", "cond_supported", "compare_ufunc", "compare_operator"]
 
 _COMPARE = {
     Condition.EQ: np.equal, Condition.NE: np.not_equal,
@@ -41,3 +41,13 @@ def setcc(ty: DType, cond: Condition, a, b):
     if scalars(ty, a, b):
         return _SCALAR_COMPARE[cond](a, b)
     return _COMPARE[cond](storage(ty, a), storage(ty, b))
+
+
+def compare_ufunc(cond: Condition):
+    """The ufunc :func:`setcc` compares arrays of one storage dtype with (or a 0-d array)."""
+    return _COMPARE[cond]
+
+
+def compare_operator(cond: Condition):
+    """The operator :func:`setcc` compares two NumPy scalars of the type with."""
+    return _SCALAR_COMPARE[cond]

@@ -20,7 +20,7 @@ from ...isa.table import CVT_PAIRS
 from ...isa.types import DType
 from ._common import INT_MAX, INT_MIN, result, scalars, storage, unsigned_of
 
-__all__ = ["cvt", "cvt_supported", "mov_imm"]
+__all__ = ["cvt", "cvt_supported", "mov_imm", "scalar_converter"]
 
 _HALF = frozenset((DType.F16, DType.BF16))     # their .numpy: float16, bfloat16
 
@@ -51,6 +51,19 @@ def cvt(src_ty: DType, dst_ty: DType, a):
                                      (INT_MAX[dst_ty] if x > 0 else INT_MIN[dst_ty]),
                                      INT_MIN[dst_ty]), INT_MAX[dst_ty]))
     return result(convert(src_ty, dst_ty, storage(src_ty, a)))
+
+
+def scalar_converter(src_ty: DType, dst_ty: DType) -> Callable | None:
+    """``cvt(src_ty, dst_ty, a)`` for one NumPy scalar ``a`` of ``src_ty.scalar``, bound
+    once (the pair's converter looked up at decode, not per call); None for a pair that
+    does not exist."""
+    convert = _CONVERTERS.get((src_ty, dst_ty))
+    if convert is None:
+        return None
+    if convert is _cast:
+        storage = dst_ty.storage
+        return lambda a: a.astype(storage)  # a NumPy scalar casts with the arrays' loops
+    return lambda a: cvt(src_ty, dst_ty, a)
 
 
 def _cast(src: DType, dst: DType, x: np.ndarray) -> np.ndarray:

@@ -92,12 +92,22 @@ def add(a: Interval, b: Interval, largest: float) -> Interval | None:
     blo, bhi = b
     if (ahi == INF and blo == -INF) or (alo == -INF and bhi == INF):
         return None
-    return widen(alo + blo, ahi + bhi, largest)
+    lo, hi = alo + blo, ahi + bhi
+    if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
+        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY
+    return widen(lo, hi, largest)
 
 
 def sub(a: Interval, b: Interval, largest: float) -> Interval | None:
     """The interval of ``a - b`` (rounded): ``a + (-b)``."""
-    return add(a, (-b[1], -b[0]), largest)
+    alo, ahi = a
+    blo, bhi = b
+    if (ahi == INF and bhi == INF) or (alo == -INF and blo == -INF):
+        return None
+    lo, hi = alo - bhi, ahi - blo
+    if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
+        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY
+    return widen(lo, hi, largest)
 
 
 def mul(a: Interval, b: Interval, largest: float) -> Interval | None:
@@ -108,9 +118,13 @@ def mul(a: Interval, b: Interval, largest: float) -> Interval | None:
             (blo <= 0.0 <= bhi and (alo == -INF or ahi == INF)):
         return None
     if alo >= 0.0 and blo >= 0.0:
-        return widen(alo * blo, ahi * bhi, largest)
-    c = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
-    return widen(min(c), max(c), largest)
+        lo, hi = alo * blo, ahi * bhi
+    else:
+        c = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+        lo, hi = min(c), max(c)
+    if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
+        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY
+    return widen(lo, hi, largest)
 
 
 def maximum(a: Interval | None, b: Interval | None) -> Interval | None:

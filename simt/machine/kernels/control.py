@@ -12,6 +12,7 @@ import numpy as np
 
 from ...errors import CallStackError
 from ...isa.types import DType
+from ..state import PRED_TAG
 from ..step import EXIT, Branch, Jump, Op, Park, Step
 from ..values import Affine, Const, Cut
 
@@ -20,12 +21,17 @@ __all__ = ["DECODERS", "MAX_CALL_DEPTH", "SPAN_FRAME"]
 MAX_CALL_DEPTH = 256
 
 
-def _split(step: Step, target: int, taken) -> Jump | Branch | None:
-    """Where a two-way branch sends the lanes; ``taken`` is a Cut or a flag per frame position."""
+def _split(step: Step, target: int, taken, jump: Jump | None = None) -> Jump | Branch | None:
+    """Where a two-way branch sends the lanes; ``taken`` is a Cut or a flag per frame position.
+
+    ``jump``: ``Jump(target)``, made once by the caller (Jumps are immutable).
+    """
     lanes = step.lanes
     kind = type(taken)
+    if jump is None:
+        jump = Jump(target)
     if kind is Const:                   # a uniform predicate: every lane goes one way
-        return Jump(target) if taken.value else None
+        return jump if taken.value else None
     parts = taken.split(lanes) if kind is Cut else None
     if parts is None:
         if not isinstance(taken, np.ndarray):
@@ -33,21 +39,25 @@ def _split(step: Step, target: int, taken) -> Jump | Branch | None:
         parts = lanes.split(taken)
     yes, no = parts
     if len(no) == 0:
-        return Jump(target)
+        return jump
     return None if len(yes) == 0 else Branch(yes, target, no)
 
 
 def bra(ins, program) -> Op:
     target = program.labels[ins.target]
+    jump = Jump(target)
     if ins.pred is None:
-        jump = Jump(target)
         return lambda step: jump
     pred = ins.pred
+    boolean = np.dtype(bool)
 
     def op(step: Step) -> Jump | Branch | None:
-        taken = step.read_pred(pred, compressed=True)
-        step.commit()
-        return _split(step, target, taken)
+        # a written predicate covering the lanes is read with no check to make
+        taken = step.regs.preds[pred].fast(PRED_TAG, boolean, step.lanes)
+        if taken is None:
+            taken = step.read_pred(pred, compressed=True)
+            step.commit()
+        return _split(step, target, taken, jump)
     return op
 
 
@@ -97,7 +107,7 @@ def loop(ins, program) -> Op:
             count = count.at(step.lanes)
         taken = count > 0
         step.write(reg, DType.U32, count - taken.astype(np.uint32))
-        return _split(step, target, taken)
+        return _split(step, target, taken, jump)
     return op
 
 

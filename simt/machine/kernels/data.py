@@ -28,9 +28,9 @@ from ...isa.transcendental import transcendental
 from ...isa.types import DType
 from .. import affine, alu, debug
 from ..alu import INT_MAX, INT_MIN, inside, intervals
-from ..state import owned
+from ..state import PRED_TAG, owned
 from ..step import Op, Step
-from ..values import Const
+from ..values import Affine, Const
 
 __all__ = ["DECODERS", "SPAN_FRAME"]
 
@@ -86,6 +86,8 @@ def _lanewise(fn: Callable, fields: tuple[str, ...] = ("src1", "src2"),
                    for k, f in enumerate(fields)]
         if len(sources) == 2 and unsupported is None and check is None:
             return _two(fn, ins, sources, rule)
+        if len(sources) == 1 and unsupported is None and check is None:
+            return _one(fn, ins, sources[0], rule)
         fast = [(reg, t.code, t.storage) for reg, t in sources]
         dst, code, dtype = ins.dst, ty.code, ty.storage
         call = debug.alu(fn)
@@ -132,11 +134,14 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
     code_a, code_b, dtype_a, dtype_b = ta.code, tb.code, ta.storage, tb.storage
     dst, code, dtype = ins.dst, ty.code, ty.storage
     on_arrays = alu.array_kernel(fn, ty)
-    on_scalars = alu.scalar_kernel(fn, ty) if ta is tb else None
+    on_scalars = alu.scalar_kernel(fn, ty) \
+        if ta is tb or fn is inside.shl or fn is inside.shr else None
     # f32/f64 add, sub, mul, min, max: the kernel that takes and gives intervals
     # (simt.machine.alu.intervals); add, sub and mul take a scalar that is a number too
     on_intervals = debug.alu(alu.interval_kernel(fn, ty))
     by_scalar = on_intervals if fn in (inside.add, inside.sub, inside.mul) else None
+    # f32/f64 add, sub, mul of one register with itself: no NaN check (see same_kernel)
+    on_same = debug.alu(alu.same_kernel(fn, ty)) if ra == rb and ta is tb else None
     of_scalar = intervals.of_scalar
     # an integer array kernel takes one scalar operand too (it broadcasts; shift kernels
     # take a u32 amount beside values of the instruction's type)
@@ -168,11 +173,18 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
             b = step.read_lin(rb, tb) if b is None else b
             if step.faulted:
                 step.commit()
+        finish(step, a, b, row_a, row_b)
+
+    def finish(step: Step, a, b, row_a, row_b) -> None:
+        """The issue after its reads: compute, then write."""
+        rows = step.rows
         ka, kb = type(a), type(b)
         interval = None
         if ka is ndarray and kb is ndarray and on_arrays is not None:
             if on_intervals is None:
                 result = on_arrays(a, b)
+            elif on_same is not None and row_a.interval is None:
+                result = on_same(a, b)
             else:
                 result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
         else:
@@ -220,6 +232,94 @@ def _two(fn: Callable, ins, sources, rule: Callable | None) -> Op:
                 result = call(ty, xa, xb)
         if not (step.full and rows[dst].write_all(code, dtype, result, interval)):
             step.write(dst, ty, result, interval)
+
+    # The converged issue of arrays (the usual case at every size) ahead of ``op``: both
+    # rows whole (one tag over every lane, the tag's storage dtype) and arrays, or for an
+    # integer kernel the second a uniform integer.  The same kernels and write as ``op``;
+    # anything else is ``op`` itself (the prefix only looked at the rows).
+    if on_arrays is not None and on_intervals is not None:
+        def converged(step: Step) -> None:
+            rows = step.rows
+            row_a, row_b = rows[ra], rows[rb]
+            if step.full and row_a.tag == code_a and row_b.tag == code_b:
+                a, b = row_a.whole, row_b.whole
+                if type(a) is ndarray and type(b) is ndarray:
+                    if on_same is not None and row_a.interval is None:
+                        result, interval = on_same(a, b), None
+                    else:
+                        result, interval = on_intervals(a, b, row_a.interval, row_b.interval)
+                    if not rows[dst].write_all(code, dtype, result, interval):
+                        step.write(dst, ty, result, interval)
+                    return
+                if a is not None and b is not None:     # whole values: no read to redo
+                    finish(step, a, b, row_a, row_b)
+                    return
+            op(step)
+        return converged
+    if integer_arrays:
+        def converged(step: Step) -> None:
+            rows = step.rows
+            row_a, row_b = rows[ra], rows[rb]
+            if step.full and row_a.tag == code_a and row_b.tag == code_b:
+                a, b = row_a.whole, row_b.whole
+                if type(a) is ndarray:
+                    kb = type(b)
+                    if kb is ndarray:
+                        result = on_arrays(a, b)
+                    elif kb is Affine and b.stride == 0:     # a uniform integer
+                        xb = b.uniform()
+                        if zero_d:
+                            last = held[0]
+                            if last[0] is not xb:
+                                last = held[0] = xb, np.array(xb)
+                            xb = last[1]
+                        result = on_arrays(a, xb)
+                    elif b is not None:     # a whole value of another form
+                        finish(step, a, b, row_a, row_b)
+                        return
+                    else:
+                        op(step)
+                        return
+                    if not rows[dst].write_all(code, dtype, result):
+                        step.write(dst, ty, result)
+                    return
+                if a is not None and b is not None:     # whole values: no read to redo
+                    finish(step, a, b, row_a, row_b)
+                    return
+            op(step)
+        return converged
+    return op
+
+
+def _one(fn: Callable, ins, source, rule: Callable | None) -> Op:
+    """:func:`_lanewise`'s issue for one operand (ABS, NEG, NOT, transcendentals), written
+    out: the same reads, computation and write with no list of operands."""
+    ty = ins.ty
+    reg, t = source
+    code_a, dtype_a = t.code, t.storage
+    dst, code, dtype = ins.dst, ty.code, ty.storage
+    call = debug.alu(fn)
+    ndarray = np.ndarray
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[reg].fast(code_a, dtype_a, lanes)
+        if a is None:       # a check to make: the general read
+            a = step.read_lin(reg, t)
+            step.commit()
+        kind = type(a)
+        if kind is ndarray:
+            result = call(ty, a)
+        else:
+            x = a.value if kind is Const else a.uniform()
+            if x is None:   # a compressed operand that is not uniform
+                result = None if rule is None else rule((a,), lanes, step.width)
+                if result is None:
+                    result = call(ty, _array(step, a))
+            else:
+                result = call(ty, x)
+        if not (step.full and rows[dst].write_all(code, dtype, result)):
+            step.write(dst, ty, result)
     return op
 
 
@@ -268,23 +368,37 @@ def cvt(ins, program) -> Op:
         fixed = intervals.of_int_type(INT_MIN[src], INT_MAX[src], largest)
     elif largest is not None and supported and src.storage in intervals.LARGEST:
         refloat = intervals.converted
-
-    def op(step: Step) -> None:
-        if not supported:       # REF: rejected before any register is read
+    if not supported:
+        def op(step: Step) -> None:     # REF: rejected before any register is read
             step.fault(None, UnsupportedOperationError, f"CVT from {src.text} to {dst.text}")
             step.commit()
-        value = step.read_lin(rs, src)
-        if step.faulted:
-            step.commit()
-        one = _scalar(value)
-        if one is not None:
-            result = convert(src, dst, one)
+        return op
+    code, dtype, scalar = src.code, src.storage, src.scalar
+    dst_code, dst_dtype = dst.code, dst.storage
+    on_scalar = alu.scalar_converter(src, dst)
+    ndarray = np.ndarray
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        value = rows[rs].fast(code, dtype, lanes)
+        if value is None:       # a check to make: the general read
+            value = step.read_lin(rs, src)
+            if step.faulted:
+                step.commit()
+        kind = type(value)
+        if kind is ndarray:
+            result = convert(src, dst, value)
         else:
-            result = None if rule is None else rule((value,), step.lanes, step.width)
-            if result is None:
-                result = convert(src, dst, _array(step, value))
-        step.write(rd, dst, result,
-                   fixed if refloat is None else refloat(step.rows[rs].interval, largest))
+            one = value.value if kind is Const else value.uniform()
+            if one is not None:
+                result = on_scalar(one) if type(one) is scalar else convert(src, dst, one)
+            else:
+                result = None if rule is None else rule((value,), lanes, step.width)
+                if result is None:
+                    result = convert(src, dst, _array(step, value))
+        interval = fixed if refloat is None else refloat(rows[rs].interval, largest)
+        if not (step.full and rows[rd].write_all(dst_code, dst_dtype, result, interval)):
+            step.write(rd, dst, result, interval)
     return op
 
 
@@ -294,6 +408,8 @@ def setcc(ins, program) -> Op:
     supported = alu.cond_supported(ty, cond)
     compare = debug.alu(inside.setcc)
     rule = affine.bind(ins)
+    if unsupported is None and supported:
+        return _setcc(ins, compare, rule)
 
     def op(step: Step) -> None:
         if unsupported is not None:
@@ -313,6 +429,65 @@ def setcc(ins, program) -> Op:
             if result is None:
                 result = compare(ty, cond, _array(step, a), _array(step, b))
         step.write_pred(dst, result)
+    return op
+
+
+def _setcc(ins, compare: Callable, rule: Callable | None) -> Op:
+    """:func:`setcc`'s issue for a supported type and condition, written out.
+
+    The same results as :func:`~simt.machine.alu.setcc`: two scalars of the type compare
+    by its scalar operator, an array with an array or with a uniform value by its
+    ufunc (the uniform value as a 0-d array of the storage dtype, as ``setcc`` passes
+    it); anything else goes to ``compare`` itself.  A compressed operand that is not
+    uniform gets the compressed rule first, as in :func:`setcc`.
+    """
+    ty, cond, ra, rb, dst = ins.ty, ins.cond, ins.src1, ins.src2, ins.dst
+    code, dtype, scalar = ty.code, ty.storage, ty.scalar
+    on_arrays = debug.alu(alu.compare_ufunc(cond))
+    on_scalars = alu.compare_operator(cond)
+    held = [(None, None)]       # the last uniform operand and its 0-d array (see _two)
+    boolean = np.dtype(bool)
+    ndarray = np.ndarray
+
+    def zero_d(x):
+        last = held[0]
+        if last[0] is not x:
+            last = held[0] = x, np.array(x, dtype)
+        return last[1]
+
+    def op(step: Step) -> None:
+        rows, lanes = step.rows, step.lanes
+        a = rows[ra].fast(code, dtype, lanes)
+        b = rows[rb].fast(code, dtype, lanes)
+        if a is None or b is None:      # a check to make: the general read
+            a = step.read_lin(ra, ty) if a is None else a
+            b = step.read_lin(rb, ty) if b is None else b
+            if step.faulted:
+                step.commit()
+        ka, kb = type(a), type(b)
+        xa = a if ka is ndarray else a.value if ka is Const else a.uniform()
+        xb = b if kb is ndarray else b.value if kb is Const else b.uniform()
+        if xa is None or xb is None:
+            result = None if rule is None else rule((a, b), lanes, step.width)
+            if result is None:
+                result = on_arrays(_array(step, a) if xa is None else
+                                   xa if ka is ndarray else zero_d(xa),
+                                   _array(step, b) if xb is None else
+                                   xb if kb is ndarray else zero_d(xb))
+        elif ka is ndarray:
+            result = on_arrays(xa, xb if kb is ndarray else zero_d(xb))
+        elif kb is ndarray:
+            result = on_arrays(zero_d(xa), xb)
+        elif type(xa) is scalar and type(xb) is scalar:
+            result = on_scalars(xa, xb)
+        else:
+            result = compare(ty, cond, xa, xb)
+        # step.write_pred written out (a call costs ~0.1 us an instruction)
+        regs = step.regs
+        row = regs.preds[dst]
+        if not (step.full and type(result) is ndarray and
+                row.write_all(PRED_TAG, boolean, result)):
+            row.write(lanes, PRED_TAG, boolean, result, regs.n, regs.live, regs.waiting)
     return op
 
 
