@@ -1,4 +1,4 @@
-"""The NumPy floors under two of the issue's targets, beside the simt launches themselves.
+"""The NumPy floors under two performance targets, beside the simt launches themselves.
 
 An exact emulation of a kernel must make certain passes over each piece's lanes whatever
 its bookkeeping costs.  This script times those passes alone, as plain NumPy calls on
@@ -10,12 +10,15 @@ the same process, so that a target can be compared with what the passes already 
   NumPy's add keeps for two NaN operands depends on its loop, so two NaNs are resolved
   separately) and the store's copy into the buffer;
 * if/else (``c = 2a if a > 0 else -a``), 1e6 lanes, target random-sign data <= 1.5x
-  all-positive data: with all-positive data the compare, the split's count, the add, its
-  NaN check and the store; with random signs also the complement of the mask, the other
-  path (a negation over the span: a masked step computes over its span), the blend of the
-  two paths' values into one register (widening the mask to the value's width, then
-  three integer passes: ``np.where``, ``np.copyto(where=)`` and ufuncs with ``where=``
-  run several times slower on a random mask, see ``--selects``) and the same store.
+  all-positive data: with all-positive data the compare, the split's count, the add and the
+  store (``a + a`` adds a register to itself: two NaNs of one payload need no check);
+  with random signs also the complement of the mask, the other path (a negation over
+  the span: a masked step computes over its span), the blend of the two paths' values
+  into one register (widening the mask to the value's width, then three integer passes:
+  ``np.where``, ``np.copyto(where=)`` and ufuncs with ``where=`` run several times slower
+  on a random mask, see ``--selects``) and the same store.
+
+The targets are in docs/performance.md ("The performance targets").
 
 Usage::
 
@@ -89,12 +92,9 @@ def if_else_floor(a: np.ndarray, c: np.ndarray, random: bool) -> None:
         if random and 0 < count < taken.size:
             np.logical_not(taken)                       # the other part of the split
             result = np.negative(x)                     # the other path, over the span
-            doubled = np.add(x, x)
-            np.minimum.reduce(doubled)
-            _blend(result, doubled, taken)
+            _blend(result, np.add(x, x), taken)
         else:
             result = np.add(x, x)
-            np.minimum.reduce(result)
         c[s] = result
 
 
