@@ -497,7 +497,15 @@ def _compare(ty: DType, cond: Condition, a, b, lo: int, hi: int, tmin: int, tmax
     if key is None:
         return None
     base, stride, scale, radix = key
-    period = None if radix is None else scale * radix
+    return _cut(cond, c, base, stride, scale, None if radix is None else scale * radix)
+
+
+def _cut(cond: Condition, c: int, base: int, stride: int, scale: int,
+         period: int | None) -> Cut:
+    """The lanes where ``base + stride d cond c`` (``cond`` without its unsigned
+    spelling), ``d = (lane // scale) % (period // scale)`` (``lane // scale`` when
+    ``period`` is None, ``stride`` nonzero): a half-line or, for ``==`` and ``!=``, a
+    window of one digit value, as a :class:`Cut`."""
     if cond is _EQ or cond is _NE:
         k, exact = divmod(c - base, stride)
         lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
@@ -514,7 +522,8 @@ def _compare(ty: DType, cond: Condition, a, b, lo: int, hi: int, tmin: int, tmax
 def _against(cond: Condition, a: "Affine | Tiled", c: int, lo: int, hi: int, tmin: int,
              tmax: int) -> Cut | Const | None:
     """:func:`compare`'s answer for an affine or tiled ``a`` against the unwrapped uniform
-    ``c`` over the lanes' hull ``[lo, hi)`` (``hi > lo``), written out: the same steps
+    ``c`` over the lanes' hull ``[lo, hi)`` (``hi > lo``; ``cond`` without its unsigned
+    spelling, as :func:`comparer` passes it), written out: the same steps
     (range checks, a decided comparison, the one digit ``a`` varies with) for the forms
     whose digits are known without trimming."""
     if not tmin <= c <= tmax:
@@ -546,23 +555,12 @@ def _against(cond: Condition, a: "Affine | Tiled", c: int, lo: int, hi: int, tmi
             stride = 0              # several digits vary (or none): decided, or arrays
     if low < tmin or high > tmax:
         return None
-    cond = _BASE.get(cond, cond)
     decided = _decided(cond, low, high, c)
     if decided is not None:
         return _TRUE if decided else _FALSE
     if stride == 0:
         return None
-    if cond is _EQ or cond is _NE:
-        k, exact = divmod(c - base, stride)
-        lo, hi = (k * scale, (k + 1) * scale) if exact == 0 else (0, 0)   # (0, 0): never
-        return Cut(lo, hi, cond is _NE, period)
-    if cond is _GE or cond is _LT:
-        k, above = _at_least(base, stride, c)
-    else:
-        k, above = _at_least(base, stride, c + 1)
-    if cond is _LT or cond is _LE:
-        above = not above
-    return Cut(k * scale, None, not above, period)
+    return _cut(cond, c, base, stride, scale, period)
 
 
 def _binary_rule(fn: Callable) -> Callable:
