@@ -188,12 +188,14 @@ def _checked_write(self: Row, lanes, tag: int, dtype: np.dtype, values, n: int, 
             f"{_name(self)} is packed over {self.region!r} with {self.data.shape} values"
 
 
-def _checked_lend(self: Row, lanes, tag: int, view: np.ndarray, waiting: int) -> bool:
+def _checked_lend(self: Row, lanes, tag: int, view: np.ndarray, waiting: int,
+                  interval=None) -> bool:
     keep = _must_keep(self, lanes, waiting)
     if keep is not None:
         bits, tags = self.readout()
-    done = _plain["lend"](self, lanes, tag, view, waiting)
+    done = _plain["lend"](self, lanes, tag, view, waiting, interval)
     if done:
+        _assert_interval(self)
         if keep is not None:
             _assert_kept(self, keep, bits, tags)
         assert not view.flags.writeable and view.base is not None, \

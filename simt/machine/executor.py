@@ -221,6 +221,7 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
         else:
             last = pc
         step.start(pc, lanes)
+        step.last = last
         try:
             if type(lanes) is Masked:
                 while True:

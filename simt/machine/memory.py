@@ -403,6 +403,20 @@ class DeviceMemory:
         self.lent.append((weakref.ref(regs), weakref.ref(view), reg, mem, lo, hi,
                           mem[lo:hi].copy() if check else None))
 
+    def holds(self, view: np.ndarray, mem: np.ndarray, lo: int, hi: int) -> bool:
+        """Whether ``view`` is lent (:meth:`lend`) as exactly bytes ``[lo, hi)`` of ``mem``.
+
+        Then those bytes hold the view's values: a view is settled before any write to
+        the bytes its lanes loaded, and a view of exactly ``hi - lo`` bytes was loaded
+        by every lane.
+        """
+        if view.nbytes != hi - lo:
+            return False
+        for entry in self.lent:
+            if entry[1]() is view:
+                return entry[3] is mem and entry[4] == lo and entry[5] == hi
+        return False
+
     def settle(self, mem: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> None:
         """Copy every lent view of bytes ``[lo, hi)`` of ``mem`` (None: every view; ``hi``
         None: to the end) into its row's own storage, before they are written."""

@@ -358,11 +358,12 @@ class Row:
             return True
         return False
 
-    def lend(self, lanes: LaneSet, tag: int, view: np.ndarray, waiting: int) -> bool:
+    def lend(self, lanes: LaneSet, tag: int, view: np.ndarray, waiting: int,
+             interval=None) -> bool:
         """Hold ``view`` (read-only device memory, one entry per lane of the piece) as the
         value of the range ``lanes``, every other lane unset; False (nothing done) when
         a waiting lane may still read another lane's value (the liveness rule, as in
-        :meth:`write`).
+        :meth:`write`).  ``interval`` (see the class) holds for the view's values.
 
         Exact while the viewed bytes keep the values loaded: the caller registers the
         view with the device memory, which settles it (copies it into the row's own
@@ -377,7 +378,7 @@ class Row:
             self.settle()
         self.data, self.lin, self.tag, self.lo, self.hi = view, None, tag, lanes.lo, lanes.hi
         self.tags = self.region = None
-        self.packed, self.interval = False, None
+        self.packed, self.interval = False, interval
         self.whole = view if lanes.lo == 0 and lanes.hi == self.n and \
             view.dtype is DType(tag).storage else None
         return True

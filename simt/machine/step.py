@@ -96,6 +96,10 @@ class Step:
         check to make; anything else goes through :meth:`read_lin` and :meth:`write`.
     bytes_loaded, bytes_stored
         Memory traffic of this issue, for observers.
+    last
+        The pc of the last instruction of the run these lanes are issuing: up to it,
+        each instruction that falls through is issued next by the same lanes, with
+        nothing run in between (the executor sets it at each run).
 
     This is the whole interface a kernel uses: reads (:meth:`read`, :meth:`read_lin`,
     :meth:`read_any`, :meth:`read_pred`), checks (:meth:`fault`, then :meth:`commit`),
@@ -104,7 +108,7 @@ class Step:
     """
 
     __slots__ = ("pc", "lanes", "regs", "rows", "piece", "width", "n", "full", "bytes_loaded",
-                 "bytes_stored", "listen", "_pos", "_error", "_bad")
+                 "bytes_stored", "listen", "last", "_pos", "_error", "_bad")
 
     def __init__(self, regs: RegisterFile, piece) -> None:
         self.regs = regs
@@ -113,6 +117,7 @@ class Step:
         self.piece = piece
         self.listen = None      # Listeners when observers watch memory accesses
         self.bytes_loaded = self.bytes_stored = 0
+        self.last = -1
         self._pos = self._error = self._bad = None
 
     def start(self, pc: int, lanes: LaneSet) -> "Step":

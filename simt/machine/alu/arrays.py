@@ -203,9 +203,12 @@ _INTERVAL_RULES = {arith.add: intervals.add, arith.sub: intervals.sub, arith.mul
 def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
     """``fn(ty, a, b)`` with intervals, for f32/f64 add, sub, mul, min and max; else None.
 
-    The kernel is ``kernel(a, b, ia, ib) -> (result, interval)``: ``ia`` and ``ib`` are
-    the operands' intervals (None: unknown), the result the one of ``fn`` bit for bit
-    and the interval the result's (None: unknown).  Operands: two arrays of one length;
+    The kernel is ``kernel(a, b, ia, ib, out=None) -> (result, interval)``: ``ia`` and
+    ``ib`` are the operands' intervals (None: unknown), the result the one of ``fn`` bit
+    for bit and the interval the result's (None: unknown).  With ``out`` (add, sub, mul:
+    an array of the result's shape and dtype sharing no memory with the operands) the
+    ufunc computes into it, and the result is ``out`` or, when NaNs had to be resolved,
+    a fresh array for the caller to copy there.  Operands: two arrays of one length;
     for add, sub and mul also an array and a NumPy scalar that is a number (whose
     interval is :func:`~simt.machine.alu.intervals.of_scalar`).
 
@@ -241,8 +244,8 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
     # threads may share the kernel): loops repeat the same intervals
     memo = [(None, None, None)]
 
-    def kernel(a, b, ia, ib):
-        out = ufunc(a, b)
+    def kernel(a, b, ia, ib, out=None):
+        out = ufunc(a, b) if out is None else ufunc(a, b, out)
         if ia is None:
             if ib is not None:
                 return out, None

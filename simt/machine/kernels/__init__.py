@@ -19,6 +19,7 @@ from ...isa.program import Program
 from .. import debug
 from ..step import Decoder, Op
 from . import atlas, control, data, memory, pool
+from .forward import forwarded
 
 __all__ = ["DECODERS", "SPAN_FRAME", "decoded"]
 
@@ -28,6 +29,7 @@ SPAN_FRAME = data.SPAN_FRAME | control.SPAN_FRAME | memory.SPAN_FRAME
 
 
 def decoded(program: Program) -> list[Op]:
-    """Every instruction decoded once: ``ops[pc](step)`` issues it (cached per program)."""
-    return program.derived(debug.DECODED,
-                           lambda p: [DECODERS[ins.spec.name](ins, p) for ins in p])
+    """Every instruction decoded once: ``ops[pc](step)`` issues it (cached per program);
+    an ALU result stored by the next instruction is forwarded (:mod:`.forward`)."""
+    return program.derived(debug.DECODED, lambda p: forwarded(
+        p, [DECODERS[ins.spec.name](ins, p) for ins in p]))

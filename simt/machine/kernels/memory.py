@@ -100,6 +100,27 @@ def _dense_run(region, offsets: np.ndarray, size: int) -> Segment | None:
     return Segment(region.mem, Run(region.base + first, n), slice(None))
 
 
+def consecutive(memory, lanes: LaneSet, handles, offsets, size: int) -> Segment | None:
+    """The one segment of a range of lanes accessing consecutive ``size``-byte elements of
+    one buffer, every lane inside it; else None (nothing checked, no fault registered).
+
+    The converged common case of :func:`segments_for`, decided as :func:`_grid_segment`
+    does: ``offsets`` is affine with stride ``size``, so the unwrapped offsets rise from
+    the first lane to the last, and both inside ``[0, limit)`` means every lane is, exactly.
+    """
+    kind = handles.__class__
+    if lanes.__class__ is LaneSet and lanes.idx is None and offsets.__class__ is Affine \
+            and offsets.stride == size and offsets.dtype is _U64 and (
+                kind is int or (kind is Affine and handles.stride == 0)):
+        region = memory.region(handles if kind is int else handles.base % (1 << 64))
+        lo, hi = lanes.lo, lanes.hi
+        if region is not None and not region.per_class and hi > lo:
+            first = offsets.base + size * lo
+            if 0 <= first and first + size * (hi - lo) <= region.limit:
+                return Segment(region.mem, Run(region.base + first, hi - lo), _EVERY)
+    return None
+
+
 def segments_for(step: Step, handles, offsets, size: int,
                  subset: np.ndarray | None = None) -> list[Segment]:
     """Resolve buffer handles + byte offsets, registering handle and bounds faults.
@@ -109,19 +130,9 @@ def segments_for(step: Step, handles, offsets, size: int,
     """
     memory = step.piece.memory
     if offsets.__class__ is Affine and subset is None and offsets.stride == size:
-        # the converged common case (consecutive elements of one buffer over a range),
-        # decided as :func:`_grid_segment` does: the unwrapped offsets rise from first to
-        # last lane, so both inside [0, limit) means every lane is, exactly
-        lanes = step.lanes
-        kind = handles.__class__
-        if lanes.__class__ is LaneSet and lanes.idx is None and offsets.dtype is _U64 and (
-                kind is int or (kind is Affine and handles.stride == 0)):
-            region = memory.region(handles if kind is int else handles.base % (1 << 64))
-            lo, hi = lanes.lo, lanes.hi
-            if region is not None and not region.per_class and hi > lo:
-                first = offsets.base + size * lo
-                if 0 <= first and first + size * (hi - lo) <= region.limit:
-                    return [Segment(region.mem, Run(region.base + first, hi - lo), _EVERY)]
+        seg = consecutive(memory, step.lanes, handles, offsets, size)
+        if seg is not None:
+            return [seg]
     count = step.n if subset is None else subset.size
     if isinstance(handles, (Tiled, Digits)):
         handles = handles.at(step.lanes)
@@ -427,6 +438,13 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
         values = np.broadcast_to(values, (step.n,))
     elif memory.lent and not values.flags.writeable and any(
             np.may_share_memory(values, seg.mem) for seg in segs):
+        seg = segs[0]
+        if step.full and step.listen is None and len(segs) == 1 and type(seg.pos) is Run \
+                and memory.holds(values, seg.mem, seg.pos.start,
+                                 seg.pos.start + values.nbytes):
+            # the register views the very bytes it stores, lent: they hold its values
+            step.bytes_stored += len(lanes) * values.dtype.itemsize
+            return
         values = values.copy()      # a lent view of the memory this store writes
     size = values.dtype.itemsize
     if len(segs) == 1 and step.listen is None and lanes.__class__ is not Masked \

@@ -1,0 +1,247 @@
+"""An ALU result stored by the next instruction is computed into the stored bytes.
+
+simt/machine/kernels/forward.py: a float add, sub or mul followed by a global store of
+its result through ``[rH + rO]`` computes, when every lane runs on into the store,
+straight into the buffer; the register is lent a view of those bytes and the store
+finds its values in place.  Each test checks the memory and the registers against the
+same launch without forwarding (bit for bit), NumPy or the scalar reference, and that
+the forwarding happened (or, where it must not, did not).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import simt
+from simt.errors import StepLimitError
+from simt.isa import DType
+from simt.machine import debug, memory as device_memory
+from simt.machine.kernels import forward, memory as memory_kernels
+from simt.reference import ReferenceDevice
+
+
+@pytest.fixture(autouse=True)
+def forward_small_rows(monkeypatch):
+    """Forward and lend at any size (by default only rows of 64 KiB and more)."""
+    monkeypatch.setattr(memory_kernels, "LEND_MIN_BYTES", 0)
+    monkeypatch.setattr(forward, "LEND_MIN_BYTES", 0)
+
+
+@pytest.fixture
+def in_place(monkeypatch):
+    """The stores that found their values in place, as (byte range) pairs."""
+    found = []
+    holds = device_memory.DeviceMemory.holds
+
+    def spy(self, view, mem, lo, hi):
+        answer = holds(self, view, mem, lo, hi)
+        if answer:
+            found.append((lo, hi))
+        return answer
+
+    monkeypatch.setattr(device_memory.DeviceMemory, "holds", spy)
+    return found
+
+
+def kernel(op: str = "add", ty: str = "f32", second: str = "r7", out: str = "r2",
+           then: str = "") -> str:
+    """``out[i] = a[i] op second`` over every lane (args r0=a r1=b r2=c r3=d)."""
+    size = 8 if ty == "f64" else 4
+    return f"""
+    mov_imm.u64 r4, {size}
+    mul.u64 r5, r255, r4
+    ldg.{ty} r6, [r0 + r5]
+    ldg.{ty} r7, [r1 + r5]
+    {op}.{ty} r8, r6, {second}
+    stg.{ty} [{out} + r5], r8
+{then}    exit
+"""
+
+
+def launch(text: str, *arrays: np.ndarray, lanes: int, forwarding: bool = True,
+           **options) -> list[np.ndarray]:
+    """Run ``text`` (a fresh program) over ``lanes`` lanes with ``arrays`` as buffers
+    r0, r1, ...; the buffers' contents after it."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not forwarding:
+            patch.setattr(forward, "_FORWARDED", {})
+        dev = simt.Device()
+        bufs = [dev.upload(x) for x in arrays]
+        block = min(lanes, 256)
+        dev.launch(simt.assemble(text), grid=lanes // block, block=block, args=tuple(bufs),
+                   **options)
+        return [dev.download(b, x.dtype) for b, x in zip(bufs, arrays)]
+
+
+def reference(text: str, *arrays: np.ndarray, lanes: int) -> list[np.ndarray]:
+    dev = ReferenceDevice()
+    bufs = []
+    for x in arrays:
+        bufs.append(dev.alloc(x.nbytes))
+        dev.write(bufs[-1], x.tobytes())
+    block = min(lanes, 256)
+    dev.launch(simt.assemble(text), grid=lanes // block, block=block,
+               args=[(DType.U64, h) for h in bufs])
+    return [np.frombuffer(dev.read(b), x.dtype) for b, x in zip(bufs, arrays)]
+
+
+def bits(x: np.ndarray) -> np.ndarray:
+    return x.view(np.uint32 if x.dtype.itemsize == 4 else np.uint64)
+
+
+def test_a_stored_sum_is_computed_in_place(in_place):
+    n = 1024
+    a = np.arange(n, dtype=np.float32) / 3
+    b = np.float32(0.25) - a
+    c = np.zeros(n, np.float32)
+    _, _, got = launch(kernel(), a, b, c, lanes=n)
+    np.testing.assert_array_equal(got, a + b)
+    assert in_place == [(0, 4 * n)]                         # one piece: one run
+
+
+def test_the_sum_stored_over_its_operand_is_exact(in_place):
+    # r6 views a[i] when the sum overwrites it: r6 must keep the old a
+    n = 512
+    a = np.linspace(-3, 3, n, dtype=np.float32)
+    b = np.full(n, 1.5, np.float32)
+    then = """    add.f32 r9, r6, r6
+    stg.f32 [r3 + r5], r9
+"""
+    got_a, _, _, got_d = launch(kernel(out="r0", then=then), a, b, b, np.zeros_like(a),
+                                lanes=n)
+    np.testing.assert_array_equal(got_a, a + b)
+    np.testing.assert_array_equal(got_d, a + a)
+    assert in_place == [(0, 4 * n), (0, 4 * n)]
+
+
+def test_a_register_keeps_its_forwarded_value_when_the_bytes_are_overwritten(in_place):
+    n = 256
+    a = np.arange(n, dtype=np.float32)
+    b = np.full(n, 0.5, np.float32)
+    c, d = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    then = """    stg.f32 [r2 + r5], r6
+    add.f32 r9, r8, r8
+    stg.f32 [r3 + r5], r9
+"""
+    _, _, got_c, got_d = launch(kernel(then=then), a, b, c, d, lanes=n)
+    np.testing.assert_array_equal(got_c, a)                  # overwritten after the sum
+    np.testing.assert_array_equal(got_d, 2 * (a + b))        # r8 kept the sum
+    assert len(in_place) == 2
+
+
+def test_no_forwarding_past_the_step_budget():
+    # pcs 0-4 issue (the add is pc 4); the store at pc 5 would be the sixth instruction
+    n = 256
+    a, b = np.ones(n, np.float32), np.ones(n, np.float32)
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(b), dev.alloc(4 * n)]
+    with pytest.raises(StepLimitError):
+        dev.launch(simt.assemble(kernel()), grid=1, block=n, args=tuple(bufs), max_steps=5)
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
+
+
+def test_a_session_sees_the_store_only_when_it_is_issued():
+    n = 256
+    a, b = np.ones(n, np.float32), np.full(n, 2.0, np.float32)
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(b), dev.alloc(4 * n)]
+    session = dev.session(simt.assemble(kernel()), grid=1, block=n, args=tuple(bufs))
+    session.step(5)                         # the add has run, the store not
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
+    np.testing.assert_array_equal(session.register(8, np.float32), 3)
+    session.step(1)
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 3)
+    session.run()
+
+
+def test_no_forwarding_under_a_memory_check(in_place):
+    n = 256
+    a, b = np.ones(n, np.float32), np.ones(n, np.float32)
+    _, _, got = launch(kernel(), a, b, np.zeros(n, np.float32), lanes=n, check="race")
+    np.testing.assert_array_equal(got, 2)
+    assert not in_place
+
+
+def test_a_divergent_store_is_not_forwarded(in_place):
+    text = """
+    mov_imm.u64 r4, 4
+    mul.u64 r5, r255, r4
+    ldg.f32 r6, [r0 + r5]
+    mov_imm.u64 r9, 100
+    setlt.u64 p0, r255, r9
+    bra.p0 @skip
+    add.f32 r8, r6, r6
+    stg.f32 [r1 + r5], r8
+skip:
+    exit
+"""
+    n = 256
+    a = np.arange(n, dtype=np.float32)
+    _, got = launch(text, a, np.zeros(n, np.float32), lanes=n)
+    np.testing.assert_array_equal(got, np.where(np.arange(n) < 100, 0, 2 * a))
+    assert not in_place
+
+
+def test_debug_mode_checks_a_forwarded_row(in_place):
+    n = 256
+    a = np.linspace(0, 1, n, dtype=np.float32)
+    then = """    stg.f32 [r2 + r5], r6
+    add.f32 r9, r8, r8
+    stg.f32 [r3 + r5], r9
+"""
+    with debug.enabled_mode():
+        _, _, c, d = launch(kernel(then=then), a, a, np.zeros(n, np.float32),
+                            np.zeros(n, np.float32), lanes=n)
+    np.testing.assert_array_equal(c, a)
+    np.testing.assert_array_equal(d, 2 * (a + a))
+    assert in_place
+
+
+_SPECIALS = {
+    np.float32: [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 3.4e38],
+    np.float64: [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 1.7e308],
+}
+
+
+@st.composite
+def floats_with_payloads(draw, dtype, n: int) -> np.ndarray:
+    """Numbers, infinities, zeros, subnormals and NaNs with drawn payloads (quiet and
+    signalling) in ``n`` lanes."""
+    kinds = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    out = np.empty(n, dtype)
+    raw = out.view(np.uint32 if dtype is np.float32 else np.uint64)
+    for i, kind in enumerate(kinds):        # test data, built once per example
+        if kind == 0:
+            out[i] = draw(st.floats(width=32 if dtype is np.float32 else 64,
+                                    allow_nan=False))
+        elif kind == 1:
+            out[i] = draw(st.sampled_from(_SPECIALS[dtype]))
+        else:
+            top = 0x7F800000 if dtype is np.float32 else 0x7FF0000000000000
+            mantissa = (1 << (23 if dtype is np.float32 else 52)) - 1
+            sign = (1 << (31 if dtype is np.float32 else 63)) if kind == 3 else 0
+            raw[i] = sign | top | max(1, draw(st.integers(1, mantissa)))
+    return out
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), op=st.sampled_from(["add", "sub", "mul"]),
+       ty=st.sampled_from(["f32", "f64"]), second=st.sampled_from(["r7", "r6"]),
+       out=st.sampled_from(["r2", "r0"]))
+def test_forwarded_results_agree_bit_for_bit(in_place, data, op, ty, second, out):
+    n = 67          # not a multiple of a vector: NumPy's tail loops swap NaN operands
+    dtype = np.float32 if ty == "f32" else np.float64
+    a = data.draw(floats_with_payloads(dtype, n))
+    b = data.draw(floats_with_payloads(dtype, n))
+    c = np.zeros(n, dtype)
+    text = kernel(op, ty, second, out)
+    forwarded = launch(text, a, b, c, lanes=n)
+    assert in_place
+    plain = launch(text, a, b, c, lanes=n, forwarding=False)
+    expected = reference(text, a, b, c, lanes=n)
+    for got, want, alone in zip(forwarded, expected, plain):
+        np.testing.assert_array_equal(bits(got), bits(want))
+        np.testing.assert_array_equal(bits(got), bits(alone))
