@@ -353,7 +353,7 @@ def _loading(step: Step, segs: list[Segment], dtype: np.dtype) -> None:
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
 
 
-def _window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | None:
+def lent_window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | None:
     """A read-only view of global memory holding a range step's loaded values at its
     lanes' positions of a per-lane row (one entry per lane of the piece), or None.
 
@@ -438,13 +438,6 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
         values = np.broadcast_to(values, (step.n,))
     elif memory.lent and not values.flags.writeable and any(
             np.may_share_memory(values, seg.mem) for seg in segs):
-        seg = segs[0]
-        if step.full and step.listen is None and len(segs) == 1 and type(seg.pos) is Run \
-                and memory.holds(values, seg.mem, seg.pos.start,
-                                 seg.pos.start + values.nbytes):
-            # the register views the very bytes it stores, lent: they hold its values
-            step.bytes_stored += len(lanes) * values.dtype.itemsize
-            return
         values = values.copy()      # a lent view of the memory this store writes
     size = values.dtype.itemsize
     if len(segs) == 1 and step.listen is None and lanes.__class__ is not Masked \
@@ -452,7 +445,7 @@ def store(step: Step, segs: list[Segment], values: np.ndarray) -> None:
         seg = segs[0]
         if seg.where.__class__ is slice and seg.where == _EVERY:
             # one segment of every lane, in lane order: the scatter itself (written out);
-            # no view of shared memory is ever lent (see _window), so only global
+            # no view of shared memory is ever lent (see lent_window), so only global
             # memory settles
             step.bytes_stored += len(lanes) * size
             if memory.lent and seg.mem is not step.piece.shared:
@@ -585,7 +578,7 @@ def load_decoder(ins, program) -> Op:
 
     code, size = ty.code, ty.storage.itemsize
     computed = type(ins.addr) is RegisterIndirectComputed    # never an address fault
-    lendable = type(ins.addr) not in (Shared, SharedIndirect)  # see _window
+    lendable = type(ins.addr) not in (Shared, SharedIndirect)  # see lent_window
 
     def op(step: Step) -> None:
         operands = read(step)
@@ -601,8 +594,8 @@ def load_decoder(ins, program) -> Op:
         if step.listen is not None:     # _loading, written out
             step.observe(Access(False, step.pc, lanes, step.piece, segs, size, None))
         step.bytes_loaded += len(lanes) * size
-        if lendable and step.width * size >= LEND_MIN_BYTES:    # see _window
-            view = _window(step, segs, dtype)
+        if lendable and step.width * size >= LEND_MIN_BYTES:    # see lent_window
+            view = lent_window(step, segs, dtype)
             if view is not None and step.rows[dst].lend(lanes, code, view, step.regs.waiting):
                 run = segs[0].pos
                 step.piece.memory.lend(step.regs, dst, view, segs[0].mem, run.start,
@@ -619,17 +612,42 @@ def store_decoder(ins, program) -> Op:
     ty: DType = ins.ty
     read, locate = address_reader(ins.addr), _locator(ins.addr, ty.size)
     src = ins.src
-    code, storage = ty.code, ty.storage
+    code, storage, size = ty.code, ty.storage, ty.size
 
     def op(step: Step) -> None:
         operands = read(step)           # REF order: address, source, then bounds
-        values = step.rows[src].fast(code, storage, step.lanes)
+        row = step.rows[src]
+        values = row.fast(code, storage, step.lanes)
         if type(values) is not np.ndarray:  # a check to make, or a compressed value
             values = step.read(src, ty)
         segs = locate(step, operands)
         step.commit()
+        if step.piece.memory.lent and _in_place(step, row, segs, size):
+            step.bytes_stored += len(step.lanes) * size
+            return
         store(step, segs, values)
     return op
+
+
+def _in_place(step: Step, row, segs: list[Segment], size: int) -> bool:
+    """Whether a store by a range of lanes writes the very bytes its register's row views,
+    lent by the same lanes: they hold its values already, and it has nothing to write.
+
+    Exactness: a row lent a view (:meth:`~simt.machine.state.Row.lend`) by the lanes
+    ``[row.lo, row.hi)`` reads, at each of those lanes, the bytes they loaded (or an ALU
+    result computed there, :mod:`simt.machine.kernels.forward`), consecutive from the
+    view's registered start; the memory settles the view before any write to them.
+    The same lanes storing to those same bytes write each lane's value where it is.
+    """
+    lanes = step.lanes
+    if step.listen is not None or len(segs) != 1 or lanes.__class__ is not LaneSet \
+            or lanes.idx is not None or row.region is not None or row.tags is not None \
+            or row.lo != lanes.lo or row.hi != lanes.hi:
+        return False
+    seg = segs[0]
+    pos = seg.pos
+    return type(pos) is Run and step.piece.memory.holds(row.data, seg.mem, pos.start,
+                                                        pos.start + pos.count * size)
 
 
 DECODERS = {"LDG": load_decoder, "LDS": load_decoder, "STG": store_decoder,
