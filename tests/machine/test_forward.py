@@ -1,7 +1,7 @@
 """An ALU result stored by the next instruction is computed into the stored bytes.
 
 simt/machine/kernels/forward.py: a float add, sub or mul followed by a global store of
-its result through ``[rH + rO]`` computes, when every lane runs on into the store,
+its result through ``[rH + rO]`` computes, when a range of lanes runs on into the store,
 straight into the buffer; the register is lent a view of those bytes and the store
 finds its values in place.  Each test checks the memory and the registers against the
 same launch without forwarding (bit for bit), NumPy or the scalar reference, and that
