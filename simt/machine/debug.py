@@ -53,7 +53,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..isa.types import DType
-from .alu.intervals import LARGEST
+from .alu.intervals import LARGEST, MINUS, PLUS
 from ..isa.flow import PRED_BIT
 from .state import UNSET, RegisterFile, Row, owned
 
@@ -233,10 +233,13 @@ def _assert_interval(row: Row) -> None:
     bits, tags = row.readout()
     values = bits[tags == row.tag].astype(_UNSIGNED_BITS[dtype.itemsize]).view(dtype)
     values = values.astype(np.float64)      # compared exactly with the float64 bounds
-    lo, hi = row.interval
+    lo, hi, zeros = row.interval
     assert not np.isnan(values).any(), f"{_name(row)} holds a NaN but has interval {row.interval}"
     assert ((values >= lo) & (values <= hi)).all(), \
         f"{_name(row)} holds a value outside its interval {row.interval}"
+    minus = np.signbit(values[values == 0])
+    assert (zeros & PLUS or minus.all()) and (zeros & MINUS or not minus.any()), \
+        f"{_name(row)} holds a zero of a sign its interval {row.interval} excludes"
 
 
 def _checked_settle(self: Row) -> None:
