@@ -183,6 +183,7 @@ def test_zero_rules_follow_ieee_signs() -> None:
     assert intervals.mul(tiny, intervals.neg(tiny), big)[2] == MINUS
     assert intervals.mul(intervals.neg(tiny), tiny, big)[2] == MINUS
     assert intervals.mul(intervals.neg(tiny), intervals.neg(tiny), big)[2] == PLUS
+    assert intervals.mul(tiny, tiny, big)[2] == PLUS
     assert intervals.mul(tiny, (-1.0, -2.0 ** -74, 0), big)[2] == 0
     assert intervals.mul((2.0 ** -538, 1.0, 0), (-1.0, -2.0 ** -538, 0), big64)[2] == MINUS
     assert intervals.mul((2.0 ** -537, 1.0, 0), (-1.0, -2.0 ** -537, 0), big64)[2] == 0
