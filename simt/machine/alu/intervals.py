@@ -203,13 +203,12 @@ def maximum(a: Interval | None, b: Interval | None) -> Interval | None:
         return None if b is None else (b[0], INF, ZEROS if b[0] <= 0.0 else 0)
     if b is None:
         return (a[0], INF, ZEROS if a[0] <= 0.0 else 0)
-    lo, hi = max(a[0], b[0]), max(a[1], b[1])
-    zeros = a[2] | b[2] if lo <= 0.0 <= hi else 0
-    if lo == a[0] and hi == a[1] and zeros == a[2]:
+    if a[0] >= b[0] and a[1] >= b[1] and not b[2] & ~a[2]:
         return a                        # the same object again: cheap to recognize
-    if lo == b[0] and hi == b[1] and zeros == b[2]:
+    if b[0] >= a[0] and b[1] >= a[1] and not a[2] & ~b[2]:
         return b
-    return lo, hi, zeros
+    lo, hi = max(a[0], b[0]), max(a[1], b[1])
+    return lo, hi, a[2] | b[2] if lo <= 0.0 <= hi else 0
 
 
 def minimum(a: Interval | None, b: Interval | None) -> Interval | None:
@@ -218,13 +217,12 @@ def minimum(a: Interval | None, b: Interval | None) -> Interval | None:
         return None if b is None else (-INF, b[1], ZEROS if b[1] >= 0.0 else 0)
     if b is None:
         return (-INF, a[1], ZEROS if a[1] >= 0.0 else 0)
-    lo, hi = min(a[0], b[0]), min(a[1], b[1])
-    zeros = a[2] | b[2] if lo <= 0.0 <= hi else 0
-    if lo == a[0] and hi == a[1] and zeros == a[2]:
+    if a[0] <= b[0] and a[1] <= b[1] and not b[2] & ~a[2]:
         return a
-    if lo == b[0] and hi == b[1] and zeros == b[2]:
+    if b[0] <= a[0] and b[1] <= a[1] and not a[2] & ~b[2]:
         return b
-    return lo, hi, zeros
+    lo, hi = min(a[0], b[0]), min(a[1], b[1])
+    return lo, hi, a[2] | b[2] if lo <= 0.0 <= hi else 0
 
 
 def neg(a: Interval | None) -> Interval | None:
