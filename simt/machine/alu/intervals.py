@@ -36,8 +36,11 @@ exact for IEEE arithmetic rounded to nearest in the result's type, with subnorma
   between the rounded bounds; :func:`widen` moves each finite bound outward by
   ``|x| * 2**-20 + 2**-140``, more than the float64 error of computing the bound
   (``2**-53`` relative) plus the result's own rounding (at most ``2**-24`` relative and
-  ``2**-150`` absolute for f32, less for f64).  A bound beyond the type's largest finite
-  value becomes infinite (the result may overflow to ``inf``), which keeps it exact.
+  ``2**-150`` absolute for f32, less for f64).  A bound computed as 0 stays 0: the exact
+  bound then has magnitude at most ``2**-1075`` (float64 rounds nothing larger to 0), and
+  every result beyond it rounds to a value on the same side of 0 or to a zero.  A bound
+  beyond the type's largest finite value becomes infinite (the result may overflow to
+  ``inf``), which keeps it exact.
 * ``min`` and ``max`` return one operand exactly (a NaN operand is ignored): the
   interval of the result is that of the chosen values, no widening; with only one
   operand known, the result is at least (``max``) / at most (``min``) that operand.
@@ -110,13 +113,13 @@ def widen(lo: float, hi: float, largest: float) -> tuple[float, float]:
     if lo < -largest:
         lo = -INF
     elif lo <= largest:
-        lo = lo - abs(lo) * _EPS - _TINY
+        lo = lo - abs(lo) * _EPS - _TINY if lo else lo
     else:
         lo = largest                    # every value overflows to +inf
     if hi > largest:
         hi = INF
     elif hi >= -largest:
-        hi = hi + abs(hi) * _EPS + _TINY
+        hi = hi + abs(hi) * _EPS + _TINY if hi else hi
     else:
         hi = -largest                   # every value overflows to -inf
     return lo, hi
@@ -141,7 +144,8 @@ def add(a: Interval, b: Interval, largest: float) -> Interval | None:
     zeros = (PLUS if cancel or (za & PLUS and zb) or (zb & PLUS and za) else 0) | \
         (za & zb & MINUS)                                   # only -0 + -0 = -0
     if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
-        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY, zeros
+        return (lo - abs(lo) * _EPS - _TINY if lo else lo,
+                hi + abs(hi) * _EPS + _TINY if hi else hi, zeros)
     return (*widen(lo, hi, largest), zeros)
 
 
@@ -156,7 +160,8 @@ def sub(a: Interval, b: Interval, largest: float) -> Interval | None:
     zeros = (PLUS if cancel or (za & PLUS and zb) or (zb & MINUS and za) else 0) | \
         (za & (zb << 1) & MINUS)                            # only -0 - +0 = -0
     if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
-        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY, zeros
+        return (lo - abs(lo) * _EPS - _TINY if lo else lo,
+                hi + abs(hi) * _EPS + _TINY if hi else hi, zeros)
     return (*widen(lo, hi, largest), zeros)
 
 
@@ -174,7 +179,8 @@ def mul(a: Interval, b: Interval, largest: float) -> Interval | None:
         lo, hi = min(c), max(c)
     zeros = _product_zeros(alo, ahi, za, blo, bhi, zb, largest)
     if -largest <= lo <= largest and -largest <= hi <= largest:    # widen, written out
-        return lo - abs(lo) * _EPS - _TINY, hi + abs(hi) * _EPS + _TINY, zeros
+        return (lo - abs(lo) * _EPS - _TINY if lo else lo,
+                hi + abs(hi) * _EPS + _TINY if hi else hi, zeros)
     return (*widen(lo, hi, largest), zeros)
 
 
