@@ -335,3 +335,90 @@ def test_debug_mode_catches_a_wrong_interval(monkeypatch) -> None:
 """
     with debug.enabled_mode(), pytest.raises(AssertionError, match="outside its interval"):
         simt.Device().launch(simt.assemble(text), grid=1, block=8)
+
+
+# Per-lane f32 zeros of both signs from values with intervals: a converted integer (+0),
+# products with -2**-149 and underflowing products (-0, also from values that hold no
+# zero), -0 - +0 and -0 + -0, an f64 value converted to f32 (underflow to -0); then
+# MIN/MAX where they meet +0 (the fix needed) and where only -0 meets -0 (no fix
+# needed), each stored per lane.
+ZERO_MAKERS = """
+    cvt.u32.u64 r3, r255
+    mov_imm.u32 r13, 3
+    and.u32 r15, r3, r13
+    cvt.f32.u32 r4, r15                 ; 0, 1, 2, 3: +0 in lane 0 of every 4
+    mov_imm.f32 r5, 2147483649          ; -2**-149
+    mul.f32 r6, r4, r5                  ; -0, -s, -2s, -3s
+    mov_imm.f32 r7, 1056964608          ; 0.5
+    mul.f32 r8, r6, r7                  ; -0, -0 (underflow), -s, -2s
+    mov_imm.f32 r9, 0
+    mul.f32 r10, r4, r9                 ; +0 in every lane
+    max.f32 r11, r8, r10
+    min.f32 r12, r10, r8
+    mov_imm.f32 r14, 2147483648         ; -0
+    sub.f32 r16, r14, r10               ; -0 - +0 = -0
+    add.f32 r17, r16, r8                ; -0 + -0 = -0
+    max.f32 r18, r17, r10
+    min.f32 r19, r10, r17
+    max.f32 r20, r16, r8                ; only -0 meets -0
+    cvt.f64.f32 r21, r4
+    mov_imm.f64 r22, 9341994084744098649    ; -1e-300
+    mul.f64 r23, r21, r22
+    cvt.f32.f64 r24, r23                ; -0 in every lane (underflow)
+    max.f32 r25, r10, r24
+    mov_imm.f32 r29, 1065353216         ; 1.0
+    add.f32 r30, r4, r29                ; 1, 2, 3, 4: no zero
+    mul.f32 r31, r30, r5                ; -s .. -4s: no zero
+    mul.f32 r32, r31, r7                ; -0 (underflow), -s, -2s, -2s
+    max.f32 r33, r32, r10
+    min.f32 r34, r10, r32
+    mov_imm.u64 r26, 64
+    mul.u64 r27, r255, r26
+    mov_imm.u64 r28, 4
+    stg.f32 [r1 + r27], r11
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r12
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r18
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r19
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r20
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r24
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r25
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r8
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r33
+    add.u64 r27, r27, r28
+    stg.f32 [r1 + r27], r34
+    exit
+"""
+
+
+@pytest.mark.parametrize("block", [1, 5, 64])
+def test_signed_zeros_agree_with_the_reference(block: int) -> None:
+    outcome = assert_agree(_case(ZERO_MAKERS, block))
+    assert outcome.error is None
+    stored = np.frombuffer(outcome.buffers[1][:64 * block], np.float32).reshape(block, 16)[:, :10]
+    zeros = stored[stored == 0]
+    assert np.signbit(zeros).any() and not np.signbit(zeros).all()     # both signs met
+    with debug.enabled_mode():
+        assert_agree(_case(ZERO_MAKERS, block))
+
+
+def test_debug_mode_catches_a_wrong_zero_sign(monkeypatch) -> None:
+    rule = intervals.mul
+    monkeypatch.setitem(arrays._INTERVAL_RULES, arith.mul,
+                        lambda a, b, largest: (*rule(a, b, largest)[:2], PLUS))
+    text = """
+    cvt.u32.u64 r3, r255
+    cvt.f32.u32 r4, r3
+    mov_imm.f32 r5, 3212836864          ; -1.0
+    mul.f32 r6, r4, r5                  ; -0 in lane 0
+    exit
+"""
+    with debug.enabled_mode(), pytest.raises(AssertionError, match="zero of a sign"):
+        simt.Device().launch(simt.assemble(text), grid=1, block=8)
