@@ -1,5 +1,6 @@
-"""Intervals of float rows (simt/machine/alu/intervals.py): exact rules, exact kernels,
-kept only by writes that restart a row, asserted in debug mode, and NaN-producing
+"""Intervals of float rows (simt/machine/alu/intervals.py): exact rules (bounds and the
+signed zeros a row may hold, against the scalar reference), exact kernels, kept only by
+writes that restart a row, asserted in debug mode, and NaN- and signed-zero-producing
 operations still bit-exact against the reference interpreter."""
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ What an interval buys (:mod:`simt.machine.alu.arrays`): NumPy's float ``add``,
 *two* NaN operands keeps, so when one operand has an interval no lane has two NaNs and
 the ufunc's result stands with no NaN check; ``minimum`` and ``maximum`` need their NaN
 fix only where an operand is NaN (none when both have intervals) and their signed-zero
-fix only where a ``+0`` meets a ``-0`` (none when one operand holds no ``+0`` and the
-other no ``-0``: two equal zeros then have one sign, and NumPy returns one of them).
+fix only where a ``+0`` meets a ``-0`` (none unless one operand may hold ``+0`` and the
+other ``-0``: else two equal zeros have one sign, and NumPy returns one of them).
 
 The rules below give the result's interval from the operands' (None: unknown).  Each is
 exact for IEEE arithmetic rounded to nearest in the result's type, with subnormals
@@ -47,29 +47,32 @@ exact for IEEE arithmetic rounded to nearest in the result's type, with subnorma
 * Conversions from an integer type lie between the type's limits; float to float
   conversion keeps the interval, widened and clamped like any rounding.
 
-Zeros.  A sum of two numbers of one format is 0 only if it is exactly 0: both are
-multiples of the format's smallest subnormal ``s``, so a nonzero exact sum has
-magnitude at least ``s`` and rounds to a nonzero value.  An exact zero sum is ``+0``
-(``x + -x``, ``+0 + -0``, ``+0 + +0``) except ``-0 + -0 = -0``; ``x - y`` is
-``x + (-y)``, so ``-0 - +0 = -0``.  Hence ``a + b`` may be ``-0`` only if both may be
-``-0`` (``a - b``: ``a`` may be ``-0`` and ``b`` ``+0``), and ``+0`` only if a zero may
-meet a zero in a pair other than that one, or a nonzero value of one sign may meet its
-opposite: then 0 lies between the sums of the bounds (computed in float64, where
-rounding is monotonic and 0 is a float, so the test never misses).  A product's sign is the XOR of the operands' signs,
-zero or not, and a product is 0 only if an operand is 0 or its exact value underflows:
-magnitude at most ``2**-150`` in f32 (``2**-150`` itself is a tie that goes to the even
-0), ``2**-1075`` in f64.  So ``a * b`` may be ``-0`` only if a zero of one sign may meet
-a zero or nonzero of the other sign, or a nonzero negative may meet a nonzero positive
-whose smallest magnitudes (``s`` when the interval reaches 0, else the nearer bound)
-multiply to at most that limit; likewise ``+0`` with one sign.  The limit test is made
-on the float64 product of the magnitudes, against ``2**-150`` for f32 (float64 rounding
-is monotonic and ``2**-150`` a float64: a true underflow passes) and against 0 for f64
-(the float64 product of values that underflow in f64 is itself 0).  Integers convert to
-``+0`` (0) or to nonzero values; f64 to f32 conversion turns a nonzero value of
-magnitude at most ``2**-150`` into a zero of its sign (f32 to f64 is exact).  ``neg``
-swaps the two zeros, ``abs`` makes them ``+0``; ``min`` and ``max`` return an operand's
-zero, so the result may hold the zeros either operand may hold (none when its bounds
-exclude 0).
+Zeros (which signs ``zeros`` must allow):
+
+* A sum of two numbers of one format is 0 only if it is exactly 0: both are multiples
+  of the format's smallest subnormal ``s``, so a nonzero exact sum has magnitude at
+  least ``s`` and rounds to a nonzero value.  An exact zero sum is ``+0`` (``x + -x``,
+  ``+0 + -0``, ``+0 + +0``) except ``-0 + -0 = -0``; ``x - y`` is ``x + (-y)``, so
+  ``-0 - +0 = -0``.  Hence ``a + b`` may be ``-0`` only if both may be ``-0`` (``a -
+  b``: ``a`` may be ``-0`` and ``b`` ``+0``), and ``+0`` only if a zero may meet a zero
+  in another pair, or a nonzero value may meet its opposite: then 0 lies between the
+  sums of the bounds (computed in float64, where rounding is monotonic and 0 is a
+  float, so the test never misses).
+* A product's sign is the XOR of the operands' signs, zero or not, and a product is 0
+  only if an operand is 0 or its exact value underflows: magnitude at most ``2**-150``
+  in f32 (``2**-150`` itself is a tie that goes to the even 0), ``2**-1075`` in f64.
+  So ``a * b`` may be ``-0`` only if a zero of one sign may meet a zero or a nonzero of
+  the other sign, or a nonzero negative may meet a nonzero positive whose smallest
+  magnitudes (``s`` when the interval reaches 0, else the nearer bound) multiply to at
+  most that limit; likewise ``+0`` with signs alike.  The limit test is made on the
+  float64 product of the magnitudes, against ``2**-150`` for f32 (float64 rounding is
+  monotonic and ``2**-150`` a float64: a true underflow passes) and against 0 for f64
+  (the float64 product of values that underflow in f64 is itself 0).
+* Integers convert to ``+0`` (0) or to nonzero values; f64 to f32 conversion turns a
+  nonzero value of magnitude at most ``2**-150`` into a zero of its sign (f32 to f64 is
+  exact).  ``neg`` swaps the two zeros, ``abs`` makes them ``+0``; ``min`` and ``max``
+  return an operand's zero, so the result may hold the zeros either operand may hold
+  (none when its bounds exclude 0).
 """
 
 from __future__ import annotations
