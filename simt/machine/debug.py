@@ -25,8 +25,9 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   settles views before a write, that the memory under them never changed
   (:meth:`simt.machine.memory.DeviceMemory.settle`).
 * **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
-  holds a number within it, never NaN, in every lane of its region; a row's ``whole``
-  is its value, with one tag over every lane in that tag's own dtype;
+  holds a number within it, never NaN, and no zero of a sign it excludes, in every lane
+  of its region; a row's ``whole`` is its value, with one tag over every lane in that
+  tag's own dtype;
 * **held values** (:meth:`Row.hold <simt.machine.state.Row.hold>`): values a
   row holds as a cached read (not dirty) equal what its storage holds for
   those lanes when they are settled.
