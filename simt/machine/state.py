@@ -125,8 +125,9 @@ class Row:
     ``data`` (one entry per lane) -- or, while ``packed``, one entry per lane of the
     region only, in its compact frame.  ``interval``: for a float row, None or bounds
     ``(lo, hi, zeros)`` every lane of the region is known to lie in, never NaN, with
-    the signed zeros it may hold (:mod:`simt.machine.alu.intervals`); only a write that restarts the row on its
-    lanes keeps the interval its writer passes, every other write leaves None.
+    the signed zeros it may hold (:mod:`simt.machine.alu.intervals`); only a write
+    that restarts the row on its lanes keeps the interval its writer passes, every
+    other write leaves None.
     ``whole``: the value (``lin`` or ``data``) when one tag ``tag`` covers every lane
     of the piece and the value has that tag's storage dtype, else None -- the one
     test of a converged read (the decoders' fast paths); None is always allowed.
