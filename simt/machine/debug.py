@@ -25,8 +25,9 @@ this module is imported) or call :func:`enable` (:func:`enabled_mode` for a
   settles views before a write, that the memory under them never changed
   (:meth:`simt.machine.memory.DeviceMemory.settle`).
 * **intervals** (:mod:`simt.machine.alu.intervals`): a row that carries an interval
-  holds a number within it, never NaN, in every lane of its region; a row's ``whole``
-  is its value, with one tag over every lane in that tag's own dtype;
+  holds a number within it, never NaN, and no zero of a sign it excludes, in every lane
+  of its region; a row's ``whole`` is its value, with one tag over every lane in that
+  tag's own dtype;
 * **held values** (:meth:`Row.hold <simt.machine.state.Row.hold>`): values a
   row holds as a cached read (not dirty) equal what its storage holds for
   those lanes when they are settled.
@@ -53,7 +54,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..isa.types import DType
-from .alu.intervals import LARGEST
+from .alu.intervals import LARGEST, MINUS, PLUS
 from ..isa.flow import PRED_BIT
 from .state import UNSET, RegisterFile, Row, owned
 
@@ -235,10 +236,13 @@ def _assert_interval(row: Row) -> None:
     bits, tags = row.readout()
     values = bits[tags == row.tag].astype(_UNSIGNED_BITS[dtype.itemsize]).view(dtype)
     values = values.astype(np.float64)      # compared exactly with the float64 bounds
-    lo, hi = row.interval
+    lo, hi, zeros = row.interval
     assert not np.isnan(values).any(), f"{_name(row)} holds a NaN but has interval {row.interval}"
     assert ((values >= lo) & (values <= hi)).all(), \
         f"{_name(row)} holds a value outside its interval {row.interval}"
+    minus = np.signbit(values[values == 0])
+    assert (zeros & PLUS or minus.all()) and (zeros & MINUS or not minus.any()), \
+        f"{_name(row)} holds a zero of a sign its interval {row.interval} excludes"
 
 
 def _checked_settle(self: Row) -> None:

@@ -124,9 +124,10 @@ class Row:
     Values: ``lin`` (a compressed :mod:`~simt.machine.values` value, O(1)) or
     ``data`` (one entry per lane) -- or, while ``packed``, one entry per lane of the
     region only, in its compact frame.  ``interval``: for a float row, None or bounds
-    ``(lo, hi)`` every lane of the region is known to lie in, never NaN
-    (:mod:`simt.machine.alu.intervals`); only a write that restarts the row on its
-    lanes keeps the interval its writer passes, every other write leaves None.
+    ``(lo, hi, zeros)`` every lane of the region is known to lie in, never NaN, with
+    the signed zeros it may hold (:mod:`simt.machine.alu.intervals`); only a write
+    that restarts the row on its lanes keeps the interval its writer passes, every
+    other write leaves None.
     ``whole``: the value (``lin`` or ``data``) when one tag ``tag`` covers every lane
     of the piece and the value has that tag's storage dtype, else None -- the one
     test of a converged read (the decoders' fast paths); None is always allowed.
@@ -157,7 +158,7 @@ class Row:
         self.data: np.ndarray | None = None
         self.lin: Lin | None = None
         self.packed = False         # data holds the region's lanes only (compact frame)
-        self.interval: tuple[float, float] | None = None
+        self.interval: tuple[float, float, int] | None = None
         self.whole = None
         self.near: LaneSet | None = None       # the lanes whose values are held compactly
         self.near_values: np.ndarray | None = None

@@ -590,6 +590,8 @@ class _Gen:
         """An operation on edge-case operands: signed zeros and NaNs for MIN/MAX, zero
         divisors, float-to-int conversions of NaN/inf/huge values, extreme shifts."""
         what = self.pick(["MIN", "MAX", "DIV", "CVT", "SHL", "SHR", "ABS", "NEG", "MAD", "FMA"])
+        if what in ("MIN", "MAX") and self.chance(400):
+            return self.s_zeros(scope, what)
         if what == "CVT":
             src_ty, dst_ty = self.pick([(T.F32, T.I32), (T.F32, T.U32), (T.F64, T.I64),
                                         (T.F64, T.U64), (T.F64, T.F32), (T.F32, T.F16),
@@ -623,6 +625,48 @@ class _Gen:
         d = self.dst(scope, ty)
         self.emit(what, ty, d, *values)
         self.define(d, ty)
+
+    def s_zeros(self, scope: _Scope, what: str) -> None:
+        """MIN or MAX of per-lane floats whose intervals say which signed zeros they hold:
+        ``lane.x & 3`` converted (``+0`` in one lane of four), then scaled or shifted by
+        uniform constants (``-0``, tiny values whose products underflow to a zero of their
+        sign, f64 to f32 conversion underflowing), against the converted value or ``+0``."""
+        used: list[int] = []
+
+        def new(ty: DType) -> int:      # a working register no other step here uses
+            reg = self.dst(scope, ty, used)
+            used.append(reg)
+            self.define(reg, ty)
+            return reg
+
+        ty = self.pick([T.F32, T.F64])
+        x = x32 = new(T.F32)
+        self.emit("CVT", T.U32, T.F32, x32, 15)
+        if ty is T.F64:
+            x = new(T.F64)
+            self.emit("CVT", T.F32, T.F64, x, x32)
+        tiny = 2.0 ** -149 if ty is T.F32 else 5e-324
+        y = x
+        for _ in range(self.draw(st.integers(1, 2))):
+            c = new(ty)
+            value = self.pick([-0.0, 0.0, -1.0, 0.5, -0.5, tiny, -tiny, 1e-30, -1e-30, 1e-200])
+            self.emit("MOV_IMM", ty, c, scalar.encode(value, ty))
+            z = new(ty)
+            self.emit(self.pick(["MUL", "MUL", "ADD", "SUB"]), ty, z,
+                      *((y, c) if self.draw(st.booleans()) else (c, y)))
+            y = z
+        other = x
+        if ty is T.F64 and self.draw(st.booleans()):     # to f32: tiny values become zeros
+            y32 = new(T.F32)
+            self.emit("CVT", T.F64, T.F32, y32, y)
+            ty, y, other = T.F32, y32, x32
+        if self.draw(st.booleans()):                       # +0 in every lane
+            zero, plus = new(ty), new(ty)
+            self.emit("MOV_IMM", ty, zero, 0)
+            self.emit("MUL", ty, plus, other, zero)
+            other = plus
+        d = new(ty)
+        self.emit(what, ty, d, *((y, other) if self.draw(st.booleans()) else (other, y)))
 
     def a_pred(self, scope: _Scope) -> int:
         if self.preds and not self.oops():

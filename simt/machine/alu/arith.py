@@ -186,7 +186,7 @@ def maximum(ty: DType, a, b):
 
 
 def _ordinary(ufunc, a: np.ndarray, b: np.ndarray, numbers: bool = False,
-              nonzero: bool = False) -> np.ndarray | None:
+              one_zero: bool = False) -> np.ndarray | None:
     """``ufunc(a, b)`` (np.minimum or np.maximum) made exact, for two arrays of one shape.
 
     NumPy's minimum and maximum return one operand exactly for numbers; NaN lanes
@@ -196,7 +196,8 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray, numbers: bool = False,
     looked at only when the result holds a NaN: no NaN and no zero result (the usual
     case) costs three calls.  The caller may know more (the operands' intervals,
     :mod:`simt.machine.alu.intervals`): ``numbers``, that neither operand holds a NaN
-    (no NaN to fix); ``nonzero``, that one operand is never zero (no two equal zeros).
+    (no NaN to fix); ``one_zero``, that no lane has a ``+0`` and a ``-0`` operand (two
+    equal zeros then have one sign, which NumPy's result has: no zero to fix).
     """
     if a.shape != b.shape or a.ndim != 1:
         return None
@@ -206,7 +207,7 @@ def _ordinary(ufunc, a: np.ndarray, b: np.ndarray, numbers: bool = False,
             out = np.where(np.isnan(a), b, out)
         if has_nan(b):
             out = np.where(np.isnan(b), a, out)
-    if nonzero:
+    if one_zero:
         return out
     if (count_nonzero(out) != out.size if out.size <= _SHORT   # NumPy counts long float
             else count_nonzero(np.equal(out, _ZERO[out.dtype]))):  # arrays slowly

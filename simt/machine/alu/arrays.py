@@ -226,11 +226,14 @@ def interval_kernel(fn: Callable, ty: DType) -> Callable | None:
         ufunc = np.minimum if fn is arith.minimum else np.maximum
         rule = intervals.minimum if fn is arith.minimum else intervals.maximum
         ordinary = arith._ordinary
+        swapped, zeros = intervals.SWAPPED, intervals.ZEROS
 
         def extreme(a: np.ndarray, b: np.ndarray, ia, ib):
-            nonzero = (ia is not None and (ia[0] > 0.0 or ia[1] < 0.0)) or \
-                (ib is not None and (ib[0] > 0.0 or ib[1] < 0.0))
-            out = ordinary(ufunc, a, b, ia is not None and ib is not None, nonzero)
+            # a +0 may meet a -0 only if one operand may hold +0 and the other -0
+            za = zeros if ia is None else ia[2]
+            zb = zeros if ib is None else ib[2]
+            out = ordinary(ufunc, a, b, ia is not None and ib is not None,
+                           not za & swapped[zb])
             if out is None:
                 return fn(ty, a, b), None
             return out, rule(ia, ib)
