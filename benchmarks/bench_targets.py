@@ -1,6 +1,7 @@
-"""asv suites for the six workloads of issue 5, with their NumPy baselines.
+"""asv suites for the workloads of the performance targets (docs/performance.md), with
+their NumPy baselines.
 
-Methodology (issue 5): buffers are on the device and the program has run once in
+Methodology (the page's): buffers are on the device and the program has run once in
 ``setup``; only ``dev.launch`` is timed.  The NumPy baselines live in the same module
 and see the same data, so ``asv`` results give the ratios directly; ``report.py`` prints
 them against the targets.
@@ -154,7 +155,7 @@ class LargeVectorAdd:
 
     asv's ``peakmem`` is the peak RSS of the whole benchmark process (interpreter,
     buffers and launch); ``benchmarks/rss_probe.py`` measures the increase during the
-    launch alone, which is what issue 5 bounds (<= 1 GiB).  The inputs are written in
+    launch alone, which is what the target bounds (<= 1 GiB).  The inputs are written in
     chunks, so no host copy of the 1.2 GB inputs is held.
     """
 

@@ -1,6 +1,6 @@
-"""Measure the six performance targets of issue 5 and print them as a markdown table.
+"""Measure the performance targets of docs/performance.md; print them as a markdown table.
 
-Methodology (the issue's): every workload is set up with its buffers on the device and
+Methodology (the page's): every workload is set up with its buffers on the device and
 run once before timing; only ``dev.launch`` is timed, best of N; the NumPy baseline
 computes the same result on the same data in the same process, best of N; memory is the
 RSS increase during the launch, measured by ``rss_probe.py``.  Each item runs in a fresh

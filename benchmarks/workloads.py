@@ -3,8 +3,8 @@
 A :class:`Workload` holds a device with its buffers already uploaded, the launch to time
 (``run``), the same result computed directly with NumPy (``baseline``, when there is
 one) and a ``check`` that compares the device's output with NumPy.  The methodology of
-issue 5 is built in: :func:`prepared` runs the program once before anything is timed,
-and only ``dev.launch`` is inside ``run``.
+the performance targets (docs/performance.md) is built in: :func:`prepared` runs the
+program once before anything is timed, and only ``dev.launch`` is inside ``run``.
 
 Nothing here is named like an asv benchmark (``time_*``, ``peakmem_*``, ...), so asv's
 discovery, which imports every module of ``benchmarks/``, finds no benchmark in it.
@@ -26,7 +26,7 @@ __all__ = ["BLOCK", "Workload", "grid_for", "inputs", "ramp", "vector_add", "if_
            "tree_reduction", "block_partials", "straight_line", "opcode", "divergence",
            "neighbour_exchange", "fill_buffer", "best_of", "prepared"]
 
-#: Threads per block for every 1-D workload, as in issue 5.
+#: Threads per block for every 1-D workload, as in the performance targets.
 BLOCK = 256
 
 

@@ -1,4 +1,4 @@
-"""Differential properties: the vectorized executor against the scalar reference (issue 3 §3).
+"""Differential properties: the vectorized executor against the scalar reference.
 
 Random valid programs and launches (:mod:`simt.testing.programs`) run on the
 public API (``simt.Device``) and on :class:`simt.reference.ReferenceDevice`;
@@ -50,7 +50,7 @@ def text_case(text: str, grid: int = 1, block: int = 1, **kw) -> Case:
                 (data[: 8 * lanes + 8], bytes(OUT_STRIDE * lanes), bytes(UNIFORM_BYTES)), **kw)
 
 
-# Disagreements found so far, kept as explicit regression cases (issue 3, §7).
+# Disagreements found so far, kept as explicit regression cases.
 # 1. A BRA or LOOP taken by some lanes only, whose target is the next instruction (or
 #    itself: the PC rule makes that a fall-through), sends every lane to the same next PC:
 #    not a divergent branch (contract §6 counts next PCs, not "taken" masks).
