@@ -100,7 +100,8 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
 
     def _into(step: Step, seg: Segment, memory) -> bool:
         """Compute into the run's bytes and give the register its view; False (nothing
-        done) when an operand is not an array over the lanes."""
+        computed, at most lent views settled) when an operand is not an array over the
+        lanes."""
         lanes, rows = step.lanes, step.rows
         row_a, row_b = rows[ra], rows[rb]
         lo = seg.pos.start
