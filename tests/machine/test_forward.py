@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import simt
 from simt.errors import StepLimitError
-from simt.isa import DType
 from simt.machine import debug, memory as device_memory
 from simt.machine.kernels import forward, memory as memory_kernels
-from simt.reference import ReferenceDevice
+from simt.testing.engines import Reference, Vectorized, assert_outcomes_agree, make_case, run
+from simt.testing.programs import Case, Outcome
 
 
 @pytest.fixture(autouse=True)
@@ -60,35 +60,27 @@ def kernel(op: str = "add", ty: str = "f32", second: str = "r7", out: str = "r2"
 """
 
 
-def launch(text: str, *arrays: np.ndarray, lanes: int, forwarding: bool = True,
-           **options) -> list[np.ndarray]:
-    """Run ``text`` (a fresh program) over ``lanes`` lanes with ``arrays`` as buffers
-    r0, r1, ...; the buffers' contents after it."""
+def case_of(text: str, *arrays: np.ndarray, lanes: int) -> Case:
+    """``text`` over ``lanes`` lanes (blocks of up to 256) with ``arrays`` as buffers
+    r0, r1, ..."""
+    block = min(lanes, 256)
+    return make_case(text, arrays, grid=lanes // block, block=block)
+
+
+def run_vectorized(case: Case, forwarding: bool = True, **options) -> Outcome:
+    """``case`` on a fresh device, with or without forwarding."""
     with pytest.MonkeyPatch.context() as patch:
         if not forwarding:
             patch.setattr(forward, "_FORWARDED", {})
-        dev = simt.Device()
-        bufs = [dev.upload(x) for x in arrays]
-        block = min(lanes, 256)
-        dev.launch(simt.assemble(text), grid=lanes // block, block=block, args=tuple(bufs),
-                   **options)
-        return [dev.download(b, x.dtype) for b, x in zip(bufs, arrays)]
+        return run(Vectorized(), case, **options)
 
 
-def reference(text: str, *arrays: np.ndarray, lanes: int) -> list[np.ndarray]:
-    dev = ReferenceDevice()
-    bufs = []
-    for x in arrays:
-        bufs.append(dev.alloc(x.nbytes))
-        dev.write(bufs[-1], x.tobytes())
-    block = min(lanes, 256)
-    dev.launch(simt.assemble(text), grid=lanes // block, block=block,
-               args=[(DType.U64, h) for h in bufs])
-    return [np.frombuffer(dev.read(b), x.dtype) for b, x in zip(bufs, arrays)]
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    return x.view(np.uint32 if x.dtype.itemsize == 4 else np.uint64)
+def launch(text: str, *arrays: np.ndarray, lanes: int, **options) -> list[np.ndarray]:
+    """The buffers' contents after ``text`` ran over ``lanes`` lanes with ``arrays`` as
+    buffers r0, r1, ... (it must run to completion)."""
+    outcome = run_vectorized(case_of(text, *arrays, lanes=lanes), **options)
+    assert outcome.error is None, outcome.error
+    return [np.frombuffer(memory, x.dtype) for memory, x in zip(outcome.buffers, arrays)]
 
 
 def test_a_stored_sum_is_computed_in_place(in_place):
@@ -287,11 +279,9 @@ def test_forwarded_results_agree_bit_for_bit(in_place, data, op, ty, second, out
     a = data.draw(floats_with_payloads(dtype, n))
     b = data.draw(floats_with_payloads(dtype, n))
     c = np.zeros(n, dtype)
-    text = kernel(op, ty, second, out)
-    forwarded = launch(text, a, b, c, lanes=n)
+    case = case_of(kernel(op, ty, second, out), a, b, c, lanes=n)
+    forwarded = run_vectorized(case)
     assert in_place
-    plain = launch(text, a, b, c, lanes=n, forwarding=False)
-    expected = reference(text, a, b, c, lanes=n)
-    for got, want, alone in zip(forwarded, expected, plain):
-        np.testing.assert_array_equal(bits(got), bits(want))
-        np.testing.assert_array_equal(bits(got), bits(alone))
+    # memory, resonance, statistics, bit for bit: the reference's, and the unforwarded
+    assert_outcomes_agree(case, run(Reference(), case), forwarded)
+    assert run_vectorized(case, forwarding=False) == forwarded
