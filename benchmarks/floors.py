@@ -5,18 +5,20 @@ its bookkeeping costs.  This script times those passes alone, as plain NumPy cal
 arrays of the same sizes and in the same pieces (262,144 lanes), and the simt launch in
 the same process, so that a target can be compared with what the passes already cost:
 
-* guarded vector add, 1e6 lanes, target <= 3x ``np.add(a, b, out=c)``: per piece the add
-  into a fresh register, the exact NaN check (one minimum over the result: which NaN
-  NumPy's add keeps for two NaN operands depends on its loop, so two NaNs are resolved
-  separately) and the store's copy into the buffer;
+* guarded vector add, 1e6 lanes, target <= 3x ``np.add(a, b, out=c)``: per piece the add,
+  computed straight into the output (as simt's forwarding does, ``kernels/forward.py``),
+  and the exact NaN check (one minimum over the result: which NaN NumPy's add keeps for
+  two NaN operands depends on its loop, so two NaNs are resolved separately);
 * if/else (``c = 2a if a > 0 else -a``), 1e6 lanes, target random-sign data <= 1.5x
-  all-positive data: with all-positive data the compare, the split's count, the add and the
-  store (``a + a`` adds a register to itself: two NaNs of one payload need no check);
-  with random signs also the complement of the mask, the other path (a negation over
-  the span: a masked step computes over its span), the blend of the two paths' values
-  into one register (widening the mask to the value's width, then three integer passes:
-  ``np.where``, ``np.copyto(where=)`` and ufuncs with ``where=`` run several times slower
-  on a random mask, see ``--selects``) and the same store.
+  all-positive data: with all-positive data the compare, the split's count and the add
+  into the output (``a + a`` adds a register to itself: two NaNs of one payload need no
+  check); with random signs the compare and the count, the mask widened to the value's
+  width, both paths over the span (a masked step computes over its span) and their select
+  straight into the output (three integer passes: ``np.where``, ``np.copyto(where=)`` and
+  ufuncs with ``where=`` run several times slower on a random mask, see ``--selects``).
+
+Each floor is the fewest passes known to give the result exactly, fewer than simt itself
+makes for the random if/else (it blends into the register, then stores it).
 
 The targets are in docs/performance.md ("The performance targets").
 
@@ -66,20 +68,21 @@ def pieces(n: int = N) -> list[slice]:
 
 
 def vector_add_floor(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
-    """Per piece: the add into a fresh array, its NaN check, the copy into the output."""
+    """Per piece: the add into the output, then its NaN check."""
     for s in pieces(a.size):
-        out = np.add(a[s], b[s])
-        np.minimum.reduce(out)
-        c[s] = out
+        np.minimum.reduce(np.add(a[s], b[s], out=c[s]))
 
 
-def _blend(dst: np.ndarray, values: np.ndarray, mask: np.ndarray) -> None:
-    """``dst[mask] = values[mask]`` by three integer passes (simt's blend)."""
+def _blend(dst: np.ndarray, values: np.ndarray, mask: np.ndarray,
+           out: np.ndarray | None = None) -> None:
+    """``out = where(mask, values, dst)`` by widening the mask and three integer passes
+    (simt's blend); ``out`` None: into ``dst``."""
     flags = mask.view(np.uint8).astype(np.uint32)
     d, v = dst.view(np.uint32), values.view(np.uint32)
-    diff = np.bitwise_xor(d, v)
+    into = d if out is None else out.view(np.uint32)
+    diff = np.bitwise_xor(d, v, out=None if out is None else into)
     np.multiply(diff, flags, out=diff)
-    np.bitwise_xor(d, diff, out=d)
+    np.bitwise_xor(d, diff, out=into)
 
 
 def if_else_floor(a: np.ndarray, c: np.ndarray, random: bool) -> None:
@@ -90,12 +93,9 @@ def if_else_floor(a: np.ndarray, c: np.ndarray, random: bool) -> None:
         taken = x > zero
         count = np.count_nonzero(taken)
         if random and 0 < count < taken.size:
-            np.logical_not(taken)                       # the other part of the split
-            result = np.negative(x)                     # the other path, over the span
-            _blend(result, np.add(x, x), taken)
+            _blend(np.negative(x), np.add(x, x), taken, out=c[s])
         else:
-            result = np.add(x, x)
-        c[s] = result
+            np.add(x, x, out=c[s])
 
 
 def selects(repeat: int) -> list[tuple[str, float]]:

@@ -39,5 +39,8 @@ def test_blend_is_a_select_bit_for_bit():
     y = rng.standard_normal(4096).astype(np.float32)
     x[:8] = np.float32(np.nan)
     expected = np.where(mask, x, y).view(np.uint32)
+    out = np.empty_like(y)
+    floors._blend(y, x, mask, out=out)
+    assert np.array_equal(out.view(np.uint32), expected)
     floors._blend(y, x, mask)
     assert np.array_equal(y.view(np.uint32), expected)
