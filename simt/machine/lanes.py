@@ -563,7 +563,14 @@ class Tiles(LaneSet):
         view[...] = values.reshape(view.shape) if np.ndim(values) else values
 
     def take(self, cond: np.ndarray) -> LaneSet:
-        return LaneSet.of(self.idx[cond])
+        """Through a mask over the tiles' rows, so that the subset gets the form
+        :meth:`LaneSet.where` picks for it (tiles again, a mask or indices): a loop whose
+        trip count is periodic in the lane keeps its lanes in a dense form from one trip
+        to the next, where indices would gather and scatter every lane."""
+        rows = self.b1 - self.b0
+        mask = np.zeros(rows * self.period, bool)
+        Tiles(self.period, 0, rows, self.t0, self.t1).write(mask, cond)
+        return LaneSet.where(self.b0 * self.period, mask, owned=True)
 
     def rest_of(self, lo: int, hi: int) -> LaneSet | None:
         """The lanes of the range ``[lo, hi)`` not in this set, when they are one window

@@ -279,6 +279,25 @@ def test_masked_take_cond_is_over_the_span_frame() -> None:
     assert lanes_of(yes) == [9, 11, 14] and lanes_of(no) == [8, 13]
 
 
+def test_tiles_take_keeps_dense_subsets_dense() -> None:
+    """A loop whose trip count is ``(lane & 7) + 1`` leaves periodic lanes at each trip:
+    a subset of Tiles is Tiles again, or a mask, not an index array (which gathered and
+    scattered every lane: the demo's loop_call ran 30% slower)."""
+    n = 1 << 16
+    lanes = np.arange(n)
+    tiles = LaneSet.where(0, (lanes & 7) >= 1)                # window [1, 8) of period 8
+    assert type(tiles) is Tiles and (tiles.period, tiles.t0, tiles.t1) == (8, 1, 8)
+    frame = tiles.idx
+    again = tiles.take((frame & 7) >= 2)
+    assert type(again) is Tiles and (again.period, again.t0, again.t1) == (8, 2, 8)
+    assert lanes_of(again) == [int(x) for x in frame[(frame & 7) >= 2]]
+    cond = np.random.default_rng(5).random(len(tiles)) < 0.6
+    masked = tiles.take(cond)
+    assert type(masked) is Masked and lanes_of(masked) == [int(x) for x in frame[cond]]
+    sparse = tiles.take(frame % 97 == 0)
+    assert type(sparse) is LaneSet and lanes_of(sparse) == [int(x) for x in frame[frame % 97 == 0]]
+
+
 # --------------------------------------------------------------------------- covers / union
 
 @settings(max_examples=400)
