@@ -563,12 +563,16 @@ class Tiles(LaneSet):
         view[...] = values.reshape(view.shape) if np.ndim(values) else values
 
     def take(self, cond: np.ndarray) -> LaneSet:
-        """Through a mask over the tiles' rows, so that the subset gets the form
+        """Dense tiles: through a mask over their rows, so that the subset gets the form
         :meth:`LaneSet.where` picks for it (tiles again, a mask or indices): a loop whose
         trip count is periodic in the lane keeps its lanes in a dense form from one trip
-        to the next, where indices would gather and scatter every lane."""
+        to the next, where indices would gather and scatter every lane.  Sparse tiles
+        (a mask would not be dense either): indices, without a pass over the rows."""
         rows = self.b1 - self.b0
-        mask = np.zeros(rows * self.period, bool)
+        span = rows * self.period
+        if span < MASK_MIN_SPAN or len(self) < MASK_MIN_DENSITY * span:
+            return LaneSet.of(self.idx[cond])
+        mask = np.zeros(span, bool)
         Tiles(self.period, 0, rows, self.t0, self.t1).write(mask, cond)
         return LaneSet.where(self.b0 * self.period, mask, owned=True)
 
