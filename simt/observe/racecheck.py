@@ -166,21 +166,24 @@ class _Batch:
     @property
     def c(self) -> np.ndarray:
         if self._c is None:
-            self._c = self.local + self.lane0
+            self._c = np.add(self.local, self.lane0, dtype=self.owner._lane_dt)
         return self._c
 
     @property
     def cb(self) -> np.ndarray:
         if self._cb is None:
             bpl = self.owner._bpl
-            self._cb = self.local // bpl * bpl + self.lane0
+            local = self.local
+            if local.ndim == 2 and local.shape[1] and (
+                    local[:, 0] // bpl == local[:, -1] // bpl).all():
+                local = local[:, :1]        # each row inside one block: one start per row
+            self._cb = np.add(local // bpl * bpl, self.lane0, dtype=self.owner._lane_dt)
         return self._cb
 
     @property
     def ce(self):
         if self._ce is None:
-            rc = self.owner
-            self._ce = rc._epoch[self.local // rc._bpl] if rc._released_any else 0
+            self._ce = self.owner._epochs(self.local)
         return self._ce
 
     def val_col(self, j: int) -> np.ndarray:
@@ -284,6 +287,7 @@ class RaceCheck(Observer):
         self._bpl = launch.geometry.lanes_per_block
         self._shared_bytes = launch.shared_bytes
         self._lane_dt = np.dtype(np.int32 if launch.geometry.lanes < (1 << 31) else np.int64)
+        self._lane_udt = np.dtype(np.uint32 if self._lane_dt == np.int32 else np.uint64)
         # a block's epoch counts its releases: at most one per release event of the piece
         self._ep_dt = np.dtype(np.int32)
         self._ep_wide = False
@@ -292,7 +296,7 @@ class RaceCheck(Observer):
     def on_piece(self, piece) -> None:
         self._lane0 = piece.lane0
         self._epoch = np.zeros(piece.blocks, np.int64)
-        self._released_any = False
+        self._common_epoch: int | None = 0      # every block's epoch, while they agree
         self._releases = 0
         self._last_release = np.zeros(piece.blocks, np.int64)  # event number, 1-based
         self._settled = 0
@@ -303,8 +307,10 @@ class RaceCheck(Observer):
 
     def after(self, event: Event) -> None:
         if event.released is not None and self.gpu:
-            self._epoch[event.released] += 1
-            self._released_any = True
+            epoch = self._epoch
+            epoch[event.released] += 1
+            first = int(epoch[0])
+            self._common_epoch = first if (epoch == first).all() else None
             self._releases += 1     # bounds every block's epoch
             self._last_release[event.released] = self._releases
             self._settled = int(self._last_release.min())
@@ -317,6 +323,12 @@ class RaceCheck(Observer):
         _give_back(self._memory, self._reserved)
 
     # ------------------------------------------------------------------ memory
+    def _epochs(self, local: np.ndarray):
+        """The epoch of each lane's block (``local``: piece-local lanes), or one number
+        when every block of the piece has seen as many releases."""
+        common = self._common_epoch
+        return common if common is not None else self._epoch[local // self._bpl]
+
     def _drop(self, key: int) -> None:
         sh = self._shadows.pop(key)
         nbytes = sum(_slot_bytes(s) for s in (sh.w, sh.w2, sh.r, sh.r2) if s is not None)
@@ -426,14 +438,17 @@ class RaceCheck(Observer):
         bad = sl != c
         bad &= sl >= 0
         if self.gpu:
-            d = np.subtract(sl, cb, dtype=np.int64)
-            ordered = d.view(np.uint64) < self._bpl     # same block
+            # lanes fit the lane dtype, so the difference does too; negative ones wrap
+            # to unsigned values past any block size
+            d = np.subtract(sl, cb, dtype=self._lane_dt)
+            ordered = d.view(self._lane_udt) < self._bpl     # same block
             ordered &= get(slot.ep) < ce                # and a release since
             bad &= ~ordered
         return bad
 
     def _other_block(self, slot_lane: np.ndarray, cb) -> np.ndarray:
-        return np.subtract(slot_lane, cb, dtype=np.int64).view(np.uint64) >= self._bpl
+        return np.subtract(slot_lane, cb, dtype=self._lane_dt).view(self._lane_udt) \
+            >= self._bpl
 
     # ------------------------------------------------------------------ the hook
     def check(self, access: Access) -> Hazard | None:
@@ -503,7 +518,7 @@ class RaceCheck(Observer):
         had been written at once).  Arrays only read, or only written, in a launch then
         never fill their slots."""
         if b._ce is None:       # freeze the epochs the access saw
-            b._ce = self._epoch[b.local // self._bpl] if self._released_any else 0
+            b._ce = self._epochs(b.local)
         if sh.pending:
             sh.plo, sh.phi = min(sh.plo, b.lo), max(sh.phi, b.hi)
         else:
@@ -514,8 +529,13 @@ class RaceCheck(Observer):
 
     def _flush(self, sh: _Shadow) -> None:
         pending, sh.pending = sh.pending, []
+        # shared memory: an access older than a release of every block is ordered before
+        # whatever any block does next (as a slot holding it is, see _Batch.meets), so
+        # its record could never decide a check: it is dropped, not written
+        settled = self._settled if sh.mem is self._shared and self.gpu else 0
         for b, pc, kind in pending:
-            self._record(sh, b, pc, kind)
+            if b.settled_now >= settled:
+                self._record(sh, b, pc, kind)
 
     # ------------------------------------------------------------------ updates
     def _record(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:
@@ -661,7 +681,7 @@ class RaceCheck(Observer):
             self._ungrain(slot)
         mine = np.asarray(b.bytes_of(row), np.int64).ravel()
         c = int(b.c.reshape(-1)[row])
-        cb = int(b.cb.reshape(-1)[row])
+        cb = int(np.broadcast_to(b.cb, np.shape(b.local)).reshape(-1)[row])
         ce = int(np.broadcast_to(b.ce, np.shape(b.local)).reshape(-1)[row])
 
         def get(arr):

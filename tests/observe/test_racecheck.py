@@ -97,6 +97,35 @@ def test_shared_memory_is_per_block(dev):
     dev.launch(simt.assemble(text), grid=8, block=32, shared_bytes=128, check="race")
 
 
+def test_blocks_that_took_different_barriers_keep_their_own_epochs(dev):
+    # block 0 alone takes a barrier, then every lane reads its neighbour's slot: ordered in
+    # block 0, a RAW race in block 1 (whose blocks' epochs now differ: 1 and 0)
+    text = """
+    cvt.u64.u32 r1, r252
+    mov_imm.u32 r2, 2
+    shl.u64 r3, r1, r2
+    mov_imm.u32 r4, 7
+    sts.u32 [shared + r3], r4
+    mov_imm.u32 r5, 0
+    setne.u32 p0, r253, r5
+    bra.p0 @skip
+    bar.sync 0
+skip:
+    mov_imm.u32 r6, 1
+    xor.u32 r7, r252, r6
+    cvt.u64.u32 r8, r7
+    shl.u64 r8, r8, r2
+    lds.u32 r9, [shared + r8]
+    exit
+"""
+    e = _raises(dev, text, grid=2, block=32, shared_bytes=128)
+    assert (e.kind, e.lane, e.other_lane, e.block, e.address) == ("RAW", 32, 33, (1, 0, 0), 4)
+    assert e.lanes_faulting == 32
+    reordered = text.replace("    setne.u32 p0, r253, r5", "    seteq.u32 p0, r253, r5")
+    e = _raises(dev, reordered, grid=2, block=32, shared_bytes=128)    # block 1's barrier
+    assert (e.lane, e.other_lane, e.block) == (0, 1, (0, 0, 0))
+
+
 # ---------------------------------------------------------------------- one instruction
 
 WAW_ONE = """
