@@ -77,12 +77,16 @@ Speed, each step exact
   had been written at once).  An array that a launch only reads, or only writes,
   never fills its slots.
 * While every record of a slot came from ``g``-byte accesses at multiples of
-  ``g``, the ``g`` bytes of each word hold one record, so the slot keeps it in the
-  word's first byte and an access of the same grain reads and writes one column;
-  the first access of another grain spells the slot out byte by byte first.
+  ``g``, the ``g`` bytes of each word hold one record, so the slot keeps one entry
+  per word and an access of the same grain reads and writes one column of words
+  (contiguous for a run); the first access of another grain spells the slot out
+  byte by byte first.
 * Shared memory belongs to one block, so a slot whose newest record is older
   than a release of every block of the piece is ordered before anything the
-  block does next and is skipped.
+  block does next and is skipped, and a deferred record that old is dropped
+  instead of written.
+* While every block of the piece has seen as many releases, an access's epoch is
+  one number, not one per lane.
 """
 
 from __future__ import annotations
@@ -105,19 +109,28 @@ _MAX_PENDING = 8        # deferred accesses per array (each holds its lanes' arr
 
 
 class _Slot:
-    """One access per byte of an array: lane (-1: none), block epoch, pc."""
+    """One access per byte of an array: lane (-1: none), block epoch, pc.
 
-    __slots__ = ("lane", "ep", "pc", "lo", "hi", "rec", "gran")
+    ``unit``: the bytes one entry of the arrays stands for.  1, or ``g`` while every
+    record so far came from ``g``-byte accesses at multiples of ``g``: the ``g`` bytes
+    of each aligned word then hold one record, and the arrays one entry per word
+    (accesses of that grain read and write them with a ``g``-th of the memory traffic)
+    until an access of another grain spells them out (:meth:`RaceCheck._ungrain`).
+    ``reserved``: the bytes counted against the device for the slot, enough for
+    entries of one byte each.
+    """
 
-    def __init__(self, nbytes: int, lane_dt: np.dtype, ep_dt: np.dtype) -> None:
-        # g when every record so far came from g-byte accesses at multiples of g: the g
-        # bytes of each aligned word then hold one record (0: not so; None: no record)
-        self.gran: int | None = None
+    __slots__ = ("lane", "ep", "pc", "lo", "hi", "rec", "unit", "nbytes", "reserved")
+
+    def __init__(self, nbytes: int, lane_dt: np.dtype, ep_dt: np.dtype, unit: int,
+                 reserved: int) -> None:
+        self.unit, self.nbytes, self.reserved = unit, nbytes, reserved
         self.lo = self.hi = 0       # the bytes ever recorded lie in [lo, hi)
         self.rec = 0                # release events of the piece before the newest record
-        self.lane = np.full(nbytes, _EMPTY, lane_dt)
-        self.ep = np.empty(nbytes, ep_dt)    # read only where lane >= 0
-        self.pc = np.empty(nbytes, np.int32)
+        words = -(-nbytes // unit)
+        self.lane = np.full(words, _EMPTY, lane_dt)
+        self.ep = np.empty(words, ep_dt)    # read only where lane >= 0
+        self.pc = np.empty(words, np.int32)
 
 
 class _Shadow:
@@ -138,13 +151,17 @@ class _Batch:
     Byte ``j`` of every lane's access is a *column*: ``col(arr, j)`` reads a per-byte
     array there (shaped like the lanes, a view for runs and lattices) and
     ``set_col(arr, j, v)`` writes it; ``fill(arr, v)`` writes one value to every byte.
+    ``word(arr)`` and ``set_word(arr, v)`` do the same for the words of a slot whose unit
+    is the batch's grain ``gran`` (``size`` when every lane's access is an aligned word,
+    else 0: never called then).
     Working column by column keeps NumPy's inner loops long (a trailing axis of
     ``size`` bytes would make them 1-8 elements long).  ``c``, ``cb``, ``ce``: global
     lane, first lane of its block and the block's epoch, shaped like the lanes
     (``ce`` may be a scalar).  ``frame``: frame positions of the lanes, flat.
     """
 
-    __slots__ = ("mem", "size", "frame", "local", "col", "set_col", "fill", "bytes_of", "dups",
+    __slots__ = ("mem", "size", "frame", "local", "col", "set_col", "word", "set_word", "fill",
+                 "bytes_of", "dups",
                  "flat", "vals", "lo", "hi", "settled", "settled_now", "lane_run", "_c", "_cb",
                  "_ce", "owner", "lane0", "gran")
 
@@ -156,8 +173,6 @@ class _Batch:
 
     def cover(self, slot: _Slot) -> None:
         slot.rec = self.settled_now
-        if slot.gran != self.gran:
-            slot.gran = self.gran if slot.gran is None else 0
         if slot.hi == slot.lo:
             slot.lo, slot.hi = self.lo, self.hi
         else:
@@ -202,6 +217,12 @@ def _run_batch(b: _Batch, start: int, n: int, size: int) -> None:
     def fill(arr, v):
         arr[start:end] = v
     b.fill = fill
+    first, last = start // size, start // size + n
+    b.word = lambda arr: arr[first:last]
+
+    def set_word(arr, v):
+        arr[first:last] = v
+    b.set_word = set_word
     b.bytes_of = lambda k: start + k * size + np.arange(size, dtype=np.int64)
     b.dups = False
     b.flat = None
@@ -224,6 +245,17 @@ def _lattice_batch(b: _Batch, lat: Lattice, size: int) -> None:
         for j in range(size):
             col(arr, j)[...] = v
     b.fill = fill
+
+    def word(arr):
+        it = arr.itemsize
+        return np.lib.stride_tricks.as_strided(
+            arr[lat.start // size:], (lat.rows, lat.cols),
+            (lat.row_step // size * it, lat.col_step // size * it))
+    b.word = word
+
+    def set_word(arr, v):
+        word(arr)[...] = v
+    b.set_word = set_word
 
     def bytes_of(k):
         i, j = divmod(k, lat.cols)
@@ -248,6 +280,11 @@ def _index_batch(b: _Batch, bidx: np.ndarray) -> None:
     def fill(arr, v):
         arr[bidx] = v
     b.fill = fill
+    b.word = lambda arr: arr[bidx[:, 0] // bidx.shape[1]]
+
+    def set_word(arr, v):
+        arr[bidx[:, 0] // bidx.shape[1]] = v
+    b.set_word = set_word
     b.bytes_of = lambda k: bidx[k]
     flat = bidx.ravel()
     srt = np.sort(flat)
@@ -331,15 +368,15 @@ class RaceCheck(Observer):
 
     def _drop(self, key: int) -> None:
         sh = self._shadows.pop(key)
-        nbytes = sum(_slot_bytes(s) for s in (sh.w, sh.w2, sh.r, sh.r2) if s is not None)
+        nbytes = sum(s.reserved for s in (sh.w, sh.w2, sh.r, sh.r2) if s is not None)
         self._memory.release(nbytes)
         self._reserved[0] -= nbytes
 
-    def _slot(self, sh: _Shadow) -> _Slot:
+    def _slot(self, sh: _Shadow, unit: int) -> _Slot:
         nbytes = sh.mem.size * (self._lane_dt.itemsize + self._ep_dt.itemsize + 4)
         self._memory.reserve(nbytes, "race check shadow memory")
         self._reserved[0] += nbytes
-        return _Slot(sh.mem.size, self._lane_dt, self._ep_dt)
+        return _Slot(sh.mem.size, self._lane_dt, self._ep_dt, unit, nbytes)
 
     def _widen(self) -> None:
         self._ep_wide = True
@@ -347,21 +384,22 @@ class RaceCheck(Observer):
         for sh in self._shadows.values():
             for s in (sh.w, sh.w2, sh.r, sh.r2):
                 if s is not None:
-                    self._memory.reserve(s.ep.size * 4, "race check shadow memory")
-                    self._reserved[0] += s.ep.size * 4
+                    self._memory.reserve(s.nbytes * 4, "race check shadow memory")
+                    self._reserved[0] += s.nbytes * 4
+                    s.reserved += s.nbytes * 4
                     s.ep = s.ep.astype(np.int64)
 
     @staticmethod
     def _ungrain(slot: "_Slot | None") -> None:
-        """Spell out a granular slot byte by byte (a granular slot keeps each aligned
-        word's record in the word's first byte only)."""
-        if slot is None or not slot.gran or slot.gran == 1:
+        """Spell out a slot of words byte by byte (each word's record on each of its
+        bytes): the unit of every later access."""
+        if slot is None or slot.unit == 1:
             return
-        g = slot.gran
-        for arr in (slot.lane, slot.ep, slot.pc):
-            words = arr[slot.lo:slot.hi].reshape(-1, g)
-            words[:, 1:] = words[:, :1]
-        slot.gran = 0
+        g, n = slot.unit, slot.nbytes
+        slot.lane = np.repeat(slot.lane, g)[:n]
+        slot.ep = np.repeat(slot.ep, g)[:n]
+        slot.pc = np.repeat(slot.pc, g)[:n]
+        slot.unit = 1
 
     def _shadow(self, mem: np.ndarray) -> _Shadow:
         sh = self._shadows.get(id(mem))
@@ -469,13 +507,14 @@ class RaceCheck(Observer):
             lanes_bad = None
             differ = None
             for slot in slots + readers:
-                # one column per aligned word when the slot and the access share the grain
-                granular = b.gran and slot.gran == b.gran
+                # the slot's words when they are the access's grain, else byte by byte
+                granular = b.gran > 1 and slot.unit == b.gran
                 cols = 1 if granular else b.size
                 if not granular:
                     self._ungrain(slot)
                 for j in range(cols):
-                    u = self._unordered(slot, lambda arr, j=j: b.col(arr, j), b.c, b.cb, b.ce)
+                    u = self._unordered(slot, b.word if granular else
+                                        (lambda arr, j=j: b.col(arr, j)), b.c, b.cb, b.ce)
                     if access.store and slot in slots:
                         if differ is None:
                             differ = [b.col(b.mem, k) != b.val_col(k) for k in range(b.size)]
@@ -541,31 +580,35 @@ class RaceCheck(Observer):
     def _record(self, sh: _Shadow, b: _Batch, pc: int, kind: str) -> None:
         """Make this access the newest in the slot pair ``kind`` of its bytes."""
         first = getattr(sh, kind)
+        unit = b.gran if b.gran > 1 else 1      # a new slot's unit: this access's grain
         if first is None:
-            first = self._slot(sh)
+            first = self._slot(sh, unit)
             setattr(sh, kind, first)
         if b.dups:
             self._record_dups(sh, b, pc, kind)
             return
         second = getattr(sh, kind + "2")
-        # the same grain as every record so far: one column stands for each aligned word
-        grain = b.gran and first.gran in (None, b.gran) and (
-            second is None or second.gran in (None, b.gran))
+        # the same grain as every record so far: the slots' words, else byte by byte
+        grain = unit > 1 and first.unit == unit and (second is None or second.unit == unit)
         if not grain:
             self._ungrain(first)
             self._ungrain(second)
+            unit = 1
         if b.meets(first):
             for j in range(1 if grain else b.size):
-                def get(arr, j=j):
-                    return b.col(arr, j)
+                if grain:
+                    get, put = b.word, b.set_word
+                else:
+                    def get(arr, j=j):
+                        return b.col(arr, j)
+
+                    def put(arr, v, j=j):
+                        b.set_col(arr, j, v)
                 q1 = self._unordered(first, get, b.c, b.cb, b.ce)
                 if b.meets(second) or q1.any():
                     q2 = self._unordered(second, get, b.c, b.cb, b.ce) if b.meets(second) \
                         else None
-
-                    def put(arr, v, j=j):
-                        b.set_col(arr, j, v)
-                    self._second(sh, kind, get, put, b.cb, q1, q2, None, pc)
+                    self._second(sh, kind, get, put, b.cb, q1, q2, None, pc, unit)
                     second = getattr(sh, kind + "2")
                     second.rec = -1     # marked: cover below
             if second is not None and second.rec == -1:
@@ -574,27 +617,33 @@ class RaceCheck(Observer):
             lanes = np.arange(b.lane_run, b.lane_run + b.local.size, dtype=first.lane.dtype)
         else:
             lanes = b.c
-        cols = 1 if grain else b.size
-        for j in range(cols):
-            b.set_col(first.lane, j, lanes)
         ce = b.ce
-        if np.ndim(ce) == 0 and not grain:
-            b.fill(first.ep, ce)
-            b.fill(first.pc, pc)
+        if grain:
+            b.set_word(first.lane, lanes)
+            b.set_word(first.ep, ce)
+            b.set_word(first.pc, pc)
         else:
-            for j in range(cols):
-                b.set_col(first.ep, j, ce)
-                b.set_col(first.pc, j, pc)
+            for j in range(b.size):
+                b.set_col(first.lane, j, lanes)
+            if np.ndim(ce) == 0:
+                b.fill(first.ep, ce)
+                b.fill(first.pc, pc)
+            else:
+                for j in range(b.size):
+                    b.set_col(first.ep, j, ce)
+                    b.set_col(first.pc, j, pc)
         b.cover(first)
 
-    def _second(self, sh: _Shadow, kind: str, get, put, cb, q1, q2, group, pc: int) -> None:
+    def _second(self, sh: _Shadow, kind: str, get, put, cb, q1, q2, group, pc: int,
+                unit: int) -> None:
         """Choose the second slot of some bytes: an access not ordered before the new one,
         from another block if there is one.  ``group``: the lowest other lane of this
-        instruction at each byte, as (lane, epoch, present)."""
+        instruction at each byte, as (lane, epoch, present); ``get`` and ``put`` reach
+        the slots' entries of ``unit`` bytes (a new second slot's unit)."""
         first = getattr(sh, kind)
         second = getattr(sh, kind + "2")
         if second is None:
-            second = self._slot(sh)
+            second = self._slot(sh, unit)
             setattr(sh, kind + "2", second)
             q2 = None
         l1, e1, p1 = get(first.lane), get(first.ep), get(first.pc)
@@ -651,7 +700,7 @@ class RaceCheck(Observer):
         q1 = self._unordered(first, get, nc, ncb, nce)
         q2 = None if second is None else self._unordered(second, get, nc, ncb, nce)
         if second is not None or q1.any() or gq.any():
-            self._second(sh, kind, get, put, ncb, q1, q2, (gl, ge, gq), pc)
+            self._second(sh, kind, get, put, ncb, q1, q2, (gl, ge, gq), pc, 1)
             b.cover(getattr(sh, kind + "2"))
         put(first.lane, nc)
         put(first.ep, nce)
@@ -774,10 +823,6 @@ def out_of_memory_at(access: Access):
         lanes = access.lanes
         raise Fault(lanes.first - lanes.lo if type(lanes) is Masked else 0, exc,
                     len(lanes)) from None
-
-
-def _slot_bytes(s: _Slot) -> int:
-    return s.lane.nbytes + s.ep.nbytes + s.pc.nbytes
 
 
 def _give_back(memory, reserved: list) -> None:
