@@ -120,11 +120,13 @@ TRIM_THRESHOLD = 256 << 20
 
 # ---------------------------------------------------------------- parallel (parallel/runner.py)
 #: A launch's pieces go to worker processes only when each takes at least this long (as
-#: last measured, per lane).  ``python -m benchmarks.parallel_speedup``: at 0.1 s, CSR
-#: SpMV went to the workers at a loss; with 0.3 s, Mandelbrot (2^20 lanes, 256
-#: iterations) runs 1.6-2.2x faster on 2 workers and every workload that stays
-#: in-process runs at 0.8-1.3x of serial.
-MIN_PIECE_SECONDS = 0.3
+#: last measured, per lane).  ``python -m benchmarks.parallel_speedup`` on 2 cores,
+#: 2026-12-04: Mandelbrot (2^20 lanes, 256 iterations, 4 pieces of ~0.23 s since the
+#: speed rounds) runs 1.6-1.7x faster on 2 workers; with every workload sent to the
+#: workers (threshold 0.01 s) CSR SpMV (pieces of ~0.06 s) runs at 0.47x, bitonic sort
+#: and the neighbour exchange at 1.1-1.3x.  At the earlier 0.3 s Mandelbrot stayed
+#: in-process (1.0x); 0.15 s sends it to the workers and keeps SpMV 2.5x below the bound.
+MIN_PIECE_SECONDS = 0.15
 
 # ---------------------------------------------------------------- simt.ops (ops/_launch.py)
 #: Elements per chunk of a ``simt.ops`` operation (a multiple of 2,048, the elements

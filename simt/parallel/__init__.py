@@ -37,7 +37,9 @@ the same counts, the same error at the same lane.  A worker task runs pieces
 while the serial memory is M0 plus the writes of pieces ``0 .. j-1``.  They
 can differ only at bytes written by a piece before ``s`` or by a piece of the
 task that was re-run (its speculative and its real writes); the commit keeps
-exactly that *dirty* set, and a piece is valid when it loaded no dirty byte.
+exactly that *dirty* set, and a piece is valid when it loaded no dirty byte.  (A
+per-lane gather's loads are recorded as their hull, a superset: it can only make a
+valid piece re-run, which changes the time taken, never the result.)
 Bytes the piece stored are committed as the piece left them, so later pieces
 overwrite earlier ones as serially.  A piece that faults left its earlier
 steps' stores in memory (faults are precise) and those are committed before

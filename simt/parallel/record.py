@@ -134,7 +134,14 @@ class Recorder(Observer):
                 ends = starts + pos.count * size
             else:
                 starts = access.lanes_of(seg)[2]
-                ends = starts + size
+                if not access.store and starts.size > 1:
+                    # a read set only decides re-runs, so its hull serves (a re-run is
+                    # exact whether or not it was needed); per-lane intervals of a large
+                    # gather would cost more to merge than the piece to run
+                    starts, ends = (np.array([starts.min()], np.int64),
+                                    np.array([starts.max() + size], np.int64))
+                else:
+                    ends = starts + size
             into.setdefault(key, []).append((starts, ends))
             self._pending += starts.size
         if self._pending > _COMPACT:    # a long loop: keep the sets, not every access
