@@ -193,6 +193,8 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
     step = Step(regs, piece)
     if listen.memory:
         step.listen = listen
+    if fuse:
+        step.join = scheduler.joins
     event = Event(0, instructions[0] if instructions else None, everyone, piece, None, 0, 0, 0)
     paused = Paused(regs, scheduler, piece) if stepping else None
     done = 0            # instructions this piece issued
@@ -222,6 +224,7 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             last = pc
         step.start(pc, lanes)
         step.last = last
+        step.room = max_steps - done
         try:
             if type(lanes) is Masked:
                 while True:

@@ -915,7 +915,27 @@ def blend(dst: np.ndarray, values, lanes: Masked) -> None:
     d = dst.view(bits)
     v = np.asarray(values, dst.dtype)
     v = v.reshape(dst.shape).view(bits) if v.ndim else v.reshape(1).view(bits)[0]
-    flags, mine = lanes.flags(size)
-    diff = np.bitwise_xor(d, v)
-    np.multiply(diff, flags.reshape(dst.shape), out=diff)
-    np.bitwise_xor(d if mine else v, diff, out=d)
+    _select_bits(d, v, lanes, d, None)
+
+
+def select(out: np.ndarray, old: np.ndarray, values: np.ndarray, lanes: Masked) -> None:
+    """``out[i] = values[i]`` where ``lanes.mask[i]``, else ``old[i]``, bit for bit.
+
+    :func:`blend` into a third array: ``out``, ``old`` and ``values`` are span-frame
+    arrays of one dtype, ``out`` sharing no memory with the other two.  Three passes
+    that write ``out`` only, where a blend into ``old`` and a copy would make four.
+    """
+    bits = _UNSIGNED[out.dtype.itemsize]
+    _select_bits(old.view(bits), values.view(bits), lanes, out.view(bits), out.view(bits))
+
+
+def _select_bits(d: np.ndarray, v, lanes: Masked, into: np.ndarray,
+                 scratch: np.ndarray | None) -> None:
+    """``into = d ^ ((d ^ v) * flags)`` with the lanes' 0/1 flags (or, with the other
+    part's flags, ``v ^ ((d ^ v) * flags)``): ``v`` at the lanes, ``d`` elsewhere.
+    ``scratch`` (None: a new array) holds the difference; it may be ``into`` when
+    ``into`` is neither ``d`` nor ``v``."""
+    flags, mine = lanes.flags(d.dtype.itemsize)
+    diff = np.bitwise_xor(d, v, out=scratch)
+    np.multiply(diff, flags.reshape(diff.shape), out=diff)
+    np.bitwise_xor(d if mine else v, diff, out=into)

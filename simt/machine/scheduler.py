@@ -80,6 +80,20 @@ class MinPC:
         pc = min(self.groups)
         return pc, self.groups.pop(pc)
 
+    def joins(self, pc: int) -> LaneSet | None:
+        """The lanes waiting at ``pc + 1`` if they are all the lanes left to run besides
+        those issuing ``pc`` (none at another pc, none parked); else None.
+
+        The lanes issuing ``pc`` are out of the groups while they issue; when they fall
+        through, ``pc + 1`` is the only pc with runnable lanes, so it is chosen next,
+        whatever the call depths (:class:`DeepestMinPC` too), and every lane that has
+        not exited issues it.
+        """
+        groups = self.groups
+        if self.sites or len(groups) != 1:
+            return None
+        return groups.get(pc + 1)
+
     def waiting(self, live_in: list[int]) -> int:
         """The liveness bit set of every pc where lanes wait (runnable or parked)."""
         bits = 0

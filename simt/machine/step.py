@@ -100,6 +100,15 @@ class Step:
         The pc of the last instruction of the run these lanes are issuing: up to it,
         each instruction that falls through is issued next by the same lanes, with
         nothing run in between (the executor sets it at each run).
+    room
+        How many issues the piece's step budget still allows, this one included (the
+        executor sets it at each run).
+    join
+        None, or (when the executor runs without stopping between issues: no stepping,
+        no per-instruction observers) the scheduler's
+        :meth:`~simt.machine.scheduler.MinPC.joins`: ``join(pc)`` is the set of lanes
+        waiting at ``pc + 1`` when they are the only other lanes left to run (lanes
+        falling through ``pc`` then issue ``pc + 1`` next, together with them), else None.
 
     This is the whole interface a kernel uses: reads (:meth:`read`, :meth:`read_lin`,
     :meth:`read_any`, :meth:`read_pred`), checks (:meth:`fault`, then :meth:`commit`),
@@ -108,7 +117,7 @@ class Step:
     """
 
     __slots__ = ("pc", "lanes", "regs", "rows", "piece", "width", "n", "full", "bytes_loaded",
-                 "bytes_stored", "listen", "last", "_pos", "_error", "_bad")
+                 "bytes_stored", "listen", "last", "room", "join", "_pos", "_error", "_bad")
 
     def __init__(self, regs: RegisterFile, piece) -> None:
         self.regs = regs
@@ -118,6 +127,8 @@ class Step:
         self.listen = None      # Listeners when observers watch memory accesses
         self.bytes_loaded = self.bytes_stored = 0
         self.last = -1
+        self.room = 0
+        self.join = None
         self._pos = self._error = self._bad = None
 
     def start(self, pc: int, lanes: LaneSet) -> "Step":

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import simt
 from simt.errors import StepLimitError
-from simt.machine import debug, memory as device_memory
+from simt.machine import debug, lanes as lanes_module, memory as device_memory
 from simt.machine.kernels import forward, memory as memory_kernels
 from simt.testing.engines import Reference, Vectorized, assert_outcomes_agree, make_case, run
 from simt.testing.programs import Case, Outcome
@@ -283,5 +283,127 @@ def test_forwarded_results_agree_bit_for_bit(in_place, data, op, ty, second, out
     forwarded = run_vectorized(case)
     assert in_place
     # memory, resonance, statistics, bit for bit: the reference's, and the unforwarded
+    assert_outcomes_agree(case, run(Reference(), case), forwarded)
+    assert run_vectorized(case, forwarding=False) == forwarded
+
+
+# ----------------------------------------------------------------------- joined paths
+
+@pytest.fixture
+def masks(monkeypatch):
+    """Divergent lanes of any span are Masked sets (by default spans of 1,024 lanes and
+    more), the form whose steps join at a store."""
+    monkeypatch.setattr(lanes_module, "MASK_MIN_SPAN", 1)
+
+
+def if_else(op: str = "add", ty: str = "f32", init: bool = False,
+            other: str = "neg.{ty} r7, r5") -> str:
+    """``c[i] = a[i] op b[i]`` where ``a[i] > 0``, else ``other`` (args r0=a r1=b r2=c):
+    the positive lanes' ALU op is the last instruction before the store where the paths
+    join; ``init`` writes r7 in every lane before the branch."""
+    size = 8 if ty == "f64" else 4
+    first = f"    mov_imm.{ty} r7, 1.0\n" if init else ""
+    return f"""
+    mov_imm.u64 r3, {size}
+    mul.u64 r4, r255, r3
+    ldg.{ty} r5, [r0 + r4]
+    ldg.{ty} r9, [r1 + r4]
+{first}    mov_imm.{ty} r6, 0.0
+    setgt.{ty} p1, r5, r6
+    bra.p1 @positive
+    {other.format(ty=ty)}
+    bra @store
+positive:
+    {op}.{ty} r7, r5, r9
+store:
+    stg.{ty} [r2 + r4], r7
+    exit
+"""
+
+
+@pytest.mark.parametrize("ends", ["random", "waiting", "joining"])
+@pytest.mark.parametrize("init", [False, True])
+def test_an_if_else_is_selected_into_the_buffer_where_its_paths_join(in_place, ends, init):
+    n = 1024
+    a = np.random.default_rng(2).standard_normal(n).astype(np.float32)
+    if ends != "random":    # the first and last 100 lanes wait at the store, or join it
+        a[:100] = a[-100:] = -1.5 if ends == "waiting" else 1.5
+    b = np.linspace(-2, 2, n, dtype=np.float32)
+    _, _, got = launch(if_else(init=init), a, b, np.zeros(n, np.float32), lanes=n)
+    np.testing.assert_array_equal(got, np.where(a > 0, a + b, -a))
+    assert in_place == [(0, 4 * n)]         # the joined store found its values
+
+
+def test_lanes_outside_the_selecting_span_keep_their_values(in_place, masks):
+    # lanes below 128 and from 896 on take r7 = a before the if/else of the others: the
+    # positive lanes' mask spans [128, 896), the joined store all 1,024 lanes
+    text = if_else().replace("    setgt.f32 p1, r5, r6\n", """    mov.f32 r7, r5
+    mov_imm.u64 r10, 128
+    setlt.u64 p2, r255, r10
+    bra.p2 @store
+    mov_imm.u64 r10, 896
+    setge.u64 p2, r255, r10
+    bra.p2 @store
+    setgt.f32 p1, r5, r6
+""")
+    n = 1024
+    a = np.random.default_rng(6).standard_normal(n).astype(np.float32)
+    b = np.full(n, 0.5, np.float32)
+    _, _, got = launch(text, a, b, np.zeros(n, np.float32), lanes=n)
+    middle = (np.arange(n) >= 128) & (np.arange(n) < 896)
+    np.testing.assert_array_equal(got, np.where(middle, np.where(a > 0, a + b, -a), a))
+    assert in_place == [(0, 4 * n)]
+
+
+def test_no_joined_select_when_waiting_lanes_would_fault(in_place, masks):
+    # the negative lanes' r7 holds a u32: the store faults there, before writing anything
+    n = 512
+    a = np.random.default_rng(3).standard_normal(n).astype(np.float32)
+    text = if_else(other="mov_imm.u32 r7, 5")
+    case = case_of(text, a, a, np.zeros(n, np.float32), lanes=n)
+    outcome = run_vectorized(case)
+    assert outcome.error[0] == "TypeMismatchError"
+    assert_outcomes_agree(case, run(Reference(), case), outcome)
+    assert not in_place and not np.frombuffer(outcome.buffers[2], np.float32).any()
+
+
+def test_no_joined_select_past_the_step_budget(masks):
+    # the positive lanes' add is issued last within the budget: the store is not
+    n = 256
+    a = np.random.default_rng(4).standard_normal(n).astype(np.float32)
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(a), dev.alloc(4 * n)]
+    with pytest.raises(StepLimitError):
+        dev.launch(simt.assemble(if_else()), grid=1, block=n, args=tuple(bufs), max_steps=10)
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
+
+
+def test_no_joined_select_while_other_lanes_wait_elsewhere(in_place, masks):
+    # lanes past n wait at the exit after the guard: the store is not next for them all
+    n = 300
+    text = if_else().replace("    setgt", "    setge.u64 p0, r255, r10\n    bra.p0 @done\n"
+                             "    setgt").replace("    exit", "done:\n    exit")
+    a = np.random.default_rng(5).standard_normal(512).astype(np.float32)
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(a), dev.alloc(4 * 512)]
+    args = (*bufs, *[np.uint64(0)] * 7, np.uint64(n))
+    dev.launch(simt.assemble(text), grid=2, block=256, args=args)
+    got = dev.download(bufs[2], np.float32)
+    np.testing.assert_array_equal(got[:n], np.where(a[:n] > 0, a[:n] + a[:n], -a[:n]))
+    np.testing.assert_array_equal(got[n:], 0)
+    assert not in_place
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), op=st.sampled_from(["add", "sub", "mul"]),
+       ty=st.sampled_from(["f32", "f64"]), init=st.booleans())
+def test_joined_selects_agree_bit_for_bit(in_place, masks, data, op, ty, init):
+    n = 67
+    dtype = np.float32 if ty == "f32" else np.float64
+    a = data.draw(floats_with_payloads(dtype, n))
+    b = data.draw(floats_with_payloads(dtype, n))
+    case = case_of(if_else(op, ty, init), a, b, np.zeros(n, dtype), lanes=n)
+    forwarded = run_vectorized(case)
     assert_outcomes_agree(case, run(Reference(), case), forwarded)
     assert run_vectorized(case, forwarding=False) == forwarded

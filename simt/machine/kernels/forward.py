@@ -34,6 +34,17 @@ Exactness:
   settled before any later write.  A row that cannot take the view (the liveness
   rule, or no room for a view of the piece's width) takes a copy, and the store then
   writes the same bytes again.
+
+The same holds for a Masked step (one path of a divergent if/else) whose lanes, falling
+through, join the lanes waiting at the store (the other path's) when those are all
+the lanes left to run (``step.join``: none at another pc, none parked, so the store is
+issued next, by every lane that has not exited) and together they are a range whose
+store writes one run: the step computes over its span, and the bytes get its result at
+its lanes and, at the waiting lanes, the destination's values they hold (the store
+reads the register for all of them; its row holds the waiting lanes' values in the
+store's type, one per lane, so the store would not fault on them either).  One select
+of three passes writes the buffer, where blending into the register and then copying
+it made four.  The step budget must leave room for the store (``step.room``).
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ from ...isa.program import Program, RegisterIndirectComputed
 from ...isa.types import DType
 from .. import alu, debug
 from ..alu import inside
-from ..lanes import LaneSet
+from ..lanes import LaneSet, Masked, select
 from ..memory import Segment
 from ..step import Op, Step
 from ..thresholds import LEND_MIN_BYTES
@@ -86,17 +97,34 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
 
     def op(step: Step):
         lanes = step.lanes
-        if lanes.__class__ is LaneSet and lanes.idx is None and step.last > pc \
-                and step.listen is None and step.width * size >= LEND_MIN_BYTES:
-            rows = step.rows
-            handles = rows[handle_reg].fast(c64, s64, lanes)
-            offsets = rows[offset_reg].fast(c64, s64, lanes)
-            if handles is not None and offsets is not None:
-                memory = step.piece.memory
-                seg = consecutive(memory, lanes, handles, offsets, size)
-                if seg is not None and seg.pos.start % size == 0 and _into(step, seg, memory):
-                    return None
+        if step.listen is None and step.width * size >= LEND_MIN_BYTES:
+            kind = lanes.__class__
+            if kind is LaneSet:
+                if lanes.idx is None and step.last > pc:
+                    seg = _run(step, lanes)
+                    if seg is not None and _into(step, seg, step.piece.memory):
+                        return None
+            elif kind is Masked and step.room > 1 and step.join is not None:
+                waiting = step.join(pc)
+                if waiting is not None:
+                    joined = waiting.union(lanes)
+                    if joined.__class__ is LaneSet and joined.idx is None:
+                        seg = _run(step, joined)
+                        if seg is not None and _select_into(step, seg, step.piece.memory,
+                                                            waiting, joined):
+                            return None
         return plain(step)
+
+    def _run(step: Step, lanes: LaneSet) -> Segment | None:
+        """The aligned run of one buffer that the store by the range ``lanes`` writes,
+        when its address registers resolve to one with no check to make; else None."""
+        rows = step.rows
+        handles = rows[handle_reg].fast(c64, s64, lanes)
+        offsets = rows[offset_reg].fast(c64, s64, lanes)
+        if handles is None or offsets is None:
+            return None
+        seg = consecutive(step.piece.memory, lanes, handles, offsets, size)
+        return seg if seg is not None and seg.pos.start % size == 0 else None
 
     def _into(step: Step, seg: Segment, memory) -> bool:
         """Compute into the run's bytes and give the register its view; False (nothing
@@ -124,6 +152,42 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
             memory.lend(step.regs, dst, view, seg.mem, lo, hi, debug.enabled)
         else:
             step.write(dst, ty, dest.copy(), interval)
+        return True
+
+    def _select_into(step: Step, seg: Segment, memory, waiting: LaneSet,
+                     joined: LaneSet) -> bool:
+        """Compute a Masked step's result and select it, with the destination's values of
+        the ``waiting`` lanes, into the bytes the ``joined`` range stores next; give the
+        register the view.  False (nothing computed, at most lent views settled) when an
+        operand is not an array over the lanes or the destination's row does not hold
+        the waiting lanes' values in its type, one per lane."""
+        lanes, rows = step.lanes, step.rows
+        row_a, row_b, row_d = rows[ra], rows[rb], rows[dst]
+        lo = seg.pos.start
+        hi = lo + len(joined) * size
+        if memory.lent:         # before any row is read: a view of the bytes is copied
+            memory.settle(seg.mem, lo, hi)
+        a = row_a.fast(code, dtype, lanes)
+        b = row_b.fast(code, dtype, lanes)
+        if type(a) is not np.ndarray or type(b) is not np.ndarray \
+                or type(row_d.fast(code, dtype, waiting)) is not np.ndarray \
+                or row_d.lin is not None or row_d.packed or row_d.near is not None:
+            return False
+        old = row_d.data        # one value per lane; the waiting lanes' in the dst type
+        if same is not None and row_a.interval is None:
+            values = same(a, b)
+        else:
+            values = kernel(a, b, row_a.interval, row_b.interval)[0]
+        dest = seg.mem[lo:hi].view(dtype)
+        first, start, stop, end = joined.lo, lanes.lo, lanes.hi, joined.hi
+        dest[:start - first] = old[first:start]     # lanes outside the span all wait
+        dest[stop - first:] = old[stop:end]
+        select(dest[start - first:stop - first], old[start:stop], values, lanes)
+        view = lent_window(step, [seg], dtype, joined)
+        if view is not None and row_d.lend(joined, code, view, step.regs.waiting):
+            memory.lend(step.regs, dst, view, seg.mem, lo, hi, debug.enabled)
+        else:
+            step.write(dst, ty, values)
         return True
 
     return op

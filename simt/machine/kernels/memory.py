@@ -353,9 +353,11 @@ def _loading(step: Step, segs: list[Segment], dtype: np.dtype) -> None:
     step.bytes_loaded += len(step.lanes) * dtype.itemsize
 
 
-def lent_window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray | None:
+def lent_window(step: Step, segs: list[Segment], dtype: np.dtype,
+                lanes: LaneSet | None = None) -> np.ndarray | None:
     """A read-only view of global memory holding a range step's loaded values at its
-    lanes' positions of a per-lane row (one entry per lane of the piece), or None.
+    lanes' positions of a per-lane row (one entry per lane of the piece), or None;
+    ``lanes`` (None: the step's) are the lanes whose values ``segs`` hold.
 
     The lanes ``[lo, hi)`` load the consecutive elements of a Run, so the entries
     ``lo * size`` bytes before the run up to ``width`` elements on are such a row
@@ -367,7 +369,8 @@ def lent_window(step: Step, segs: list[Segment], dtype: np.dtype) -> np.ndarray 
     computes on unaligned views slowly), never shared memory (its stores and loads
     alternate: every store would copy the view anyway).
     """
-    lanes = step.lanes
+    if lanes is None:
+        lanes = step.lanes
     size = dtype.itemsize
     if len(segs) != 1 or lanes.__class__ is not LaneSet or lanes.idx is not None \
             or step.width * size < LEND_MIN_BYTES:
