@@ -224,7 +224,7 @@ def _piece_steps(piece: Piece, launch: Launch, listen: Listeners, issued: int, s
             last = pc
         step.start(pc, lanes)
         step.last = last
-        step.room = max_steps - done
+        step.room = pc + max_steps - done
         try:
             if type(lanes) is Masked:
                 while True:

@@ -101,8 +101,9 @@ class Step:
         each instruction that falls through is issued next by the same lanes, with
         nothing run in between (the executor sets it at each run).
     room
-        How many issues the piece's step budget still allows, this one included (the
-        executor sets it at each run).
+        The first pc that the piece's step budget would not let these lanes issue,
+        counting on from the first pc of their run (one issue per pc): an instruction
+        at ``pc`` is issued only if ``pc < room`` (the executor sets it at each run).
     join
         None, or (when the executor runs without stopping between issues: no stepping,
         no per-instruction observers) the scheduler's

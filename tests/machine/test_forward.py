@@ -378,6 +378,20 @@ def test_no_joined_select_past_the_step_budget(masks):
     np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
 
 
+def test_no_joined_select_past_the_step_budget_within_a_run(masks):
+    # the positive lanes run two instructions before their add: the budget ends at the add
+    n = 256
+    a = np.random.default_rng(4).standard_normal(n).astype(np.float32)
+    text = if_else().replace("positive:\n", "positive:\n    mov.f32 r9, r9\n")
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(a), dev.alloc(4 * n)]
+    with pytest.raises(StepLimitError):
+        dev.launch(simt.assemble(text), grid=1, block=n, args=tuple(bufs), max_steps=11)
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
+    dev.launch(simt.assemble(text), grid=1, block=n, args=tuple(bufs), max_steps=13)
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), np.where(a > 0, 2 * a, -a))
+
+
 def test_no_joined_select_while_other_lanes_wait_elsewhere(in_place, masks):
     # lanes past n wait at the exit after the guard: the store is not next for them all
     n = 300

@@ -104,7 +104,7 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
                     seg = _run(step, lanes)
                     if seg is not None and _into(step, seg, step.piece.memory):
                         return None
-            elif kind is Masked and step.room > 1 and step.join is not None:
+            elif kind is Masked and pc + 1 < step.room and step.join is not None:
                 waiting = step.join(pc)
                 if waiting is not None:
                     joined = waiting.union(lanes)
