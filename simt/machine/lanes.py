@@ -569,12 +569,13 @@ class Tiles(LaneSet):
         to the next, where indices would gather and scatter every lane.  Sparse tiles
         (a mask would not be dense either): indices, without a pass over the rows."""
         rows = self.b1 - self.b0
-        span = rows * self.period
+        first = self.b0 * self.period
+        span = self.hi - first      # the last row may end past the piece: stop at the tiles
         if span < MASK_MIN_SPAN or len(self) < MASK_MIN_DENSITY * span:
             return LaneSet.of(self.idx[cond])
-        mask = np.zeros(span, bool)
+        mask = np.zeros(rows * self.period, bool)
         Tiles(self.period, 0, rows, self.t0, self.t1).write(mask, cond)
-        return LaneSet.where(self.b0 * self.period, mask, owned=True)
+        return LaneSet.where(first, mask[:span], owned=True)
 
     def rest_of(self, lo: int, hi: int) -> LaneSet | None:
         """The lanes of the range ``[lo, hi)`` not in this set, when they are one window
@@ -782,7 +783,10 @@ class Masked(LaneSet):
         rows = np.zeros((b1 - b0) * bpl, bool)
         rows[self.lo - b0 * bpl:self.hi - b0 * bpl] = self.mask
         counts = np.zeros(nblocks, np.int64)
-        counts[b0:b1] = per_block(rows, bpl)
+        # the span may end in blocks past the last lane (its last flags false), which
+        # the caller need not count: their counts are 0
+        end = min(b1, nblocks)
+        counts[b0:end] = per_block(rows, bpl)[:end - b0]
         return counts
 
     def _warp_count(self, bpl: int, warp: int) -> int:

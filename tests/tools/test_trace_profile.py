@@ -118,6 +118,33 @@ def test_trace_records_of_a_known_kernel() -> None:
     assert len(trace) == 0 and list(trace) == []
 
 
+def test_trace_of_a_mask_whose_last_blocks_hold_no_lane() -> None:
+    # the lanes with a negative value below 1,536 are a mask over all 2,048 lanes whose
+    # last two blocks are empty: the trace counts blocks up to the last lane only
+    text = """
+    mov_imm.u32 r1, 2
+    shl.u64 r2, r255, r1
+    ldg.f32 r3, [r0 + r2]
+    mov_imm.f32 r4, 0.0
+    setgt.f32 p0, r3, r4
+    bra.p0 @skip
+    add.f32 r3, r3, r3
+    stg.f32 [r0 + r2], r3
+skip:
+    exit
+"""
+    a = np.random.default_rng(0).standard_normal(2048).astype(np.float32)
+    a[1536:] = 1.0
+    dev = simt.Device()
+    buf = dev.upload(a)
+    trace, profile = simt.Trace(), simt.Profile()
+    res = dev.launch(simt.assemble(text), grid=8, block=256, args=(buf,),
+                     observers=[trace, profile])
+    _assert_counts_match(trace, profile, res.stats, simt.assemble(text))
+    add = next(r for r in trace if r.instruction.startswith("add"))
+    assert (add.lanes, add.lane_max) == (int((a < 0).sum()), int(np.flatnonzero(a < 0)[-1]))
+
+
 def test_profile_rows_table_and_reset() -> None:
     profile = simt.Profile()
     _run([profile])
