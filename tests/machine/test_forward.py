@@ -392,6 +392,19 @@ def test_no_joined_select_past_the_step_budget_within_a_run(masks):
     np.testing.assert_array_equal(dev.download(bufs[2], np.float32), np.where(a > 0, 2 * a, -a))
 
 
+def test_a_session_sees_the_joined_store_only_when_it_is_issued(masks):
+    n = 256
+    a = np.random.default_rng(7).standard_normal(n).astype(np.float32)
+    dev = simt.Device()
+    bufs = [dev.upload(a), dev.upload(a), dev.alloc(4 * n)]
+    session = dev.session(simt.assemble(if_else()), grid=1, block=n, args=tuple(bufs))
+    session.step(10)                        # both paths have run, the store not
+    assert session.pc == 10
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), 0)
+    session.run()
+    np.testing.assert_array_equal(dev.download(bufs[2], np.float32), np.where(a > 0, 2 * a, -a))
+
+
 def test_no_joined_select_while_other_lanes_wait_elsewhere(in_place, masks):
     # lanes past n wait at the exit after the guard: the store is not next for them all
     n = 300
