@@ -379,7 +379,7 @@ def test_no_joined_select_past_the_step_budget(masks):
 
 
 def test_no_joined_select_past_the_step_budget_within_a_run(masks):
-    # the positive lanes run two instructions before their add: the budget ends at the add
+    # the positive lanes run a mov before their add, in one run: the budget ends at the add
     n = 256
     a = np.random.default_rng(4).standard_normal(n).astype(np.float32)
     text = if_else().replace("positive:\n", "positive:\n    mov.f32 r9, r9\n")
