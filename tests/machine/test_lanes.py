@@ -294,8 +294,9 @@ def test_tiles_take_keeps_dense_subsets_dense() -> None:
     cond = np.random.default_rng(5).random(len(tiles)) < 0.6
     masked = tiles.take(cond)
     assert type(masked) is Masked and lanes_of(masked) == [int(x) for x in frame[cond]]
-    sparse = tiles.take(frame % 97 == 0)
-    assert type(sparse) is LaneSet and lanes_of(sparse) == [int(x) for x in frame[frame % 97 == 0]]
+    few = frame % 97 == 0
+    sparse = tiles.take(few)
+    assert type(sparse) is LaneSet and lanes_of(sparse) == [int(x) for x in frame[few]]
     firsts = Tiles(256, 0, n // 256, 0, 2)          # sparse tiles: their subsets are indices
     cond = np.arange(len(firsts)) % 3 != 0
     assert lanes_of(firsts.take(cond)) == [int(x) for x in firsts.idx[cond]]
