@@ -1459,6 +1459,8 @@ def test_per_lane_walk_fault_in_a_compact_load(seed) -> None:
     """Offsets past the buffer at late trips: the lowest active faulting lane is reported,
     as by the reference."""
     lanes = 2048
+    data = bytearray(random_words(seed, lanes))
+    data[8 * (lanes - 1)] |= 15         # the last lane's 15 trips walk past the buffer
     ref = agree(make_case(WALK.format(stale=0xFFFFFFF0, mask=8 * lanes - 1), 8, 256,
-                          data=random_words(seed, lanes)))
+                          data=bytes(data)))
     assert ref.error is not None
