@@ -102,7 +102,7 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
             if kind is LaneSet:
                 if lanes.idx is None and step.last > pc:
                     seg = _run(step, lanes)
-                    if seg is not None and _into(step, seg, step.piece.memory):
+                    if seg is not None and _into(step, seg):
                         return None
             elif kind is Masked and pc + 1 < step.room and step.join is not None:
                 waiting = step.join(pc)
@@ -110,8 +110,7 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
                     joined = waiting.union(lanes)
                     if joined.__class__ is LaneSet and joined.idx is None:
                         seg = _run(step, joined)
-                        if seg is not None and _select_into(step, seg, step.piece.memory,
-                                                            waiting, joined):
+                        if seg is not None and _select_into(step, seg, waiting, joined):
                             return None
         return plain(step)
 
@@ -126,67 +125,77 @@ def _forwarding(pc: int, ins, fn, addr: RegisterIndirectComputed, plain: Op) -> 
         seg = consecutive(step.piece.memory, lanes, handles, offsets, size)
         return seg if seg is not None and seg.pos.start % size == 0 else None
 
-    def _into(step: Step, seg: Segment, memory) -> bool:
+    def _operands(step: Step, seg: Segment, hi: int):
+        """``(a, b)`` over the step's lanes, read after every lent view of the run's bytes
+        up to ``hi`` is settled (an operand that viewed them is its row's copy by then);
+        None when an operand is not an array over the lanes."""
+        memory = step.piece.memory
+        if memory.lent:
+            memory.settle(seg.mem, seg.pos.start, hi)
+        lanes, rows = step.lanes, step.rows
+        a = rows[ra].fast(code, dtype, lanes)
+        b = rows[rb].fast(code, dtype, lanes)
+        return (a, b) if type(a) is np.ndarray and type(b) is np.ndarray else None
+
+    def _compute(rows, a, b, out=None) -> tuple:
+        """``(result, interval)``: the result in ``out`` (or a fresh array; a resolved NaN
+        result may be fresh either way) and its interval (None: unknown)."""
+        row_a = rows[ra]
+        if same is not None and row_a.interval is None:
+            return same(a, b, out), None
+        return kernel(a, b, row_a.interval, rows[rb].interval, out)
+
+    def _lend(step: Step, seg: Segment, hi: int, lanes: LaneSet, interval) -> bool:
+        """Lend the destination register the run's bytes up to ``hi`` as the values of
+        ``lanes``, registered to be settled before they are written; False (nothing
+        done) when the row cannot take the view."""
+        view = lent_window(step, [seg], dtype, lanes)
+        if view is None or not step.rows[dst].lend(lanes, code, view, step.regs.waiting,
+                                                   interval):
+            return False
+        step.piece.memory.lend(step.regs, dst, view, seg.mem, seg.pos.start, hi,
+                               debug.enabled)
+        return True
+
+    def _into(step: Step, seg: Segment) -> bool:
         """Compute into the run's bytes and give the register its view; False (nothing
         computed, at most lent views settled) when an operand is not an array over the
         lanes."""
-        lanes, rows = step.lanes, step.rows
-        row_a, row_b = rows[ra], rows[rb]
+        lanes = step.lanes
         lo = seg.pos.start
         hi = lo + len(lanes) * size
-        if memory.lent:         # before the operands are read: a view of the bytes is copied
-            memory.settle(seg.mem, lo, hi)
-        a = row_a.fast(code, dtype, lanes)
-        b = row_b.fast(code, dtype, lanes)
-        if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        operands = _operands(step, seg, hi)
+        if operands is None:
             return False
         dest = seg.mem[lo:hi].view(dtype)
-        if same is not None and row_a.interval is None:
-            result, interval = same(a, b, dest), None
-        else:
-            result, interval = kernel(a, b, row_a.interval, row_b.interval, dest)
+        result, interval = _compute(step.rows, *operands, dest)
         if result is not dest:
             dest[...] = result
-        view = lent_window(step, [seg], dtype)
-        if view is not None and rows[dst].lend(lanes, code, view, step.regs.waiting, interval):
-            memory.lend(step.regs, dst, view, seg.mem, lo, hi, debug.enabled)
-        else:
+        if not _lend(step, seg, hi, lanes, interval):
             step.write(dst, ty, dest.copy(), interval)
         return True
 
-    def _select_into(step: Step, seg: Segment, memory, waiting: LaneSet,
-                     joined: LaneSet) -> bool:
+    def _select_into(step: Step, seg: Segment, waiting: LaneSet, joined: LaneSet) -> bool:
         """Compute a Masked step's result and select it, with the destination's values of
         the ``waiting`` lanes, into the bytes the ``joined`` range stores next; give the
         register the view.  False (nothing computed, at most lent views settled) when an
         operand is not an array over the lanes or the destination's row does not hold
         the waiting lanes' values in its type, one per lane."""
-        lanes, rows = step.lanes, step.rows
-        row_a, row_b, row_d = rows[ra], rows[rb], rows[dst]
+        lanes, row_d = step.lanes, step.rows[dst]
         lo = seg.pos.start
         hi = lo + len(joined) * size
-        if memory.lent:         # before any row is read: a view of the bytes is copied
-            memory.settle(seg.mem, lo, hi)
-        a = row_a.fast(code, dtype, lanes)
-        b = row_b.fast(code, dtype, lanes)
-        if type(a) is not np.ndarray or type(b) is not np.ndarray \
-                or type(row_d.fast(code, dtype, waiting)) is not np.ndarray \
+        operands = _operands(step, seg, hi)
+        if operands is None or type(row_d.fast(code, dtype, waiting)) is not np.ndarray \
                 or row_d.lin is not None or row_d.packed or row_d.near is not None:
             return False
         old = row_d.data        # one value per lane; the waiting lanes' in the dst type
-        if same is not None and row_a.interval is None:
-            values = same(a, b)
-        else:
-            values = kernel(a, b, row_a.interval, row_b.interval)[0]
+        values = _compute(step.rows, *operands)[0]
         dest = seg.mem[lo:hi].view(dtype)
         first, start, stop, end = joined.lo, lanes.lo, lanes.hi, joined.hi
         dest[:start - first] = old[first:start]     # lanes outside the span all wait
         dest[stop - first:] = old[stop:end]
         select(dest[start - first:stop - first], old[start:stop], values, lanes)
-        view = lent_window(step, [seg], dtype, joined)
-        if view is not None and row_d.lend(joined, code, view, step.regs.waiting):
-            memory.lend(step.regs, dst, view, seg.mem, lo, hi, debug.enabled)
-        else:
+        if not _lend(step, seg, hi, joined, None):
             step.write(dst, ty, values)
         return True
 
